@@ -1,0 +1,57 @@
+"""The Dataset container every trainer, view and export reads: model-ready arrays plus their meaning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class DataError(ValueError):
+    """Data that cannot be used (bad CSV, missing column, one class...). The message says what to fix."""
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Train/test arrays ready for the model, and what is needed to show and export them.
+
+    x_*: float32 (n, n_inputs), already through `preprocess` (features for 2-D sets,
+    standardisation for tabular sets). y_*: float32 (n,) for regression and binary (0/1),
+    int64 (n,) class indices for more than two classes.
+    raw_*: the inputs before preprocessing (the (x1, x2) points for 2-D sets, the chosen
+    columns for tabular sets), used for plotting and to check exports end to end.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    raw_train: np.ndarray
+    raw_test: np.ndarray
+    input_names: tuple[str, ...]       # names of the model inputs (after preprocessing)
+    raw_names: tuple[str, ...]         # names of the raw columns ("x1", "x2" for 2-D sets)
+    task: str                          # "classification" or "regression"
+    class_names: tuple[str, ...] = ()  # () for regression; ("0", "1") or real labels otherwise
+    is_planar: bool = False            # True for the 2-D toy sets: a decision boundary can be drawn
+    features: tuple[str, ...] = ()     # 2-D feature names (Feature values) when is_planar
+    mean: np.ndarray | None = None     # standardisation of tabular raw columns, None for 2-D sets
+    std: np.ndarray | None = None
+    extent: tuple[float, float, float, float] = (-6.0, 6.0, -6.0, 6.0)  # x1 min/max, x2 min/max
+    description: str = ""
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def n_inputs(self) -> int:
+        return int(self.x_train.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def n_outputs(self) -> int:
+        """Units of the output head: 1 for regression and binary, N for N > 2 classes."""
+        return self.n_classes if self.n_classes > 2 else 1
+
+    def __len__(self) -> int:
+        return len(self.x_train) + len(self.x_test)

@@ -1,0 +1,61 @@
+"""Immutable views of a training run that cross the thread boundary (numpy copies, never live tensors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+
+
+class RunState(str, Enum):
+    idle = "idle"
+    running = "running"
+    paused = "paused"
+    finished = "finished"   # reached spec.epochs
+    diverged = "diverged"   # NaN/inf loss: stopped, last finite weights kept
+    stopped = "stopped"     # stop() was called
+    failed = "failed"       # an unexpected error; message says what
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """One finished epoch: what the loss curves plot."""
+
+    epoch: int
+    step: int
+    train_loss: float
+    test_loss: float
+    train_accuracy: float | None = None
+    test_accuracy: float | None = None
+    learning_rate: float = 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """Everything a view needs at one moment. Arrays are private copies; treat them as read-only."""
+
+    epoch: int
+    step: int
+    train_loss: float
+    test_loss: float
+    train_accuracy: float | None
+    test_accuracy: float | None
+    learning_rate: float
+    batch_size: int
+    state: RunState = RunState.running
+    message: str = ""
+    history: tuple[EpochRecord, ...] = ()      # epochs finished since the previous snapshot
+    epochs_per_second: float = 0.0
+    steps_per_second: float = 0.0
+    confusion: np.ndarray | None = None        # (n_classes, n_classes) on the test set, rows = truth
+    weights: tuple[np.ndarray, ...] = ()       # each Linear's weight (out, in), input side first
+    biases: tuple[np.ndarray, ...] = ()
+    # Over a res x res grid spanning `extent` (row-major, row 0 = lowest x2), 2-D sets only:
+    boundary: np.ndarray | None = None         # binary: P(class 1); multi-class: argmax class; regression: value
+    confidence: np.ndarray | None = None       # multi-class: max softmax probability; else None
+    input_outputs: np.ndarray | None = None    # (n_inputs, res, res): each input feature over the plane
+    neuron_outputs: tuple[np.ndarray, ...] = ()  # per hidden layer (units, res, res), after activation
+    extent: tuple[float, float, float, float] = (-6.0, 6.0, -6.0, 6.0)
+    device: str = "cpu"
+    engine: str = "torch"
