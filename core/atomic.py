@@ -28,6 +28,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
         raise WriteError(f"cannot write {target}: {err.strerror}") from None
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a published file gets normal permissions
     try:
         yield tmp
         with open(tmp, "rb+") as fh:
@@ -41,6 +42,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_bytes(target: Path, data: bytes) -> None:

@@ -268,7 +268,7 @@ def migrate(raw: dict[str, Any]) -> dict[str, Any]:
     """
     if not isinstance(raw, dict):
         raise SpecError("an experiment must be a JSON object at the top level")
-    version = raw.get("schema_version", 0)
+    version = raw.get("schema_version", _guess_version(raw))
     if not isinstance(version, int) or isinstance(version, bool):
         raise SpecError(f"schema_version must be an integer, got {version!r}")
     if version > SCHEMA_VERSION:
@@ -280,6 +280,15 @@ def migrate(raw: dict[str, Any]) -> dict[str, Any]:
     if version == 0:
         data = _migrate_0_to_1(data)
     return data
+
+
+_V0_ONLY_KEYS = ("dataset", "hidden", "learning_rate", "activation", "regularization_rate")
+
+
+def _guess_version(raw: dict[str, Any]) -> int:
+    """Files without schema_version are the prototype's (0) only if they use its flat keys."""
+    flat_optimizer = isinstance(raw.get("optimizer"), str)
+    return 0 if flat_optimizer or any(k in raw for k in _V0_ONLY_KEYS) else SCHEMA_VERSION
 
 
 def _migrate_0_to_1(old: dict[str, Any]) -> dict[str, Any]:

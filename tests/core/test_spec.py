@@ -127,3 +127,8 @@ def test_replace_validates():
 def test_loads_rejects_deeply_nested_json_cleanly():
     with pytest.raises(SpecError):
         loads_experiment("[" * 100_000 + "]" * 100_000)
+
+
+def test_file_without_version_in_current_shape_is_read_as_current():
+    raw = {k: v for k, v in ISSUE_EXAMPLE.items() if k != "schema_version"}
+    assert parse_experiment(raw) == parse_experiment(ISSUE_EXAMPLE)

@@ -1,0 +1,8 @@
+"""`python -m core` is the `layerlab` command."""
+
+import sys
+
+from core.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,414 @@
+"""The `layerlab` command: open the window, or train an experiment file headless and export it.
+
+    layerlab                                  open the window
+    layerlab --version
+    layerlab train EXPERIMENT.json [--epochs N] [--device D] [--seed N] [--out DIR]
+                   [--export checkpoint,torchscript,onnx,python] [--quiet]
+
+Training goes through Trainer.run with a TrainingControl, the same loop the window uses. Every
+failure prints one line `layerlab: error: ...` on stderr; exit codes: 0 done, 1 runtime failure
+(device, divergence, files), 2 bad usage, experiment or data, 130 stopped with Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+import core
+
+EXPORT_CHOICES = ("checkpoint", "torchscript", "onnx", "python")
+EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class CliError(Exception):
+    """A failure to report as one line on stderr, with the exit code to return."""
+
+    def __init__(self, message: str, code: int = EXIT_RUNTIME) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as our single error line instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise CliError(f"{message} (see '{self.prog} --help')", EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="layerlab", description="A desktop neural-network playground on real PyTorch. "
+                     "With no arguments, opens the window.")
+    parser.add_argument("--version", action="version", version=f"layerlab {core.__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    train = sub.add_parser("train", help="train an experiment file without the window",
+                           description="Train EXPERIMENT.json, write metrics.json and history.csv "
+                           "into the output folder, and export the trained model.")
+    train.add_argument("experiment", help="experiment file (.json), e.g. examples/spiral.json")
+    train.add_argument("--epochs", type=_positive_int, help="epochs to train (overrides the file)")
+    train.add_argument("--device", help="auto, cpu, cuda, cuda:N or mps; an unavailable device is an error")
+    train.add_argument("--seed", type=_seed, help="random seed (overrides the file)")
+    train.add_argument("--out", type=Path, help="output folder (default: runs/<experiment>-<time>)")
+    train.add_argument("--export", type=_export_list, default=(),
+                       help=f"comma-separated: {','.join(EXPORT_CHOICES)} (or 'all')")
+    train.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if not 0 <= value <= 2**31 - 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {2**31 - 1}, got {value}")
+    return value
+
+
+def _export_list(text: str) -> tuple[str, ...]:
+    names = [t.strip().lower() for t in text.split(",") if t.strip()]
+    if names == ["all"]:
+        return EXPORT_CHOICES
+    unknown = [n for n in names if n not in EXPORT_CHOICES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown export '{','.join(unknown) or text}'; choose from "
+                                         f"{', '.join(EXPORT_CHOICES)} or all")
+    return tuple(dict.fromkeys(names))
+
+
+def main(argv: Sequence[str] | None = None, open_window: Callable[[], int] | None = None) -> int:
+    """Run the command line; returns the exit code (the console script passes it to sys.exit).
+
+    `open_window` starts the GUI when there are no arguments; the `layerlab` console script
+    (app.launcher) passes it, so core itself never depends on the app.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if not argv:
+            return _open_window(open_window)
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as done:  # --help / --version print and "exit"
+            return int(done.code or 0)
+        if args.command != "train":
+            raise CliError("choose a command: 'layerlab train EXPERIMENT.json', or no arguments for the "
+                           "window (see 'layerlab --help')", EXIT_USAGE)
+        return _train(args)
+    except CliError as err:
+        print(f"layerlab: error: {err}", file=sys.stderr)
+        return err.code
+    except KeyboardInterrupt:  # Ctrl+C outside the training loop (loading data, exporting)
+        print("\nlayerlab: error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _open_window(open_window: Callable[[], int] | None) -> int:
+    if open_window is None:
+        raise CliError("no window to open from here: start it with 'layerlab' or 'python -m app', "
+                       "or train without it: layerlab train EXPERIMENT.json", EXIT_USAGE)
+    # The app imports Qt only when it starts, so a missing PySide6 surfaces here.
+    try:
+        return int(open_window() or 0)
+    except ImportError as err:
+        missing = (err.name or "").split(".")[0]
+        if missing in ("PySide6", "shiboken6", "pyqtgraph", "superqt"):
+            raise CliError(f"the window needs {missing}, which is not installed; install it with "
+                           f"'pip install {_PACKAGES.get(missing, missing)}', or train without the "
+                           "window: layerlab train EXPERIMENT.json") from None
+        raise CliError(f"cannot open the window: {err}") from None
+
+
+_PACKAGES = {"PySide6": "PySide6-Essentials", "shiboken6": "PySide6-Essentials"}
+
+
+# --------------------------------------------------------------------------------------- train
+def _train(args: argparse.Namespace) -> int:
+    from core.control import TrainingControl
+    from core.spec import SpecError, load_experiment
+
+    out = _Output(quiet=args.quiet)
+    path = Path(args.experiment)
+    try:
+        spec = load_experiment(path)
+        overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed),
+                                       ("device", args.device)) if v is not None}
+        if overrides:
+            spec = spec.replace(**overrides)
+    except SpecError as err:
+        raise CliError(str(err), EXIT_USAGE) from None
+    device = _strict_device(args.device)
+    trainer = _make_trainer(spec, path, device)
+    run_dir = _prepare_out_dir(args.out, path)
+    if trainer.device_note:
+        out.note(f"note: {trainer.device_note}")
+    out.line(f"training {path.name}: {trainer.dataset.description or spec.data.source.value}, "
+             f"{spec.epochs} epochs on {trainer.device} ({trainer.engine} engine)")
+
+    control = TrainingControl()
+    progress = _Progress(out, total=spec.epochs, start_epoch=trainer.epoch)
+    started = time.perf_counter()
+    with _stop_on_ctrl_c(control) as interrupted:
+        try:
+            state = trainer.run(control, progress.emit, snapshot_hz=10.0, grid_hz=1e-3)
+        except KeyboardInterrupt:  # a second Ctrl+C: the epoch in progress is abandoned
+            from core.snapshot import RunState
+
+            state = RunState.stopped
+            interrupted.set()
+    wall = time.perf_counter() - started
+    progress.finish()
+    metrics = _write_results(trainer, run_dir, state.value, wall, progress.last_message, path)
+    out.line(_summary(metrics))
+    out.line(f"wrote {run_dir / 'metrics.json'} and {run_dir / 'history.csv'}")
+
+    if state.value == "stopped":
+        out.line(f"stopped by Ctrl+C after {metrics['epochs']} epochs; exports skipped")
+        return EXIT_INTERRUPTED
+    if state.value in ("diverged", "failed"):
+        message = progress.last_message or f"training {state.value}"
+        raise CliError(f"{message} (metrics for the epochs done are in {run_dir})", EXIT_RUNTIME)
+    _export_all(trainer, run_dir, args.export, out)
+    return EXIT_OK
+
+
+def _strict_device(requested: str | None) -> str | None:
+    """An explicitly asked device must exist; a device named only in the file falls back with a note."""
+    if requested is None:
+        return None
+    from core.device import DeviceUnavailable, resolve_device
+
+    try:
+        resolve_device(requested, strict=True)
+    except DeviceUnavailable as err:
+        raise CliError(str(err), EXIT_RUNTIME) from None
+    except ValueError as err:
+        raise CliError(str(err), EXIT_USAGE) from None
+    return requested
+
+
+def _make_trainer(spec, path: Path, device: str | None):
+    from core.data.dataset import DataError
+    from core.trainer import Trainer
+
+    try:
+        return Trainer(spec, device=device)
+    except DataError as err:
+        raise CliError(f"{path}: {err}", EXIT_USAGE) from None
+    except ValueError as err:  # a spec the data cannot serve (e.g. a loss for the wrong task)
+        raise CliError(f"{path}: {err}", EXIT_USAGE) from None
+    except OSError as err:
+        raise CliError(f"{path}: cannot read the data ({err.strerror or err})", EXIT_RUNTIME) from None
+
+
+def default_out_dir(experiment: Path, now: datetime | None = None) -> Path:
+    """runs/<experiment stem>-<YYYYmmdd-HHMMSS>, relative to the current folder."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{experiment.stem}-{stamp}"
+
+
+def _prepare_out_dir(requested: Path | None, experiment: Path) -> Path:
+    """Create the output folder and prove it is writable before spending time on training."""
+    run_dir = requested if requested is not None else default_out_dir(experiment)
+    if requested is None:
+        base, n = run_dir, 2
+        while run_dir.exists():
+            run_dir, n = base.with_name(f"{base.name}-{n}"), n + 1
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=run_dir):
+            pass
+    except FileExistsError:
+        raise CliError(f"output folder {run_dir} is a file; choose another --out") from None
+    except NotADirectoryError:
+        raise CliError(f"output folder {run_dir} cannot be created: part of its path is a file; "
+                       "choose another --out") from None
+    except PermissionError:
+        raise CliError(f"output folder {run_dir} is not writable; choose another --out") from None
+    except OSError as err:
+        raise CliError(f"output folder {run_dir} cannot be used ({err.strerror or err}); "
+                       "choose another --out") from None
+    return run_dir
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str, experiment: Path) -> dict:
+    from core.atomic import WriteError, atomic_write_text
+
+    train_loss, test_loss, train_acc, test_acc = trainer.evaluate()
+    epochs = int(trainer.epoch)
+    metrics = {
+        "experiment": str(experiment),
+        "state": state,
+        "message": message,
+        "epochs": epochs,
+        "steps": int(trainer.step),
+        "train_loss": _finite_or_none(train_loss),
+        "test_loss": _finite_or_none(test_loss),
+        "train_accuracy": _finite_or_none(train_acc),
+        "test_accuracy": _finite_or_none(test_acc),
+        "wall_seconds": round(wall, 6),
+        "epochs_per_second": round(epochs / wall, 3) if wall > 0 else None,
+        "device": str(trainer.device),
+        "engine": trainer.engine,
+        "seed": trainer.spec.seed,
+        "layerlab_version": core.__version__,
+    }
+    try:
+        atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        trainer.history.to_csv(run_dir / "history.csv")
+    except WriteError as err:
+        raise CliError(str(err)) from None
+    return metrics
+
+
+def _summary(m: dict) -> str:
+    text = (f"{m['state']}: {m['epochs']} epochs in {m['wall_seconds']:.2f} s "
+            f"({m['epochs_per_second'] or 0:.1f} epochs/s) on {m['device']} ({m['engine']}); "
+            f"train loss {_fmt(m['train_loss'])}, test loss {_fmt(m['test_loss'])}")
+    if m["test_accuracy"] is not None:
+        text += f", accuracy {_pct(m['train_accuracy'])} train / {_pct(m['test_accuracy'])} test"
+    return text
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def _export_all(trainer, run_dir: Path, formats: Sequence[str], out: "_Output") -> None:
+    from core.checkpoint import CheckpointError, save_checkpoint
+    from core.export import ExportError, default_filename, export_model
+
+    for fmt in formats:
+        try:
+            if fmt == "checkpoint":
+                target = save_checkpoint(trainer, run_dir / "checkpoint.pt")
+                out.line(f"exported checkpoint   {target}")
+                continue
+            report = export_model(trainer, run_dir / default_filename(fmt), fmt)
+        except (ExportError, CheckpointError) as err:
+            raise CliError(f"{fmt} export failed: {err}") from None
+        extra = "" if len(report.files) == 1 else f" (+ {report.files[1].name})"
+        out.line(f"exported {fmt:<12} {report.path}{extra}  verified: max diff {report.max_abs_diff:.2e}")
+
+
+# --------------------------------------------------------------------------------------- output
+class _Output:
+    def __init__(self, quiet: bool, stream: TextIO | None = None) -> None:
+        self.quiet = quiet
+        self.stream = stream
+
+    @property
+    def out(self) -> TextIO:
+        return self.stream or sys.stdout
+
+    def line(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=self.out, flush=True)
+
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=sys.stderr, flush=True)
+
+
+class _Progress:
+    """One updating line on a terminal; otherwise a line every tenth of the run (or 10 s)."""
+
+    def __init__(self, out: _Output, total: int, start_epoch: int = 0) -> None:
+        self.out = out
+        self.total = total
+        self.start_epoch = start_epoch
+        self.tty = bool(getattr(out.out, "isatty", lambda: False)())
+        self.every = max(1, total // 10)
+        self.next_epoch = start_epoch + self.every
+        self.started = time.perf_counter()
+        self.last_print = -math.inf
+        self.printed_epoch = start_epoch
+        self.last_message = ""
+        self.width = 0
+
+    def emit(self, snap) -> None:
+        if snap.message:
+            self.last_message = snap.message
+        if self.out.quiet:
+            return
+        now = time.perf_counter()
+        if self.tty:
+            if now - self.last_print >= 0.1 or snap.state.value != "running":
+                self._write("\r" + self._text(snap, now).ljust(self.width))
+                self.last_print = now
+        elif snap.epoch > self.printed_epoch and (snap.epoch >= self.next_epoch or now - self.last_print >= 10.0
+                                                   or snap.state.value != "running"):
+            self._write(self._text(snap, now) + "\n")
+            self.last_print, self.printed_epoch = now, snap.epoch
+            while self.next_epoch <= snap.epoch:
+                self.next_epoch += self.every
+
+    def _text(self, snap, now: float) -> str:
+        done = snap.epoch - self.start_epoch
+        rate = done / (now - self.started) if now > self.started else 0.0
+        text = (f"epoch {snap.epoch}/{self.total}  train loss {snap.train_loss:.4f}  "
+                f"test loss {snap.test_loss:.4f}")
+        if snap.test_accuracy is not None:
+            text += f"  accuracy {100 * (snap.train_accuracy or 0):.1f}/{100 * snap.test_accuracy:.1f} %"
+        text += f"  {rate:.1f} epochs/s"
+        self.width = max(self.width, len(text))
+        return text
+
+    def _write(self, text: str) -> None:
+        self.out.out.write(text)
+        self.out.out.flush()
+
+    def finish(self) -> None:
+        if self.tty and not self.out.quiet and self.last_print > -math.inf:
+            self._write("\n")
+
+
+class _stop_on_ctrl_c:
+    """First Ctrl+C asks the loop to stop after the current epoch; a second one interrupts at once."""
+
+    def __init__(self, control) -> None:
+        self.control = control
+        self.interrupted = threading.Event()
+        self.previous = None
+
+    def _handler(self, signum, frame) -> None:
+        if self.interrupted.is_set():
+            raise KeyboardInterrupt
+        self.interrupted.set()
+        self.control.stop()
+
+    def __enter__(self) -> threading.Event:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handler)
+        return self.interrupted
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)

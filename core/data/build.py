@@ -1,0 +1,92 @@
+"""load_dataset(spec): generate or read the rows an Experiment names, split them with a seeded shuffle and
+preprocess them (features for the 2-D sets, standardisation fitted on the training rows for tables)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.data import toy
+from core.data.dataset import DataError, Dataset
+from core.data.features import compute_features, feature_names, fit_standardization, standardize
+from core.data.tabular import BUNDLED_SOURCES, Table, load_bundled, load_csv
+from core.spec import TOY_CLASSIFICATION, DataSource, Experiment, Task
+
+_SPLIT_STREAM = 1  # the split draws from its own stream, so it does not shift the generated points
+
+
+def load_dataset(spec: Experiment) -> Dataset:
+    """The Dataset `spec.data` describes, split by `spec.data.train_fraction`; same spec, same arrays."""
+    source = spec.data.source
+    if source in toy.TOY_GENERATORS:
+        return _planar(spec)
+    if source == DataSource.csv:
+        table = load_csv(spec.data.path or "", spec.data.target or "", spec.data.columns, spec.task.value)
+    elif source in BUNDLED_SOURCES:
+        table = load_bundled(source, spec.data.columns)
+    else:  # a new DataSource without a loader yet
+        raise DataError(f"data.source '{source.value}' has no loader")
+    return _tabular(spec, table)
+
+
+def split_indices(n: int, train_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) row indices: a seeded shuffle cut at round(n · train_fraction); both parts non-empty."""
+    n_train = int(round(n * train_fraction))
+    if n < 2 or n_train < 1 or n_train >= n:
+        raise DataError(f"{n} rows cannot be split into training and test rows at train_fraction "
+                        f"{train_fraction:g} (that leaves {n_train} for training and {n - n_train} for testing); "
+                        "add rows or move data.train_fraction towards 0.5")
+    order = np.random.default_rng([seed, _SPLIT_STREAM]).permutation(n)
+    return order[:n_train], order[n_train:]
+
+
+def _planar(spec: Experiment) -> Dataset:
+    data = spec.data
+    points, labels = toy.generate(data.source, data.samples, data.noise, spec.seed)
+    train, test = split_indices(len(points), data.train_fraction, spec.seed)
+    features = feature_names(spec.input_features)
+    classification = data.source in TOY_CLASSIFICATION
+    y = labels.astype(np.float32)  # toy classification sets are binary: 0/1 floats for the single logit
+    kind = f"{data.samples} points, noise {data.noise * 100:g} %"
+    return Dataset(
+        x_train=compute_features(points[train], features),
+        y_train=y[train],
+        x_test=compute_features(points[test], features),
+        y_test=y[test],
+        raw_train=points[train],
+        raw_test=points[test],
+        input_names=features,
+        raw_names=("x1", "x2"),
+        task=Task.classification.value if classification else Task.regression.value,
+        class_names=("0", "1") if classification else (),
+        is_planar=True,
+        features=features,
+        extent=(-toy.RADIUS, toy.RADIUS, -toy.RADIUS, toy.RADIUS),
+        description=f"{toy.DESCRIPTIONS[data.source]} ({kind})",
+        meta={"source": data.source.value, "samples": data.samples, "noise": data.noise},
+    )
+
+
+def _tabular(spec: Experiment, table: Table) -> Dataset:
+    if table.task != spec.task.value:  # bundled sets fix their task; the spec validator agrees
+        raise DataError(f"'{spec.data.source.value}' is a {table.task} set; set task to '{table.task}'")
+    train, test = split_indices(len(table.x), spec.data.train_fraction, spec.seed)
+    raw_train, raw_test = table.x[train], table.x[test]
+    mean, std = fit_standardization(raw_train)
+    return Dataset(
+        x_train=standardize(raw_train, mean, std),
+        y_train=table.y[train],
+        x_test=standardize(raw_test, mean, std),
+        y_test=table.y[test],
+        raw_train=raw_train,
+        raw_test=raw_test,
+        input_names=table.columns,
+        raw_names=table.columns,
+        task=table.task,
+        class_names=table.class_names,
+        is_planar=False,
+        features=(),
+        mean=mean,
+        std=std,
+        description=table.description,
+        meta={**table.meta, "source": spec.data.source.value, "target": table.target},
+    )

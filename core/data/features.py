@@ -1,0 +1,133 @@
+"""Input features and preprocessing, twice: in numpy (to build the training arrays) and as torch modules
+(to put in front of an exported model, so it takes the same raw inputs the user sees).
+
+Both paths compute in float32 with the same operations, so they agree to rounding. The modules use only
+mul, sin, cat, sub and div, so they script with TorchScript and export to ONNX.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.spec import Feature
+
+if TYPE_CHECKING:
+    from core.data.dataset import Dataset
+
+FEATURE_ORDER: tuple[Feature, ...] = tuple(Feature)  # x1, x2, x1^2, x2^2, x1*x2, sin(x1), sin(x2)
+_CODES = {f: i for i, f in enumerate(FEATURE_ORDER)}
+
+
+def feature_names(features: Iterable[Feature | str]) -> tuple[str, ...]:
+    """Validated feature names (Feature values) in the given order."""
+    names = []
+    for f in features:
+        try:
+            names.append(Feature(f).value)
+        except ValueError:
+            allowed = ", ".join(x.value for x in FEATURE_ORDER)
+            raise ValueError(f"unknown feature {f!r}; choose from {allowed}") from None
+    if not names:
+        raise ValueError("choose at least one feature")
+    return tuple(names)
+
+
+def compute_features(points: np.ndarray, features: Iterable[Feature | str]) -> np.ndarray:
+    """float32 (n, k): the chosen features of raw (n, 2) points, columns in the order given."""
+    pts = np.asarray(points, dtype=np.float32)
+    if pts.ndim != 2 or pts.shape[1] != 2:
+        raise ValueError(f"features need points of shape (n, 2), got {pts.shape}")
+    x1, x2 = pts[:, 0], pts[:, 1]
+    table = {
+        Feature.x1: lambda: x1,
+        Feature.x2: lambda: x2,
+        Feature.x1_squared: lambda: x1 * x1,
+        Feature.x2_squared: lambda: x2 * x2,
+        Feature.x1_times_x2: lambda: x1 * x2,
+        Feature.sin_x1: lambda: np.sin(x1),
+        Feature.sin_x2: lambda: np.sin(x2),
+    }
+    cols = [table[Feature(name)]() for name in feature_names(features)]
+    return np.stack(cols, axis=1).astype(np.float32, copy=False)
+
+
+def standardize(raw: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """float32 (raw - mean) / std, the numpy twin of `Standardize`."""
+    raw = np.asarray(raw, dtype=np.float32)
+    return ((raw - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)).astype(np.float32, copy=False)
+
+
+def fit_standardization(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float32 column mean and std of `raw`; a constant column gets std 1 so it maps to 0, not NaN."""
+    values = np.asarray(raw, dtype=np.float64)
+    mean = values.mean(axis=0)
+    std = values.std(axis=0)
+    std = np.where(np.isfinite(std) & (std > 1e-12 * np.maximum(1.0, np.abs(mean))), std, 1.0)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+class FeatureMap(nn.Module):
+    """Raw (n, 2) points -> (n, k) features, in the order given (e.g. ["x1", "x2", "sin(x1)"])."""
+
+    features: list[str]  # TorchScript reads these class annotations (hence no `from __future__`)
+    codes: list[int]  # index into FEATURE_ORDER; forward switches on it (scriptable, unrolled on export)
+
+    def __init__(self, features: Sequence[Feature | str]) -> None:
+        super().__init__()
+        self.features = list(feature_names(features))
+        self.codes = [_CODES[Feature(f)] for f in self.features]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1 = x[:, 0:1]
+        x2 = x[:, 1:2]
+        cols: list[torch.Tensor] = []
+        for code in self.codes:
+            if code == 0:
+                cols.append(x1)
+            elif code == 1:
+                cols.append(x2)
+            elif code == 2:
+                cols.append(x1 * x1)
+            elif code == 3:
+                cols.append(x2 * x2)
+            elif code == 4:
+                cols.append(x1 * x2)
+            elif code == 5:
+                cols.append(torch.sin(x1))
+            else:
+                cols.append(torch.sin(x2))
+        return torch.cat(cols, dim=1)
+
+    def extra_repr(self) -> str:
+        return ", ".join(self.features)
+
+
+class Standardize(nn.Module):
+    """(x - mean) / std per column, with mean and std kept as buffers (saved in the state dict)."""
+
+    def __init__(self, mean: np.ndarray | Sequence[float], std: np.ndarray | Sequence[float]) -> None:
+        super().__init__()
+        mean_t = torch.as_tensor(np.asarray(mean, dtype=np.float32)).reshape(1, -1)
+        std_t = torch.as_tensor(np.asarray(std, dtype=np.float32)).reshape(1, -1)
+        if mean_t.shape != std_t.shape:
+            raise ValueError(f"mean has {mean_t.shape[1]} columns but std has {std_t.shape[1]}")
+        self.register_buffer("mean", mean_t.clone())
+        self.register_buffer("std", std_t.clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+    def extra_repr(self) -> str:
+        return f"columns={self.mean.shape[1]}"
+
+
+def preprocess_module(dataset: "Dataset") -> nn.Module:
+    """The module that turns the dataset's raw inputs into model inputs (what `x_*` holds)."""
+    if dataset.is_planar:
+        return FeatureMap(list(dataset.features))
+    if dataset.mean is None or dataset.std is None:
+        raise ValueError("this tabular dataset has no standardisation (mean/std); rebuild it with load_dataset")
+    return Standardize(dataset.mean, dataset.std)

@@ -1,0 +1,128 @@
+"""export_model: build the deployable model, write one format to temp names, verify, then publish."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from core.atomic import WriteError, atomic_path
+from core.data.dataset import Dataset
+from core.export import verify
+from core.export.errors import ExportError
+from core.export.onnx_export import write_onnx
+from core.export.pycode import weights_filename, write_python
+from core.export.torchscript import write_torchscript
+from core.export.wrapper import build_deployable
+from core.spec import Experiment
+
+EXPORT_FORMATS = ("torchscript", "onnx", "python")
+_DEFAULT_NAMES = {"torchscript": "model.torchscript.pt", "onnx": "model.onnx", "python": "model.py"}
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What was written and how closely it reproduces the live model (max abs output difference)."""
+
+    path: Path
+    format: str
+    max_abs_diff: float
+    files: tuple[Path, ...]
+
+
+def default_filename(fmt: str) -> str:
+    """The file name the CLI and GUI suggest for a format (python also writes <stem>_weights.pt)."""
+    return _DEFAULT_NAMES[_check_format(fmt)]
+
+
+def _check_format(fmt: str) -> str:
+    fmt = str(fmt).strip().lower()
+    if fmt not in EXPORT_FORMATS:
+        raise ExportError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORT_FORMATS)}")
+    return fmt
+
+
+def _unpack(source: Any) -> tuple[Experiment, Dataset, nn.Module]:
+    if isinstance(source, tuple) and len(source) == 3:
+        return source
+    try:
+        return source.spec, source.dataset, source.model
+    except AttributeError:
+        raise ExportError("export_model needs a Trainer or a (spec, dataset, model) tuple") from None
+
+
+def _check_folder(path: Path) -> None:
+    folder = path.parent
+    if not folder.exists():
+        raise ExportError(f"cannot export to {path}: folder {folder} does not exist; create it or choose another")
+    if not folder.is_dir():
+        raise ExportError(f"cannot export to {path}: {folder} is a file, not a folder")
+    if path.is_dir():
+        raise ExportError(f"cannot export to {path}: that is a folder; give a file name")
+
+
+def export_model(source: Any, path: str | Path, fmt: str, *,
+                 preprocess: nn.Module | None = None) -> ExportReport:
+    """Export a Trainer's (or a (spec, dataset, model) tuple's) model to `path` in format `fmt`.
+
+    The file takes raw inputs (x1, x2 or the CSV columns) and returns probabilities or values.
+    It is written under a temporary name, loaded back as an outside user would (torch.jit.load,
+    onnxruntime, importing the generated code) and compared with the live model; only then is it
+    renamed into place. Any failure raises ExportError and leaves no file behind.
+    """
+    fmt = _check_format(fmt)
+    path = Path(path)
+    _check_folder(path)
+    spec, dataset, model = _unpack(source)
+    deployable, metadata = build_deployable(spec, dataset, model, preprocess)
+    raw = verify.sample_inputs(dataset)
+    expected = verify.reference_outputs(deployable, raw)
+    example = torch.as_tensor(raw[:8])
+    try:
+        if fmt == "python":
+            return _export_python(deployable, metadata, path, raw, expected)
+        with atomic_path(path) as tmp:
+            if fmt == "torchscript":
+                write_torchscript(deployable, metadata, example, tmp)
+                diff = verify.verify_torchscript(tmp, raw, expected)
+            else:
+                write_onnx(deployable, metadata, example, tmp)
+                diff = verify.verify_onnx(tmp, raw, expected)
+    except WriteError as err:
+        raise ExportError(str(err)) from None
+    except OSError as err:
+        raise ExportError(f"cannot export to {path}: {err.strerror or err}") from None
+    return ExportReport(path=path, format=fmt, max_abs_diff=diff, files=(path,))
+
+
+def _export_python(deployable, metadata, path: Path, raw, expected) -> ExportReport:
+    """Code + weights are staged together in a private folder beside the target, then both renamed."""
+    weights_path = path.with_name(weights_filename(path))
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    except PermissionError:
+        raise ExportError(f"cannot export to {path}: folder {path.parent} is not writable") from None
+    except OSError as err:
+        raise ExportError(f"cannot export to {path}: {err.strerror or err}") from None
+    published: list[Path] = []
+    try:
+        staged_code, staged_weights = stage / path.name, stage / weights_path.name
+        write_python(deployable, metadata, staged_code, staged_weights)
+        diff = verify.verify_python(staged_code, raw, expected)
+        for staged, final in ((staged_weights, weights_path), (staged_code, path)):
+            staged.replace(final)
+            published.append(final)
+    except BaseException as err:
+        for final in published:  # a half-published pair is worse than none
+            final.unlink(missing_ok=True)
+        if isinstance(err, OSError) and not isinstance(err, ExportError):
+            raise ExportError(f"cannot export to {path}: {err.strerror or err}") from None
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return ExportReport(path=path, format="python", max_abs_diff=diff, files=(path, weights_path))

@@ -1,0 +1,607 @@
+"""The trainer: one Experiment made into data, model and optimizer, trained epoch by epoch.
+
+`Trainer.run(control, emit)` is the loop the GUI worker and the CLI share; everything else is
+the step-by-step API it is built from (see docs/ARCHITECTURE.md, "Trainer API").
+
+Loss figures: `EpochRecord.train_loss` and `test_loss` are both a full evaluation after the epoch
+(eval mode, no dropout, no regularisation penalty), so the two curves compare like with like and
+the gap between them shows over-fitting. The mean of the batch losses seen during the epoch
+(penalty included) is only used to catch divergence early.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.control import LiveSettings, TrainingControl
+from core.data.dataset import Dataset
+from core.device import resolve_device
+from core.history import LossHistory
+from core.losses import loss_function, regularization_penalty, validate_loss_for
+from core.model import build_model, count_parameters, hidden_layer_ends, linear_layers
+from core.optim import LRSchedule, build_optimizer, get_lr, set_lr
+from core.snapshot import EpochRecord, RunState, Snapshot
+from core.spec import Engine, Experiment, RegularizationKind, Task
+
+log = logging.getLogger(__name__)
+
+# "auto" puts a net on an accelerator only from this size: below it, per-op launch cost makes a
+# GPU slower than the CPU (and the fused CPU engine is faster still).
+AUTO_ACCELERATOR_MIN_PARAMETERS = 100_000
+# Rows per forward pass when evaluating, so huge sets or wide nets do not exhaust memory.
+EVAL_CHUNK_ROWS = 65_536
+# Neuron thumbnails are skipped when all hidden layers together would exceed this many values.
+MAX_NEURON_GRID_VALUES = 1 << 24
+
+
+class Diverged(RuntimeError):
+    """The loss became NaN or infinite; the trainer has already rolled back to the last finite weights."""
+
+    def __init__(self, message: str, epoch: int) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+
+
+def _clone_tree(value: Any) -> Any:
+    """A copy of a (nested) state dict in which every tensor is cloned, so later steps cannot touch it."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: _clone_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clone_tree(v) for v in value]
+    return value
+
+
+class Trainer:
+    """Data, model, optimizer and the epoch loop for one Experiment. Not thread-safe: one thread drives it.
+
+    Public attributes: spec, dataset, model, optimizer, schedule, device, device_note, engine,
+    engine_note, epoch, step, history, batch_size, learning_rate, regularization_rate, task,
+    n_outputs, last_error.
+    """
+
+    def __init__(self, spec: Experiment, dataset: Dataset | None = None,
+                 device: str | torch.device | None = None) -> None:
+        # One intra-op thread: playground nets are tiny, so thread hand-offs cost more than they
+        # save, and the GUI thread (and the fused engine) need the remaining cores.
+        torch.set_num_threads(1)
+        self.spec = spec
+        if dataset is None:
+            from core.data import load_dataset
+
+            dataset = load_dataset(spec)
+        self.dataset = dataset
+        _check_dataset(dataset)
+        validate_loss_for(dataset, spec.loss)
+        self.task = Task(dataset.task)
+        self.regression = self.task == Task.regression
+        self.n_outputs = dataset.n_outputs
+        self.n_classes = dataset.n_classes
+
+        model = build_model(spec, dataset.n_inputs, self.n_outputs)
+        self.device, self.device_note = self._pick_device(device if device is not None else spec.device,
+                                                          count_parameters(model))
+        self.model: nn.Sequential = model.to(self.device)
+        self._has_batch_norm = any(isinstance(m, nn.BatchNorm1d) for m in self.model)
+        self._has_dropout = any(isinstance(m, nn.Dropout) and m.p > 0 for m in self.model)
+        if self._has_batch_norm and len(dataset.x_train) < 2:
+            raise ValueError("batch norm needs at least 2 training rows; this dataset has "
+                             f"{len(dataset.x_train)}. Use more samples or norm 'none'/'layer'.")
+        self.loss_fn = loss_function(spec.loss, self.task, self.n_outputs)
+        self.optimizer = build_optimizer(spec, self.model.parameters())
+        self.schedule = LRSchedule.from_spec(spec)
+        self.batch_size = int(spec.batch_size)
+        self.regularization_rate = float(spec.regularization.rate)
+        self.epoch = 0
+        self.step = 0
+        self.history = LossHistory()
+        self.last_error: BaseException | None = None
+
+        target_dtype = torch.long if self.n_outputs > 1 else torch.float32
+        self.x_train = torch.as_tensor(np.asarray(dataset.x_train, np.float32), device=self.device)
+        self.y_train = torch.as_tensor(np.asarray(dataset.y_train), device=self.device).to(target_dtype)
+        self.x_test = torch.as_tensor(np.asarray(dataset.x_test, np.float32), device=self.device)
+        self.y_test = torch.as_tensor(np.asarray(dataset.y_test), device=self.device).to(target_dtype)
+        self._x_all = torch.cat([self.x_train, self.x_test])
+        self._y_all = torch.cat([self.y_train, self.y_test]).long()
+        self._version = 0  # bumped whenever the weights change, so evaluations can be cached
+        self._eval_cache: tuple[int, tuple[float, float, float | None, float | None], np.ndarray] | None = None
+        self.engine, self.engine_note = "torch", ""
+        self.choose_engine()
+
+    # ------------------------------------------------------------------ setup helpers
+    @staticmethod
+    def _pick_device(requested: str | torch.device, n_parameters: int) -> tuple[torch.device, str]:
+        if isinstance(requested, torch.device):
+            requested = str(requested)
+        if requested.strip().lower() == "auto":
+            device, _ = resolve_device("auto")
+            if device.type != "cpu" and n_parameters < AUTO_ACCELERATOR_MIN_PARAMETERS:
+                return torch.device("cpu"), ""  # small nets run faster on the CPU
+            return device, ""
+        return resolve_device(requested)
+
+    def choose_engine(self) -> str:
+        """Pick the fused engine when allowed and able, else torch; `engine_note` says why not fused."""
+        wanted = Engine(self.spec.engine)
+        if wanted == Engine.torch:
+            self.engine, self.engine_note = "torch", ""
+            return self.engine
+        try:
+            from core import fused
+            ok, why = fused.supports(self)
+        except Exception as err:  # fused.py absent or broken: the torch path always works
+            ok, why = False, f"the fused engine is not available ({type(err).__name__}: {err})"
+        self.engine = "fused" if ok else "torch"
+        self.engine_note = "" if ok else f"{why}; using the torch engine"
+        return self.engine
+
+    # ------------------------------------------------------------------ live settings
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate the optimizer uses now."""
+        return get_lr(self.optimizer)
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Use `lr` from now on; a schedule keeps decaying from it (the epoch count is untouched)."""
+        lr = float(lr)
+        if not (math.isfinite(lr) and lr > 0):
+            raise ValueError(f"learning rate must be a positive number, got {lr}")
+        self.schedule.set_base(lr, self.epoch)
+        set_lr(self.optimizer, lr)
+
+    def set_batch_size(self, n: int) -> None:
+        n = int(n)
+        if n < 1:
+            raise ValueError(f"batch size must be at least 1, got {n}")
+        self.batch_size = n
+        if self.spec.engine != Engine.torch:
+            self.choose_engine()
+
+    def set_regularization_rate(self, rate: float) -> None:
+        """Change the regularisation rate; the kind (l1/l2/none) stays as the spec says."""
+        rate = float(rate)
+        if not (math.isfinite(rate) and rate >= 0):
+            raise ValueError(f"regularization rate must be a number >= 0, got {rate}")
+        self.regularization_rate = rate
+
+    def set_weight(self, layer: int, out_index: int, in_index: int, value: float) -> None:
+        """Overwrite weight [out_index, in_index] of Linear `layer` (0 = dense1, the last = output)."""
+        linears = linear_layers(self.model)
+        if not 0 <= layer < len(linears):
+            raise IndexError(f"set_weight: layer {layer} does not exist; the model has Linear layers "
+                             f"0..{len(linears) - 1}")
+        weight = linears[layer].weight
+        n_out, n_in = weight.shape
+        if not (0 <= out_index < n_out and 0 <= in_index < n_in):
+            raise IndexError(f"set_weight: index ({out_index}, {in_index}) is outside layer {layer}'s "
+                             f"weight of shape ({n_out}, {n_in})")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"set_weight: the value must be finite, got {value}")
+        with torch.no_grad():
+            weight[out_index, in_index] = value
+        self._weights_changed()
+
+    def _weights_changed(self) -> None:
+        self._version += 1
+
+    # ------------------------------------------------------------------ one epoch
+    def epoch_permutation(self, epoch: int | None = None) -> np.ndarray:
+        """The order of training rows for `epoch` (default: the next one), int64.
+
+        Seeded from (spec.seed, epoch), so it is the same for the torch and fused paths and after
+        resuming from a checkpoint.
+        """
+        epoch = self.epoch if epoch is None else int(epoch)
+        rng = np.random.default_rng([self.spec.seed, epoch])
+        return rng.permutation(len(self.dataset.x_train)).astype(np.int64, copy=False)
+
+    def batch_bounds(self, n_rows: int | None = None) -> list[tuple[int, int]]:
+        """(start, stop) of each minibatch in the permuted order: batch_size rows, the last may be short.
+
+        With batch norm a trailing 1-row batch joins the one before (batch norm cannot train on 1 row).
+        """
+        n = len(self.dataset.x_train) if n_rows is None else int(n_rows)
+        size = max(1, min(self.batch_size, n))
+        if self._has_batch_norm:
+            size = max(size, 2)
+        bounds = [(s, min(s + size, n)) for s in range(0, n, size)]
+        if self._has_batch_norm and len(bounds) > 1 and bounds[-1][1] - bounds[-1][0] == 1:
+            last = bounds.pop()
+            bounds[-1] = (bounds[-1][0], last[1])
+        return bounds
+
+    def _save_state(self) -> tuple[dict, dict]:
+        return _clone_tree(self.model.state_dict()), _clone_tree(self.optimizer.state_dict())
+
+    def _restore_state(self, saved: tuple[dict, dict]) -> None:
+        self.model.load_state_dict(saved[0])
+        self.optimizer.load_state_dict(saved[1])
+        self._weights_changed()
+
+    def _torch_epoch(self, perm: np.ndarray) -> tuple[float, int]:
+        self.model.train()
+        if self._has_dropout:
+            # Dropout draws from torch's global generator: seed it per epoch, so a run is the same
+            # whatever else used that generator, and a resumed checkpoint continues identically.
+            torch.manual_seed((self.spec.seed * 1_000_003 + self.epoch) % (2**63))
+        idx = torch.from_numpy(perm).to(self.device)
+        kind = self.spec.regularization.kind
+        total = torch.zeros((), device=self.device)
+        bounds = self.batch_bounds(len(perm))
+        full = len(bounds) == 1
+        for start, stop in bounds:
+            if full:  # one batch of everything: the order does not matter, skip the gather
+                xb, yb = self.x_train, self.y_train
+            else:
+                b = idx[start:stop]
+                xb, yb = self.x_train[b], self.y_train[b]
+            loss = self.loss_fn(self.model(xb), yb)
+            penalty = regularization_penalty(self.model, kind, self.regularization_rate)
+            objective = loss if penalty is None else loss + penalty
+            self.optimizer.zero_grad(set_to_none=True)
+            objective.backward()
+            self.optimizer.step()
+            total += objective.detach()
+        return float(total) / len(bounds), len(bounds)
+
+    def _fused_epoch(self, perm: np.ndarray) -> tuple[float, int]:
+        from core import fused
+
+        mean_loss = float(fused.train_epoch(self, perm))
+        return mean_loss, len(self.batch_bounds(len(perm)))
+
+    def train_epoch(self) -> EpochRecord:
+        """Train one epoch and record it; raises Diverged (weights already rolled back) on NaN/inf."""
+        lr = self.schedule.lr_at(self.epoch)
+        set_lr(self.optimizer, lr)
+        saved = self._save_state()
+        perm = self.epoch_permutation()
+        if self.engine == "fused":
+            try:
+                mean_loss, steps = self._fused_epoch(perm)
+            except Exception as err:  # never lose a run to the fast path: redo the epoch with torch
+                log.warning("fused engine failed (%s); continuing with torch", err)
+                self._restore_state(saved)
+                self.engine, self.engine_note = "torch", f"the fused engine failed ({err}); using torch"
+                saved = self._save_state()
+                mean_loss, steps = self._torch_epoch(perm)
+        else:
+            mean_loss, steps = self._torch_epoch(perm)
+        self._weights_changed()
+        if not math.isfinite(mean_loss) or not self._parameters_finite():
+            self._diverge(saved, mean_loss, lr)
+        self.epoch += 1
+        self.step += steps
+        train_loss, test_loss, train_acc, test_acc = self.evaluate()
+        if not math.isfinite(train_loss) or (len(self.x_test) and not math.isfinite(test_loss)):
+            self.epoch -= 1
+            self.step -= steps
+            self._diverge(saved, train_loss if not math.isfinite(train_loss) else test_loss, lr)
+        record = EpochRecord(epoch=self.epoch, step=self.step, train_loss=train_loss, test_loss=test_loss,
+                             train_accuracy=train_acc, test_accuracy=test_acc, learning_rate=lr)
+        self.history.append(record)
+        return record
+
+    def _parameters_finite(self) -> bool:
+        # One reduction and one sync: a NaN or inf anywhere makes the sum non-finite.
+        sums = [p.detach().sum() for p in self.model.parameters()]
+        return not sums or bool(torch.isfinite(torch.stack(sums).sum()))
+
+    def _diverge(self, saved: tuple[dict, dict], bad_loss: float, lr: float) -> None:
+        self._restore_state(saved)
+        what = "infinite" if math.isinf(bad_loss) else "NaN"
+        hint = "Try a lower learning rate"
+        if self.spec.regularization.kind != RegularizationKind.none and self.regularization_rate > 0:
+            hint += " or a lower regularization rate"
+        message = (f"Loss became {what} at epoch {self.epoch + 1} (lr {lr:g}). "
+                   f"The last finite weights are kept. {hint}.")
+        raise Diverged(message, self.epoch + 1)
+
+    # ------------------------------------------------------------------ evaluation
+    @torch.no_grad()
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.model.training:
+            self.model.eval()
+        if len(x) <= EVAL_CHUNK_ROWS:
+            return self.model(x)
+        return torch.cat([self.model(x[i:i + EVAL_CHUNK_ROWS]) for i in range(0, len(x), EVAL_CHUNK_ROWS)])
+
+    def _predicted_labels(self, output: torch.Tensor) -> torch.Tensor:
+        if self.n_outputs == 1:
+            return (output.reshape(-1) > 0).long()
+        return output.argmax(dim=1)
+
+    @torch.no_grad()
+    def evaluate(self) -> tuple[float, float, float | None, float | None]:
+        """(train_loss, test_loss, train_acc, test_acc) over the whole sets in eval mode.
+
+        Accuracies are None for regression; test figures are NaN/None when there are no test rows.
+        """
+        if self._eval_cache is not None and self._eval_cache[0] == self._version:
+            return self._eval_cache[1]
+        n_train, n_test = len(self.x_train), len(self.x_test)
+        output = self._forward(self._x_all)  # one pass over train and test rows together
+        out_train, out_test = output[:n_train], output[n_train:]
+        train_loss = float(self.loss_fn(out_train, self.y_train))
+        test_loss = float(self.loss_fn(out_test, self.y_test)) if n_test else float("nan")
+        train_acc = test_acc = None
+        confusion = None
+        if not self.regression:
+            hits = (self._predicted_labels(output) == self._y_all).float()
+            train_acc = float(hits[:n_train].mean())
+            if n_test:
+                test_acc = float(hits[n_train:].mean())
+                c = max(self.n_classes, 2)
+                pairs = self.y_test.cpu().numpy().astype(np.int64) * c + \
+                    self._predicted_labels(out_test).cpu().numpy()
+                confusion = np.bincount(pairs, minlength=c * c).reshape(c, c).astype(np.int64)
+        result = (train_loss, test_loss, train_acc, test_acc)
+        self._eval_cache = (self._version, result, confusion)
+        return result
+
+    def confusion_matrix(self) -> np.ndarray | None:
+        """(n_classes, n_classes) counts on the test set, rows = truth, columns = prediction."""
+        self.evaluate()
+        assert self._eval_cache is not None
+        confusion = self._eval_cache[2]
+        return None if confusion is None else confusion.copy()
+
+    def preprocess(self, raw_inputs: np.ndarray) -> np.ndarray:
+        """Raw inputs (x1, x2 points, or the raw tabular columns) -> model inputs, as the data module does."""
+        from core.data.features import compute_features, standardize
+
+        raw = np.asarray(raw_inputs, dtype=np.float32)
+        if raw.ndim == 1:
+            raw = raw.reshape(1, -1)
+        n_raw = len(self.dataset.raw_names) or raw.shape[1]
+        if raw.ndim != 2 or raw.shape[1] != n_raw:
+            raise ValueError(f"expected raw inputs of shape (n, {n_raw}) for columns "
+                             f"{', '.join(self.dataset.raw_names)}; got {raw.shape}")
+        if self.dataset.is_planar:
+            return compute_features(raw, self.dataset.features)
+        if self.dataset.mean is not None and self.dataset.std is not None:
+            return standardize(raw, self.dataset.mean, self.dataset.std)
+        return raw
+
+    def _probabilities(self, output: torch.Tensor) -> np.ndarray:
+        if self.regression:
+            return output.reshape(-1).cpu().numpy()
+        if self.n_outputs == 1:
+            return torch.sigmoid(output.reshape(-1)).cpu().numpy()
+        return torch.softmax(output, dim=1).cpu().numpy()
+
+    def predict(self, raw_inputs: np.ndarray) -> np.ndarray:
+        """Raw inputs -> binary: P(class 1) (n,); multi-class: probabilities (n, C); regression: (n,)."""
+        x = torch.as_tensor(self.preprocess(raw_inputs), device=self.device)
+        return self._probabilities(self._forward(x))
+
+    # ------------------------------------------------------------------ snapshots
+    def _grid(self, resolution: int) -> dict[str, Any]:
+        """The decision-boundary picture over `dataset.extent`: row 0 is the lowest x2."""
+        x1min, x1max, x2min, x2max = self.dataset.extent
+        xs = np.linspace(x1min, x1max, resolution, dtype=np.float32)
+        ys = np.linspace(x2min, x2max, resolution, dtype=np.float32)
+        gx, gy = np.meshgrid(xs, ys)  # gx[i, j] = xs[j], gy[i, j] = ys[i]
+        raw = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        features = self.preprocess(raw)
+        x = torch.as_tensor(features, device=self.device)
+        ends = hidden_layer_ends(self.model)
+        units = sum(m.out_features for m in linear_layers(self.model)[:-1])
+        keep_neurons = units * resolution * resolution <= MAX_NEURON_GRID_VALUES
+        hidden: list[np.ndarray] = []
+        self.model.eval()
+        with torch.no_grad():
+            h = x
+            for i, module in enumerate(self.model):
+                h = module(h)
+                if keep_neurons and i in ends:
+                    hidden.append(h.T.reshape(-1, resolution, resolution).float().cpu().numpy())
+            output = h
+        res = (resolution, resolution)
+        out: dict[str, Any] = {
+            "input_outputs": features.T.reshape(-1, resolution, resolution).copy(),
+            "neuron_outputs": tuple(hidden),
+            "confidence": None,
+        }
+        if self.regression:
+            out["boundary"] = output.reshape(res).float().cpu().numpy()
+        elif self.n_outputs == 1:
+            out["boundary"] = torch.sigmoid(output.reshape(res)).float().cpu().numpy()
+        else:
+            probs = torch.softmax(output, dim=1)
+            confidence, label = probs.max(dim=1)
+            out["boundary"] = label.reshape(res).cpu().numpy().astype(np.int64)
+            out["confidence"] = confidence.reshape(res).float().cpu().numpy()
+        return out
+
+    def snapshot(self, grid: bool = True, resolution: int = 50, *, state: RunState = RunState.running,
+                 message: str = "", history: tuple[EpochRecord, ...] = (),
+                 epochs_per_second: float = 0.0, steps_per_second: float = 0.0) -> Snapshot:
+        """An immutable picture of the run now (numpy copies). The grid is drawn for 2-D sets only.
+
+        Multi-class `boundary` holds int64 class indices; binary holds P(class 1), regression the value.
+        """
+        if grid and not 2 <= int(resolution) <= 1024:
+            raise ValueError(f"grid resolution must be between 2 and 1024, got {resolution}")
+        train_loss, test_loss, train_acc, test_acc = self.evaluate()
+        linears = linear_layers(self.model)
+        pictures: dict[str, Any] = {}
+        if grid and self.dataset.is_planar:
+            pictures = self._grid(int(resolution))
+        return Snapshot(
+            epoch=self.epoch, step=self.step, train_loss=train_loss, test_loss=test_loss,
+            train_accuracy=train_acc, test_accuracy=test_acc, learning_rate=self.learning_rate,
+            batch_size=self.batch_size, state=state, message=message, history=tuple(history),
+            epochs_per_second=float(epochs_per_second), steps_per_second=float(steps_per_second),
+            confusion=self.confusion_matrix(),
+            weights=tuple(m.weight.detach().cpu().numpy().copy() for m in linears),
+            biases=tuple(m.bias.detach().cpu().numpy().copy() if m.bias is not None
+                         else np.zeros(m.out_features, np.float32) for m in linears),
+            extent=tuple(float(v) for v in self.dataset.extent),  # type: ignore[arg-type]
+            device=str(self.device), engine=self.engine, **pictures,
+        )
+
+    # ------------------------------------------------------------------ checkpoint support
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume: weights, optimizer, schedule, counters, live settings, history."""
+        return {
+            "model": _clone_tree(self.model.state_dict()),
+            "optimizer": _clone_tree(self.optimizer.state_dict()),
+            "schedule": self.schedule.state_dict(),
+            "epoch": self.epoch, "step": self.step,
+            "batch_size": self.batch_size, "regularization_rate": self.regularization_rate,
+            "history": self.history.to_records(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what `state_dict` saved (the model must have been built from the same spec)."""
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.epoch, self.step = int(state["epoch"]), int(state["step"])
+        self.batch_size = int(state.get("batch_size", self.batch_size))
+        self.regularization_rate = float(state.get("regularization_rate", self.regularization_rate))
+        self.history = LossHistory.from_records(state.get("history", []), self.history.max_points)
+        self._weights_changed()
+        self.choose_engine()
+
+    # ------------------------------------------------------------------ the loop
+    def _apply_live(self, settings: LiveSettings, edits: list[tuple[int, int, int, float]]) -> str:
+        """Apply the control's pending changes; returns a message for the ones that could not apply."""
+        problems = []
+        for setter, value in ((self.set_learning_rate, settings.learning_rate),
+                              (self.set_batch_size, settings.batch_size),
+                              (self.set_regularization_rate, settings.regularization_rate)):
+            if value is not None:
+                try:
+                    setter(value)
+                except ValueError as err:
+                    problems.append(str(err))
+        for edit in edits:
+            try:
+                self.set_weight(*edit)
+            except (ValueError, IndexError) as err:
+                problems.append(str(err))
+        return "; ".join(problems)
+
+    def run(self, control: TrainingControl, emit: Callable[[Snapshot], None], max_epochs: int | None = None,
+            snapshot_hz: float = 30.0, grid_hz: float = 10.0, *, until_stopped: bool = False,
+            grid_resolution: int = 50) -> RunState:
+        """Train until spec.epochs (or `max_epochs`) epochs are done in total, or until stopped.
+
+        until_stopped=True (the GUI) ignores the epoch limit and runs until control.stop(). Between
+        epochs it applies control's pending changes, honours pause/step/stop, and calls emit(Snapshot)
+        at most snapshot_hz times a second (grids at most grid_hz; 0 or inf means after every epoch).
+        `grid_resolution` is the boundary grid's side. A single requested step, a pause
+        and weight edits emit at once with a grid. The final snapshot is always emitted. Divergence
+        and unexpected errors end the run with RunState.diverged / failed and a message; never raises
+        (the exception of a failure is kept in `last_error`).
+        """
+        limit = None if until_stopped else (self.spec.epochs if max_epochs is None else int(max_epochs))
+        snap_gap = 1.0 / snapshot_hz if snapshot_hz > 0 else 0.0
+        grid_gap = 1.0 / grid_hz if grid_hz > 0 else 0.0
+        clock = time.monotonic
+        pending_records: list[EpochRecord] = []
+        mark = {"t": clock(), "grid_t": -math.inf, "epoch": self.epoch, "step": self.step}
+        note = ""
+
+        def send(grid: bool, state: RunState, message: str = "") -> None:
+            nonlocal note
+            now = clock()
+            dt = now - mark["t"]
+            eps = (self.epoch - mark["epoch"]) / dt if dt > 0 else 0.0
+            sps = (self.step - mark["step"]) / dt if dt > 0 else 0.0
+            text = "; ".join(t for t in (message, note) if t)
+            snap = self.snapshot(grid=grid, resolution=grid_resolution, state=state, message=text,
+                                 history=tuple(pending_records), epochs_per_second=eps, steps_per_second=sps)
+            pending_records.clear()
+            note = ""
+            mark.update(t=now, epoch=self.epoch, step=self.step)
+            if grid:
+                mark["grid_t"] = now
+            emit(snap)
+
+        state = RunState.running
+        message = ""
+        self.last_error = None
+        try:
+            paused_shown = control.paused
+            send(True, RunState.paused if paused_shown else RunState.running)
+            while True:
+                settings, edits, grid_wanted = control.take_pending()
+                problem = self._apply_live(settings, edits)
+                if problem:
+                    note = problem
+                grid_wanted = grid_wanted or bool(edits) or bool(problem)
+                if control.stop_requested:
+                    state = RunState.stopped
+                    break
+                if limit is not None and self.epoch >= limit:
+                    state = RunState.finished
+                    break
+                if not control.take_epoch_permit():
+                    if control.stop_requested:
+                        continue
+                    if not paused_shown or grid_wanted or pending_records:
+                        send(True, RunState.paused)
+                        paused_shown = True
+                    control.wait(0.25)
+                    continue
+                single_step = control.paused  # permitted while paused: one requested epoch
+                if grid_wanted:
+                    send(True, RunState.running)
+                paused_shown = False
+                try:
+                    pending_records.append(self.train_epoch())
+                except Diverged as err:
+                    state, message = RunState.diverged, str(err)
+                    break
+                now = clock()
+                if single_step:
+                    send(True, RunState.paused)
+                    paused_shown = True
+                elif now - mark["t"] >= snap_gap:
+                    send(now - mark["grid_t"] >= grid_gap, RunState.running)
+            send(True, state, message)
+        except Exception as err:  # a run must end with a state and a message, never a dead worker
+            log.exception("training failed")
+            self.last_error = err
+            state = RunState.failed
+            failure = f"Training failed at epoch {self.epoch + 1}: {type(err).__name__}: {err}"
+            try:
+                send(False, state, failure)
+            except Exception:  # the snapshot itself fails: still tell the caller how the run ended
+                log.exception("could not build the final snapshot")
+                nan = float("nan")
+                emit(Snapshot(epoch=self.epoch, step=self.step, train_loss=nan, test_loss=nan,
+                              train_accuracy=None, test_accuracy=None, learning_rate=self.learning_rate,
+                              batch_size=self.batch_size, state=state, message=failure,
+                              history=tuple(pending_records), device=str(self.device), engine=self.engine))
+        return state
+
+
+def _check_dataset(dataset: Dataset) -> None:
+    """Fail early, naming the array, when a hand-built Dataset does not fit together."""
+    if dataset.x_train.ndim != 2 or dataset.x_test.ndim != 2:
+        raise ValueError(f"dataset inputs must be 2-D (rows, inputs); got x_train {dataset.x_train.shape}, "
+                         f"x_test {dataset.x_test.shape}")
+    if len(dataset.x_train) == 0:
+        raise ValueError("the dataset has no training rows; use more samples or a larger train fraction")
+    if dataset.x_test.shape[1] != dataset.x_train.shape[1]:
+        raise ValueError(f"x_train has {dataset.x_train.shape[1]} inputs but x_test has {dataset.x_test.shape[1]}")
+    for name, x, y in (("train", dataset.x_train, dataset.y_train), ("test", dataset.x_test, dataset.y_test)):
+        if len(x) != len(y):
+            raise ValueError(f"{name} set: {len(x)} input rows but {len(y)} targets")
+    if dataset.task == Task.classification.value and dataset.n_classes < 2:
+        raise ValueError(f"classification needs at least 2 class names, the dataset has {dataset.n_classes}")
