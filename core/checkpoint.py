@@ -9,6 +9,7 @@ weights are loaded into it, so a checkpoint only ever carries data.
 from __future__ import annotations
 
 import copy
+import math
 import pickle
 import warnings
 import zipfile
@@ -105,7 +106,8 @@ def capture_checkpoint(trainer: Any) -> CheckpointData:
     """A CPU copy of the trainer's state now. Call it between epochs (from the thread driving it).
 
     Uses `Trainer.state_dict()` (weights, optimizer, schedule, counters, live settings, history)
-    and adds torch's RNG state, so dropout draws the same masks after a resume.
+    and adds torch's RNG state, so dropout draws the same masks after a resume, and the regression
+    target scale (y_mean, y_std), so a restore can tell when the rebuilt data would scale differently.
     """
     state = dict(trainer.state_dict())
     model_state = state.pop("model")
@@ -115,6 +117,8 @@ def capture_checkpoint(trainer: Any) -> CheckpointData:
     epoch, step = int(state.pop("epoch", trainer.epoch)), int(state.pop("step", trainer.step))
     state["torch_rng_state"] = torch.get_rng_state()
     dataset = trainer.dataset
+    if getattr(dataset, "y_mean", None) is not None:
+        state["target_scale"] = [float(dataset.y_mean), float(dataset.y_std)]
     return CheckpointData(
         spec=trainer.spec,
         model_state=_cpu_copy(dict(model_state)),
@@ -148,6 +152,7 @@ def restore_trainer(data: CheckpointData, dataset: Any = None, device: Any = Non
             "has probably changed since the checkpoint was saved")
     extra = dict(data.trainer_state)
     rng = extra.pop("torch_rng_state", None)
+    _check_target_scale(extra.pop("target_scale", None), trainer.dataset, where)
     state = {"model": data.model_state, "optimizer": data.optimizer_state, "schedule": data.scheduler_state,
              "epoch": data.epoch, "step": data.step, "history": data.history, **extra}
     try:
@@ -159,6 +164,25 @@ def restore_trainer(data: CheckpointData, dataset: Any = None, device: Any = Non
     if isinstance(rng, torch.Tensor) and rng.dtype == torch.uint8:
         torch.set_rng_state(rng)
     return trainer
+
+
+def _check_target_scale(saved: Any, dataset: Any, where: str) -> None:
+    """The weights predict standardised targets: the rebuilt data must un-standardise them the same way."""
+    if saved is None:  # older checkpoints, and sets whose targets are not standardised
+        return
+    try:
+        saved_mean, saved_std = (float(v) for v in saved)
+    except (TypeError, ValueError):
+        raise CheckpointError(f"{where}the checkpoint's target scale is damaged") from None
+    mean, std = getattr(dataset, "y_mean", None), getattr(dataset, "y_std", None)
+    if mean is None or std is None or not (
+            math.isclose(mean, saved_mean, rel_tol=1e-6, abs_tol=1e-9)
+            and math.isclose(std, saved_std, rel_tol=1e-6, abs_tol=1e-9)):
+        now = "none" if mean is None else f"mean {mean:g}, std {std:g}"
+        raise CheckpointError(
+            f"{where}the run's targets were scaled with mean {saved_mean:g}, std {saved_std:g}, but the data "
+            f"now gives {now}; the data file has probably changed since the checkpoint was saved, so its "
+            "predictions would be off. Restore the original data file or start a new run")
 
 
 def write_checkpoint(source: Any, path: str | Path) -> None:

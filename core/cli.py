@@ -275,6 +275,7 @@ def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str
         "engine": trainer.engine,
         "seed": trainer.spec.seed,
         "layerlab_version": core.__version__,
+        **_target_scale_metrics(trainer),
     }
     try:
         atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
@@ -284,12 +285,35 @@ def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str
     return metrics
 
 
+def _target_scale_metrics(trainer) -> dict:
+    """For a standardised regression target: its scale, and the test error in the target's own units."""
+    import numpy as np
+
+    dataset = trainer.dataset
+    if dataset.task != "regression" or dataset.y_mean is None or dataset.y_std is None:
+        return {}
+    rmse = None
+    if len(dataset.raw_test):
+        errors = trainer.predict(dataset.raw_test).astype(np.float64) - dataset.to_target_units(dataset.y_test)
+        rmse = _finite_or_none(float(np.sqrt(np.mean(errors ** 2))))
+    return {
+        "target_scale": {
+            "mean": dataset.y_mean, "std": dataset.y_std,
+            "note": "losses are on the standardised target (y - mean) / std: 1.0 is no better than "
+                    "predicting the mean; predictions and test_rmse_original_units are in the target's units",
+        },
+        "test_rmse_original_units": rmse,
+    }
+
+
 def _summary(m: dict) -> str:
     text = (f"{m['state']}: {m['epochs']} epochs in {m['wall_seconds']:.2f} s "
             f"({m['epochs_per_second'] or 0:.1f} epochs/s) on {m['device']} ({m['engine']}); "
             f"train loss {_fmt(m['train_loss'])}, test loss {_fmt(m['test_loss'])}")
     if m["test_accuracy"] is not None:
         text += f", accuracy {_pct(m['train_accuracy'])} train / {_pct(m['test_accuracy'])} test"
+    if m.get("target_scale"):
+        text += f" (standardised target); test RMSE {_fmt(m['test_rmse_original_units'])} in the target's units"
     return text
 
 

@@ -7,6 +7,10 @@ Loss figures: `EpochRecord.train_loss` and `test_loss` are both a full evaluatio
 (eval mode, no dropout, no regularisation penalty), so the two curves compare like with like and
 the gap between them shows over-fitting. The mean of the batch losses seen during the epoch
 (penalty included) is only used to catch divergence early.
+
+Tabular regression trains on standardised targets (Dataset.y_mean / y_std), so its losses are in
+standardised units: an MSE of 1.0 is no better than always predicting the mean. Everything that
+reports a prediction (`predict`, the snapshot grid) is in the target's original units.
 """
 
 from __future__ import annotations
@@ -111,6 +115,10 @@ class Trainer:
         self.y_train = torch.as_tensor(np.asarray(dataset.y_train), device=self.device).to(target_dtype)
         self.x_test = torch.as_tensor(np.asarray(dataset.x_test, np.float32), device=self.device)
         self.y_test = torch.as_tensor(np.asarray(dataset.y_test), device=self.device).to(target_dtype)
+        # Regression outputs -> the target's units: output * y_std + y_mean (None: outputs are the units).
+        self._target_scale: tuple[float, float] | None = None
+        if self.regression and dataset.y_mean is not None and dataset.y_std is not None:
+            self._target_scale = (float(dataset.y_std), float(dataset.y_mean))
         self._x_all = torch.cat([self.x_train, self.x_test])
         self._y_all = torch.cat([self.y_train, self.y_test]).long()
         self._version = 0  # bumped whenever the weights change, so evaluations can be cached
@@ -327,6 +335,7 @@ class Trainer:
         """(train_loss, test_loss, train_acc, test_acc) over the whole sets in eval mode.
 
         Accuracies are None for regression; test figures are NaN/None when there are no test rows.
+        Losses compare outputs with `dataset.y_*`, so tabular regression losses are in standardised units.
         """
         if self._eval_cache is not None and self._eval_cache[0] == self._version:
             return self._eval_cache[1]
@@ -374,15 +383,23 @@ class Trainer:
             return standardize(raw, self.dataset.mean, self.dataset.std)
         return raw
 
+    def _to_target_units(self, output: torch.Tensor) -> torch.Tensor:
+        """Regression outputs in the target's original units (the same float32 ops as the export head)."""
+        if self._target_scale is None:
+            return output
+        scale, shift = self._target_scale
+        return output * scale + shift
+
     def _probabilities(self, output: torch.Tensor) -> np.ndarray:
         if self.regression:
-            return output.reshape(-1).cpu().numpy()
+            return self._to_target_units(output.reshape(-1)).cpu().numpy()
         if self.n_outputs == 1:
             return torch.sigmoid(output.reshape(-1)).cpu().numpy()
         return torch.softmax(output, dim=1).cpu().numpy()
 
     def predict(self, raw_inputs: np.ndarray) -> np.ndarray:
-        """Raw inputs -> binary: P(class 1) (n,); multi-class: probabilities (n, C); regression: (n,)."""
+        """Raw inputs -> binary: P(class 1) (n,); multi-class: probabilities (n, C); regression: values (n,)
+        in the target's original units (standardised targets are scaled back)."""
         x = torch.as_tensor(self.preprocess(raw_inputs), device=self.device)
         return self._probabilities(self._forward(x))
 
@@ -415,7 +432,7 @@ class Trainer:
             "confidence": None,
         }
         if self.regression:
-            out["boundary"] = output.reshape(res).float().cpu().numpy()
+            out["boundary"] = self._to_target_units(output.reshape(res)).float().cpu().numpy()
         elif self.n_outputs == 1:
             out["boundary"] = torch.sigmoid(output.reshape(res)).float().cpu().numpy()
         else:
@@ -430,7 +447,8 @@ class Trainer:
                  epochs_per_second: float = 0.0, steps_per_second: float = 0.0) -> Snapshot:
         """An immutable picture of the run now (numpy copies). The grid is drawn for 2-D sets only.
 
-        Multi-class `boundary` holds int64 class indices; binary holds P(class 1), regression the value.
+        Multi-class `boundary` holds int64 class indices; binary holds P(class 1), regression the value
+        (in the target's units). Losses are those of `evaluate` (standardised units for tabular regression).
         """
         if grid and not 2 <= int(resolution) <= 1024:
             raise ValueError(f"grid resolution must be between 2 and 1024, got {resolution}")

@@ -1,5 +1,6 @@
 """load_dataset(spec): generate or read the rows an Experiment names, split them with a seeded shuffle and
-preprocess them (features for the 2-D sets, standardisation fitted on the training rows for tables)."""
+preprocess them (features for the 2-D sets, standardisation fitted on the training rows for tables;
+for tabular regression the target too, so its units do not decide which learning rate works)."""
 
 from __future__ import annotations
 
@@ -72,11 +73,16 @@ def _tabular(spec: Experiment, table: Table) -> Dataset:
     train, test = split_indices(len(table.x), spec.data.train_fraction, spec.seed)
     raw_train, raw_test = table.x[train], table.x[test]
     mean, std = fit_standardization(raw_train)
+    y_train, y_test = table.y[train], table.y[test]
+    y_mean = y_std = None
+    if table.task == Task.regression.value:
+        y_mean, y_std = fit_target_standardization(y_train)
+        y_train, y_test = standardize_target(y_train, y_mean, y_std), standardize_target(y_test, y_mean, y_std)
     return Dataset(
         x_train=standardize(raw_train, mean, std),
-        y_train=table.y[train],
+        y_train=y_train,
         x_test=standardize(raw_test, mean, std),
-        y_test=table.y[test],
+        y_test=y_test,
         raw_train=raw_train,
         raw_test=raw_test,
         input_names=table.columns,
@@ -89,4 +95,18 @@ def _tabular(spec: Experiment, table: Table) -> Dataset:
         std=std,
         description=table.description,
         meta={**table.meta, "source": spec.data.source.value, "target": table.target},
+        y_mean=y_mean,
+        y_std=y_std,
     )
+
+
+def fit_target_standardization(y_train: np.ndarray) -> tuple[float, float]:
+    """(mean, std) of the training targets, both exact float32 values so every path (numpy, torch,
+    exports) un-standardises with the same constants; a constant target gets std 1."""
+    mean, std = fit_standardization(np.asarray(y_train, np.float64).reshape(-1, 1))
+    return float(mean[0]), float(std[0])
+
+
+def standardize_target(y: np.ndarray, y_mean: float, y_std: float) -> np.ndarray:
+    """float32 (y - y_mean) / y_std."""
+    return ((np.asarray(y, np.float32) - np.float32(y_mean)) / np.float32(y_std)).astype(np.float32, copy=False)

@@ -20,6 +20,10 @@ class Dataset:
     int64 (n,) class indices for more than two classes.
     raw_*: the inputs before preprocessing (the (x1, x2) points for 2-D sets, the chosen
     columns for tabular sets), used for plotting and to check exports end to end.
+    y_mean / y_std: set for tabular regression, whose targets are standardised on the training
+    rows (y_* hold (y - y_mean) / y_std), so default learning rates work whatever the target's
+    units. Model outputs are then in standardised units; prediction = output * y_std + y_mean.
+    None for classification and the 2-D regression sets (already in [-1, 1], left as they are).
     """
 
     x_train: np.ndarray
@@ -39,6 +43,8 @@ class Dataset:
     extent: tuple[float, float, float, float] = (-6.0, 6.0, -6.0, 6.0)  # x1 min/max, x2 min/max
     description: str = ""
     meta: dict = field(default_factory=dict)
+    y_mean: float | None = None        # regression target standardisation (see above), None if none
+    y_std: float | None = None
 
     @property
     def n_inputs(self) -> int:
@@ -52,6 +58,12 @@ class Dataset:
     def n_outputs(self) -> int:
         """Units of the output head: 1 for regression and binary, N for N > 2 classes."""
         return self.n_classes if self.n_classes > 2 else 1
+
+    def to_target_units(self, outputs: np.ndarray) -> np.ndarray:
+        """Regression model outputs (or standardised targets) in the target's original units."""
+        if self.y_mean is None or self.y_std is None:
+            return np.asarray(outputs)
+        return np.asarray(outputs, np.float32) * np.float32(self.y_std) + np.float32(self.y_mean)
 
     def __len__(self) -> int:
         return len(self.x_train) + len(self.x_test)

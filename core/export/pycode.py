@@ -78,6 +78,19 @@ def _features_code(preprocess: nn.Module, metadata: ExportMetadata) -> tuple[str
                       "export as TorchScript or ONNX instead")
 
 
+def _head_constants(metadata: ExportMetadata) -> str:
+    """Y_MEAN / Y_STD for a standardised regression target (the network predicts standardised values)."""
+    if metadata.head != "unstandardize":
+        return ""
+    if metadata.y_mean is None or metadata.y_std is None:
+        raise ExportError("the regression target was standardised but the export has no y_mean/y_std; "
+                          "rebuild the dataset with load_dataset and export again")
+    return ("# The network predicts the standardised target; prediction = output * Y_STD + Y_MEAN\n"
+            "# gives it back in the target's original units (fitted on the training rows).\n"
+            f"Y_MEAN = torch.tensor({float(metadata.y_mean)!r})\n"
+            f"Y_STD = torch.tensor({float(metadata.y_std)!r})\n")
+
+
 def _floats(values: list[float], per_line: int = 6) -> str:
     parts = [repr(v) for v in values]
     if len(parts) <= per_line:
@@ -93,8 +106,9 @@ def generate_code(deployable: DeployableModel, metadata: ExportMetadata, weights
         raise ExportError("only nn.Sequential models can be written as Python code")
     layers = "\n".join(f"        ({name!r}, {layer_code(name, m)})," for name, m in network.named_children())
     constants, features_body = _features_code(deployable.preprocess, metadata)
+    constants += _head_constants(metadata)
     head = {"sigmoid": "torch.sigmoid(logits)", "softmax": "torch.softmax(logits, dim=1)",
-            "identity": "logits"}[metadata.head]
+            "identity": "logits", "unstandardize": "logits * Y_STD + Y_MEAN"}[metadata.head]
     spec = json.loads(metadata.spec_json)
     summary = (f"{spec['data']['source']} data, layers "
                f"{[layer['units'] for layer in spec['layers']]}, loss {spec['loss']}")

@@ -1,7 +1,9 @@
 """Load an exported file the way an outside user would and compare its outputs with the live model.
 
 An export that disagrees with the model by more than TOLERANCE (scaled up for large regression
-values) is refused, so a file on disk always reproduces what the user trained.
+values) is refused, so a file on disk always reproduces what the user trained. Comparisons are in the
+units the user sees: probabilities, or regression values in the target's original units (the
+un-standardising head is part of the reference model and of every export).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def sample_inputs(dataset: Dataset, rows: int = SAMPLE_ROWS, seed: int = 0) -> n
 
 
 def reference_outputs(deployable: DeployableModel, raw: np.ndarray) -> np.ndarray:
+    """What the user should get from raw inputs: probabilities, or values in the target's original units."""
     with torch.no_grad():
         return deployable(torch.as_tensor(raw)).numpy()
 
@@ -140,6 +143,9 @@ def _check_metadata(fmt: str, text: str | bytes) -> None:
     if isinstance(text, bytes):
         text = text.decode("utf-8")
     try:
-        ExportMetadata.from_json(text)
+        metadata = ExportMetadata.from_json(text)
     except (ValueError, TypeError, KeyError, json.JSONDecodeError):
         raise ExportError(f"the {fmt} file lost its LayerLab metadata when saved") from None
+    if metadata.head == "unstandardize" and (metadata.y_mean is None or metadata.y_std is None):
+        raise ExportError(f"the {fmt} file's metadata lacks the target scale (y_mean, y_std) its "
+                          "regression head uses; the export was not kept")

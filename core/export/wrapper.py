@@ -1,8 +1,9 @@
 """The model as an outside user gets it: raw inputs in, probabilities or values out.
 
 The feature transform (x1^2, sin(x1), ... or the tabular standardisation) and the output head
-(sigmoid / softmax / identity) are part of the module, so every exported format takes the same raw
-columns the user sees and returns what the GUI shows.
+(sigmoid / softmax / identity, or output * y_std + y_mean for a standardised regression target) are
+part of the module, so every exported format takes the same raw columns the user sees and returns
+what the GUI shows, in the target's original units.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ class ExportMetadata:
     output_meaning: str
     task: str
     class_names: tuple[str, ...]
-    head: str                          # sigmoid | softmax | identity
+    head: str                          # sigmoid | softmax | identity | unstandardize
     spec_json: str
     layerlab_version: str
+    y_mean: float | None = None        # head "unstandardize": prediction = network output * y_std + y_mean
+    y_std: float | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -63,8 +66,31 @@ class DeployableModel(nn.Module):
         return self.head(self.network(self.preprocess(raw_inputs)))
 
 
+class Unstandardize(nn.Module):
+    """output * y_std + y_mean: the network's standardised regression output in the target's units."""
+
+    def __init__(self, y_mean: float, y_std: float) -> None:
+        super().__init__()
+        self.register_buffer("y_mean", torch.tensor(float(y_mean), dtype=torch.float32))
+        self.register_buffer("y_std", torch.tensor(float(y_std), dtype=torch.float32))
+
+    def forward(self, output: torch.Tensor) -> torch.Tensor:
+        return output * self.y_std + self.y_mean
+
+    def extra_repr(self) -> str:
+        return f"y_mean={float(self.y_mean):g}, y_std={float(self.y_std):g}"
+
+
+def _standardised_target(dataset: Dataset) -> bool:
+    return dataset.task == "regression" and dataset.y_mean is not None and dataset.y_std is not None
+
+
 def output_head(dataset: Dataset) -> tuple[str, str, str]:
     """(head, output_name, meaning) for the dataset's task, following the shared output conventions."""
+    if _standardised_target(dataset):
+        target = dataset.meta.get("target") or "the target"
+        return ("unstandardize", "prediction",
+                f"predicted value of {target} in its original units, shape (n, 1)")
     if dataset.task == "regression":
         return "identity", "prediction", "predicted value of the target, shape (n, 1)"
     if dataset.n_classes > 2:
@@ -75,7 +101,9 @@ def output_head(dataset: Dataset) -> tuple[str, str, str]:
     return "sigmoid", "probability", f"probability of class '{positive}', shape (n, 1)"
 
 
-def _head_module(head: str) -> nn.Module:
+def _head_module(head: str, dataset: Dataset) -> nn.Module:
+    if head == "unstandardize":
+        return Unstandardize(float(dataset.y_mean), float(dataset.y_std))  # type: ignore[arg-type]
     return {"sigmoid": nn.Sigmoid(), "softmax": nn.Softmax(dim=1), "identity": nn.Identity()}[head]
 
 
@@ -96,7 +124,7 @@ def build_deployable(spec: Experiment, dataset: Dataset, model: nn.Module,
     network = copy.deepcopy(model).to("cpu").float().eval()
     preprocess = copy.deepcopy(preprocess).to("cpu").float().eval()
     head, output_name, meaning = output_head(dataset)
-    deployable = DeployableModel(preprocess, network, _head_module(head)).eval()
+    deployable = DeployableModel(preprocess, network, _head_module(head, dataset)).eval()
     for p in deployable.parameters():
         p.requires_grad_(False)
     _check_preprocess(preprocess, dataset)
@@ -111,6 +139,8 @@ def build_deployable(spec: Experiment, dataset: Dataset, model: nn.Module,
         head=head,
         spec_json=spec.to_json(),
         layerlab_version=core.__version__,
+        y_mean=float(dataset.y_mean) if head == "unstandardize" else None,  # type: ignore[arg-type]
+        y_std=float(dataset.y_std) if head == "unstandardize" else None,  # type: ignore[arg-type]
     )
     return deployable, metadata
 

@@ -174,3 +174,45 @@ def test_write_checkpoint_serves_autosave_writers(tmp_path):
     trainer.train_epoch()
     atomic_write_with(tmp_path / "auto.pt", lambda tmp: write_checkpoint(trainer, tmp))
     assert load_checkpoint(tmp_path / "auto.pt").epoch == 1
+
+
+# ------------------------------------------------------------------ regression target scale
+
+
+def _csv_regression(tmp_path: Path) -> Trainer:
+    import shutil
+
+    data = tmp_path / "diabetes.csv"
+    shutil.copy(Path(__file__).resolve().parents[2] / "assets" / "diabetes.csv", data)
+    spec = Experiment.model_validate({"data": {"source": "csv", "path": str(data), "target": "progression"},
+                                      "task": "regression", "loss": "mse", "engine": "torch", "epochs": 5})
+    trainer = Trainer(spec)
+    for _ in range(3):
+        trainer.train_epoch()
+    return trainer
+
+
+def test_checkpoint_restores_the_regression_target_scale(tmp_path):
+    original = _csv_regression(tmp_path)
+    path = save_checkpoint(original, tmp_path / "run.pt")
+    resumed = restore_trainer(load_checkpoint(path))
+    ds = resumed.dataset
+    assert (ds.y_mean, ds.y_std) == (original.dataset.y_mean, original.dataset.y_std)
+    assert ds.y_mean is not None and ds.y_mean > 100  # the target's units, not standardised
+    raw = original.dataset.raw_test
+    assert torch.equal(torch.from_numpy(resumed.predict(raw)), torch.from_numpy(original.predict(raw)))
+    assert resumed.train_epoch() == original.train_epoch()
+
+
+def test_changed_targets_since_the_checkpoint_are_refused(tmp_path):
+    original = _csv_regression(tmp_path)
+    path = save_checkpoint(original, tmp_path / "run.pt")
+    data = Path(original.spec.data.path)
+    lines = data.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    col = header.index("progression")
+    doubled = [lines[0]] + [",".join(str(float(v) * 2) if i == col else v for i, v in enumerate(row.split(",")))
+                            for row in lines[1:]]
+    data.write_text("\n".join(doubled) + "\n", encoding="utf-8")  # same shape, other units
+    with pytest.raises(CheckpointError, match=r"targets were scaled with mean .* the data file has probably changed"):
+        restore_trainer(load_checkpoint(path))

@@ -249,3 +249,24 @@ def test_csv_example_trains_from_another_folder(tmp_path, monkeypatch):
                  "--quiet"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["epochs"] == 2 and metrics["test_accuracy"] is not None
+
+
+def test_standardised_regression_reports_its_scale_and_error_in_units(tmp_path, capsys):
+    exp = _experiment(tmp_path, data={"source": "csv", "path": str(REPO / "assets" / "diabetes.csv"),
+                                      "target": "progression"}, task="regression", loss="mse", epochs=5)
+    out = tmp_path / "run"
+    assert main(["train", str(exp), "--out", str(out)]) == 0
+    assert "in the target's units" in capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    scale = metrics["target_scale"]
+    assert 100 < scale["mean"] < 200 and 50 < scale["std"] < 100 and "standardised" in scale["note"]
+    rmse = metrics["test_rmse_original_units"]
+    assert rmse == pytest.approx(metrics["test_loss"] ** 0.5 * scale["std"], rel=1e-3)
+
+
+def test_classification_metrics_have_no_target_scale(tmp_path):
+    exp = _experiment(tmp_path)
+    out = tmp_path / "run"
+    assert main(["train", str(exp), "--epochs", "1", "--out", str(out), "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert "target_scale" not in metrics and "test_rmse_original_units" not in metrics

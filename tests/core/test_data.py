@@ -374,3 +374,50 @@ def test_csv_dataset_standardizes_and_exports_the_same(tmp_path):
     assert np.allclose(ds.x_train.mean(axis=0), 0, atol=1e-4)
     with torch.no_grad():
         assert np.abs(preprocess_module(ds)(torch.from_numpy(ds.raw_test)).numpy() - ds.x_test).max() < 1e-6
+
+
+# ------------------------------------------------------------------ regression targets
+
+
+@pytest.mark.parametrize("source", ["diabetes", "csv"])
+def test_tabular_regression_targets_are_standardised_on_training_rows(source):
+    data = {"source": "diabetes"} if source == "diabetes" else \
+        {"source": "csv", "path": str(ASSETS / "diabetes.csv"), "target": "progression"}
+    spec = Experiment.model_validate({"data": {**data, "train_fraction": 0.7}, "task": "regression", "loss": "mse"})
+    ds = load_dataset(spec)
+    table = load_bundled("diabetes") if source == "diabetes" else \
+        load_csv(ASSETS / "diabetes.csv", "progression", task="regression")
+    train, _ = split_indices(len(table.y), 0.7, spec.seed)
+    assert ds.y_mean == pytest.approx(float(table.y[train].mean()), rel=1e-6)  # training rows only
+    assert ds.y_std == pytest.approx(float(table.y[train].std()), rel=1e-5)
+    assert 100 < ds.y_mean < 200 and 50 < ds.y_std < 100  # disease progression, 25..346
+    assert ds.y_train.dtype == np.float32 and ds.y_test.dtype == np.float32
+    assert abs(float(ds.y_train.mean())) < 1e-5 and float(ds.y_train.std()) == pytest.approx(1.0, abs=1e-5)
+    back = np.r_[ds.to_target_units(ds.y_train), ds.to_target_units(ds.y_test)]
+    np.testing.assert_allclose(np.sort(back), np.sort(table.y), atol=1e-3)
+
+
+def test_toy_regression_targets_are_left_as_generated():
+    spec = toy_spec("multi_gauss", samples=200, noise=0.2)
+    ds = load_dataset(spec)
+    _, values = toy.generate("multi_gauss", 200, 0.2, seed=spec.seed)
+    train, test = split_indices(200, spec.data.train_fraction, spec.seed)
+    assert ds.y_mean is None and ds.y_std is None
+    assert np.array_equal(ds.y_train, values[train].astype(np.float32))
+    assert np.array_equal(ds.y_test, values[test].astype(np.float32))
+    assert np.array_equal(ds.to_target_units(ds.y_test), ds.y_test)  # nothing to undo
+
+
+def test_classification_targets_are_not_rescaled():
+    ds = load_dataset(Experiment.model_validate({"data": {"source": "wine"}, "loss": "cross_entropy"}))
+    assert ds.y_mean is None and ds.y_std is None and ds.y_train.dtype == np.int64
+
+
+def test_constant_regression_target_gets_std_one_not_nan(tmp_path):
+    path = tmp_path / "flat.csv"
+    path.write_text("a,y\n" + "".join(f"{i},7.5\n" for i in range(20)), encoding="utf-8")
+    spec = Experiment.model_validate({"data": {"source": "csv", "path": str(path), "target": "y"},
+                                      "task": "regression", "loss": "mse"})
+    ds = load_dataset(spec)
+    assert (ds.y_mean, ds.y_std) == (7.5, 1.0)
+    assert np.array_equal(ds.y_train, np.zeros(len(ds.y_train), np.float32))

@@ -71,8 +71,10 @@ def _expected(dataset, model, raw: np.ndarray) -> np.ndarray:
     with torch.no_grad():
         out = model(torch.from_numpy(x))
     model.train(was_training)
-    if dataset.task == "regression":
-        return out.numpy()
+    if dataset.task == "regression":  # tabular targets are standardised: back to the target's units
+        y_mean = 0.0 if dataset.y_mean is None else dataset.y_mean
+        y_std = 1.0 if dataset.y_std is None else dataset.y_std
+        return out.numpy() * np.float32(y_std) + np.float32(y_mean)
     return (torch.softmax(out, 1) if dataset.n_outputs > 1 else torch.sigmoid(out)).numpy()
 
 
@@ -293,3 +295,49 @@ def test_export_from_a_trainer_matches_its_predictions(tmp_path):
     with torch.no_grad():
         got = torch.jit.load(str(report.path))(torch.from_numpy(raw)).numpy().reshape(-1)
     np.testing.assert_allclose(got, trainer.predict(raw), atol=1e-6)
+
+
+# ------------------------------------------------------------------ regression in the target's units
+
+
+def test_regression_exports_record_the_target_scale(exported):
+    _, csv_set, _, csv_reports = exported["regression_csv"]
+    props = {p.key: p.value for p in onnx.load(str(csv_reports["onnx"].path)).metadata_props}
+    meta = json.loads(props["layerlab.json"])
+    assert meta["head"] == "unstandardize"
+    assert (meta["y_mean"], meta["y_std"]) == (csv_set.y_mean, csv_set.y_std)
+    code = csv_reports["python"].path.read_text()
+    assert f"Y_MEAN = torch.tensor({csv_set.y_mean!r})" in code and "logits * Y_STD + Y_MEAN" in code
+    _, _, _, plane_reports = exported["regression_plane"]  # toy targets are not rescaled
+    extra = {"layerlab.json": ""}
+    torch.jit.load(str(plane_reports["torchscript"].path), _extra_files=extra)
+    meta = json.loads(extra["layerlab.json"])
+    assert meta["head"] == "identity" and meta["y_mean"] is None and meta["y_std"] is None
+
+
+def test_trained_csv_regression_exports_predict_in_original_units(tmp_path):
+    from core.trainer import Trainer
+
+    spec = parse_experiment({"data": {"source": "csv", "path": str(ASSETS / "diabetes.csv"),
+                                      "target": "progression"},
+                             "task": "regression", "loss": "mse", "engine": "torch", "epochs": 10})
+    trainer = Trainer(spec)
+    for _ in range(spec.epochs):
+        trainer.train_epoch()
+    dataset = trainer.dataset
+    raw = np.asarray(dataset.raw_test, np.float32)
+    truth = dataset.to_target_units(dataset.y_test)
+    live = trainer.predict(raw)
+    assert abs(live.mean() - truth.mean()) < 0.3 * truth.std()  # the target's units, not standardised ones
+    got = {}
+    ts = export_model(trainer, tmp_path / "model.pt", "torchscript").path
+    with torch.no_grad():
+        got["torchscript"] = torch.jit.load(str(ts))(torch.from_numpy(raw)).numpy()
+    onnx_path = export_model(trainer, tmp_path / "model.onnx", "onnx").path
+    got["onnx"] = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"]).run(
+        None, {"raw_inputs": raw})[0]
+    module = _import(export_model(trainer, tmp_path / "model.py", "python").path)
+    got["python"] = module.predict(raw).numpy()
+    for fmt, values in got.items():
+        assert values.shape == (len(raw), 1), fmt
+        np.testing.assert_allclose(values.reshape(-1), live, rtol=1e-5, atol=1e-3, err_msg=fmt)
