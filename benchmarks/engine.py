@@ -1,0 +1,203 @@
+"""Engine speed: epochs/s of a bare torch loop, the Trainer (torch and fused engines), and grid time.
+
+Runs TF Playground's setting from docs/TARGETS (spiral, 500 points, 50 % train, inputs x1 x2, tanh,
+batch 10, SGD lr 0.03, bce) for the three nets of the targets and prints one table with the ratios
+the targets are stated in. Each figure is the median of 3 timed runs (wall clock, one torch thread).
+
+    python3 benchmarks/engine.py [--device cpu|cuda] [--batch-size 10] [--seconds 1.0] [--quick]
+                                 [--clock wall|cpu]
+
+--clock cpu times with the process's CPU time instead of the wall clock: on a shared machine it
+leaves out the time other processes take (every timed workload here runs on one thread).
+
+Columns:
+  bare       a hand-written per-batch torch loop doing the same updates (the ~20 µs/op baseline)
+  T-torch    Trainer.train_epoch with engine 'torch' (includes its per-epoch evaluation and rollback copy)
+  T-fused    Trainer.train_epoch with engine 'fused' (same extras)
+  fused      core.fused.train_epoch alone: the headless engine, training only
+  grid       Trainer.snapshot(grid=True, resolution=100), ms (boundary + neuron pictures)
+  fwd        the model's forward pass over the 100x100 grid alone, ms
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from core.model import build_model  # noqa: E402
+from core.spec import parse_experiment  # noqa: E402
+
+# From docs/TARGETS (TF Playground's nn.ts in Node on the 2-core dev machine): epochs/s, grid ms,
+# and what the fused engine must reach as a multiple of the browser's epochs/s.
+NETS = {
+    "[4,2]": ([4, 2], 3615.0, 8.2, 1.0),
+    "[8]x6": ([8] * 6, 370.0, 70.0, 3.0),
+    "[64,64]": ([64, 64], 31.0, 733.0, 10.0),
+}
+
+
+def _spec(layers: list[int], batch_size: int, device: str, engine: str):
+    return parse_experiment({
+        "schema_version": 1,
+        "data": {"source": "spiral", "samples": 500, "train_fraction": 0.5, "noise": 0.0},
+        "layers": [{"units": u, "activation": "tanh"} for u in layers],
+        "loss": "bce", "optimizer": {"name": "sgd", "lr": 0.03}, "batch_size": batch_size,
+        "device": device, "engine": engine,
+    })
+
+
+CLOCK = time.perf_counter
+
+
+def _rate(epoch, seconds: float, runs: int) -> float:
+    """Median epochs/s over `runs` timed windows of about `seconds` each (after one warm-up epoch)."""
+    epoch()
+    rates = []
+    for _ in range(runs):
+        n, t0 = 0, CLOCK()
+        while True:
+            epoch()
+            n += 1
+            dt = CLOCK() - t0
+            if dt >= seconds:
+                break
+        rates.append(n / dt)
+    return statistics.median(rates)
+
+
+def _ms(fn, runs: int, repeat: int = 5) -> float:
+    """Median wall time of fn in ms (best of `repeat` inside each run, to skip scheduler hiccups)."""
+    fn()
+    times = []
+    for _ in range(runs):
+        best = min(_timed(fn) for _ in range(repeat))
+        times.append(best)
+    return statistics.median(times) * 1e3
+
+
+def _timed(fn) -> float:
+    t0 = CLOCK()
+    fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return CLOCK() - t0
+
+
+def bare_loop(layers: list[int], batch_size: int, device: torch.device, data):
+    """The plain per-batch torch loop: same init, same shuffling rule, same SGD updates as the Trainer."""
+    spec = _spec(layers, batch_size, "cpu", "torch")
+    model = build_model(spec, data.n_inputs, 1).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.03)
+    x = torch.as_tensor(data.x_train, device=device)
+    y = torch.as_tensor(data.y_train, device=device)
+    n = len(x)
+    state = {"epoch": 0}
+
+    def epoch() -> float:
+        perm = np.random.default_rng([spec.seed, state["epoch"]]).permutation(n)
+        idx = torch.from_numpy(perm).to(device)
+        total = torch.zeros((), device=device)
+        for s in range(0, n, batch_size):
+            b = idx[s:s + batch_size]
+            loss = F.binary_cross_entropy_with_logits(model(x[b]).reshape(-1), y[b])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.detach()
+        state["epoch"] += 1
+        return float(total) / -(-n // batch_size)
+
+    return epoch, model
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (the fused engine is CPU-only)")
+    parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=None, help="per timed run (default 1.0; 0.3 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="one short run per figure")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall clock (default) or process CPU time (steadier on a busy machine)")
+    args = parser.parse_args(argv)
+    global CLOCK
+    CLOCK = time.perf_counter if args.clock == "wall" else time.process_time
+    seconds = args.seconds if args.seconds is not None else (0.3 if args.quick else 1.0)
+    runs = 1 if args.quick else 3
+    torch.set_num_threads(1)
+
+    from core.trainer import Trainer
+
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        print("cuda is not available here; run with --device cpu", file=sys.stderr)
+        return 2
+
+    warm = "n/a"
+    try:
+        from core import fused
+
+        warm = f"{fused.warm_up():.2f} s"
+    except Exception as err:  # no numba: the table shows the fused columns as n/a
+        print(f"fused engine unavailable: {type(err).__name__}: {err}")
+    print(f"torch {torch.__version__}, 1 thread, device {device}, batch {args.batch_size}, "
+          f"{runs} x {seconds:g} s per figure (median, {args.clock} clock); fused kernel first call: {warm}")
+    print()
+    head = (f"{'net':<8} {'bare':>8} {'T-torch':>8} {'T/bare':>7} {'T-fused':>8} {'fused':>8} "
+            f"{'browser':>8} {'fused/br':>9} {'target':>7} {'fused/bare':>10} {'grid ms':>8} {'fwd ms':>7}")
+    print(head)
+    print("-" * len(head))
+    for name, (layers, browser, _browser_grid, target) in NETS.items():
+        t_torch = Trainer(_spec(layers, args.batch_size, args.device, "torch"))
+        epoch, model = bare_loop(layers, args.batch_size, t_torch.device, t_torch.dataset)
+        bare = _rate(epoch, seconds, runs)
+        trainer_torch = _rate(t_torch.train_epoch, seconds, runs)
+        grid_ms = _ms(lambda: t_torch.snapshot(grid=True, resolution=100), runs)
+        xs = np.linspace(-6, 6, 100, dtype=np.float32)
+        gx, gy = np.meshgrid(xs, xs)
+        grid = torch.as_tensor(np.stack([gx.ravel(), gy.ravel()], axis=1), device=t_torch.device)
+        with torch.no_grad():
+            fwd_ms = _ms(lambda: model(grid), runs)
+
+        t_fused = Trainer(_spec(layers, args.batch_size, args.device, "fused"))
+        if t_fused.engine == "fused":
+            trainer_fused = _rate(t_fused.train_epoch, seconds, runs)
+            counter = {"epoch": 0}
+
+            def engine_epoch() -> float:
+                perm = t_fused.epoch_permutation(counter["epoch"])
+                counter["epoch"] += 1
+                return fused.train_epoch(t_fused, perm)
+
+            engine = _rate(engine_epoch, seconds, runs)
+            tf, en = f"{trainer_fused:8.0f}", f"{engine:8.0f}"
+            vs_browser = engine / browser
+            ok = "ok" if vs_browser >= target else "MISS"
+            rb, rbare = f"{vs_browser:8.1f}x", f"{engine / bare:9.1f}x"
+            tgt = f"{target:g}x {ok}"
+        else:
+            tf = en = f"{'n/a':>8}"
+            rb, rbare, tgt = f"{'n/a':>9}", f"{'n/a':>10}", ""
+            print(f"  ({name}: fused engine not used: {t_fused.engine_note})")
+        print(f"{name:<8} {bare:8.0f} {trainer_torch:8.0f} {trainer_torch / bare:7.2f} {tf} {en} "
+              f"{browser:8.0f} {rb} {tgt:>7} {rbare} {grid_ms:8.2f} {fwd_ms:7.2f}")
+    print()
+    print("epochs/s except ms columns. Targets (docs/TARGETS): T/bare >= 0.9; fused >= 1x / 3x / 10x the "
+          "browser at [4,2] / [8]x6 / [64,64]. Browser grid ms: 8.2 / 70 / 733.")
+    if args.batch_size != 10:
+        print(f"(the browser figures were measured at batch 10, this run used batch {args.batch_size})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
