@@ -32,6 +32,7 @@ from core.history import LossHistory
 from core.losses import loss_function, regularization_penalty, validate_loss_for
 from core.model import build_model, count_parameters, hidden_layer_ends, linear_layers
 from core.optim import LRSchedule, build_optimizer, get_lr, set_lr
+from core.rollback import StateBackup
 from core.snapshot import EpochRecord, RunState, Snapshot
 from core.spec import Engine, Experiment, RegularizationKind, Task
 
@@ -122,7 +123,12 @@ class Trainer:
         self._x_all = torch.cat([self.x_train, self.x_test])
         self._y_all = torch.cat([self.y_train, self.y_test]).long()
         self._version = 0  # bumped whenever the weights change, so evaluations can be cached
-        self._eval_cache: tuple[int, tuple[float, float, float | None, float | None], np.ndarray] | None = None
+        # (weights version, evaluate()'s figures, test confusion or None, test labels to count it from)
+        self._eval_cache: tuple[int, tuple[float, float, float | None, float | None], np.ndarray | None,
+                                torch.Tensor | None] | None = None
+        self._fused_eval_failed = False
+        self._backup: StateBackup | None = None  # the rollback copy, refreshed before every epoch
+        self._finite_check: tuple[nn.Module | None, list[torch.Tensor]] = (None, [])
         self.engine, self.engine_note = "torch", ""
         self.choose_engine()
 
@@ -229,13 +235,19 @@ class Trainer:
             bounds[-1] = (bounds[-1][0], last[1])
         return bounds
 
-    def _save_state(self) -> tuple[dict, dict]:
-        return _clone_tree(self.model.state_dict()), _clone_tree(self.optimizer.state_dict())
+    def _n_batches(self, n_rows: int) -> int:
+        """len(batch_bounds(n_rows)) without building the list (it is called every epoch)."""
+        if self._has_batch_norm:
+            return len(self.batch_bounds(n_rows))
+        return -(-n_rows // max(1, min(self.batch_size, n_rows)))
 
-    def _restore_state(self, saved: tuple[dict, dict]) -> None:
-        self.model.load_state_dict(saved[0])
-        self.optimizer.load_state_dict(saved[1])
-        self._weights_changed()
+    def _backup_for_epoch(self) -> StateBackup:
+        """The rollback copy, refreshed in place (rebuilt if the model or optimizer was replaced)."""
+        backup = self._backup
+        if backup is None or backup.model is not self.model or backup.optimizer is not self.optimizer:
+            backup = self._backup = StateBackup(self.model, self.optimizer)
+        backup.save()
+        return backup
 
     def _torch_epoch(self, perm: np.ndarray) -> tuple[float, int]:
         self.model.train()
@@ -243,23 +255,26 @@ class Trainer:
             # Dropout draws from torch's global generator: seed it per epoch, so a run is the same
             # whatever else used that generator, and a resumed checkpoint continues identically.
             torch.manual_seed((self.spec.seed * 1_000_003 + self.epoch) % (2**63))
-        idx = torch.from_numpy(perm).to(self.device)
         kind = self.spec.regularization.kind
-        total = torch.zeros((), device=self.device)
+        rate = self.regularization_rate
+        with_penalty = kind != RegularizationKind.none and rate > 0
         bounds = self.batch_bounds(len(perm))
-        full = len(bounds) == 1
+        if len(bounds) == 1:  # one batch of everything: the order does not matter, skip the gather
+            x_epoch, y_epoch = self.x_train, self.y_train
+        else:  # one gather per epoch, then each batch is a slice (the same rows as gathering per batch)
+            idx = torch.from_numpy(perm).to(self.device)
+            x_epoch, y_epoch = self.x_train[idx], self.y_train[idx]
+        model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
+        total = torch.zeros((), device=self.device)
         for start, stop in bounds:
-            if full:  # one batch of everything: the order does not matter, skip the gather
-                xb, yb = self.x_train, self.y_train
-            else:
-                b = idx[start:stop]
-                xb, yb = self.x_train[b], self.y_train[b]
-            loss = self.loss_fn(self.model(xb), yb)
-            penalty = regularization_penalty(self.model, kind, self.regularization_rate)
-            objective = loss if penalty is None else loss + penalty
-            self.optimizer.zero_grad(set_to_none=True)
+            objective = loss_fn(model(x_epoch[start:stop]), y_epoch[start:stop])
+            if with_penalty:
+                penalty = regularization_penalty(model, kind, rate)
+                if penalty is not None:
+                    objective = objective + penalty
+            optimizer.zero_grad(set_to_none=True)
             objective.backward()
-            self.optimizer.step()
+            optimizer.step()
             total += objective.detach()
         return float(total) / len(bounds), len(bounds)
 
@@ -267,47 +282,58 @@ class Trainer:
         from core import fused
 
         mean_loss = float(fused.train_epoch(self, perm))
-        return mean_loss, len(self.batch_bounds(len(perm)))
+        return mean_loss, self._n_batches(len(perm))
 
     def train_epoch(self) -> EpochRecord:
         """Train one epoch and record it; raises Diverged (weights already rolled back) on NaN/inf."""
         lr = self.schedule.lr_at(self.epoch)
         set_lr(self.optimizer, lr)
-        saved = self._save_state()
+        backup = self._backup_for_epoch()
         perm = self.epoch_permutation()
+        fused_done = False
         if self.engine == "fused":
             try:
                 mean_loss, steps = self._fused_epoch(perm)
+                fused_done = True
             except Exception as err:  # never lose a run to the fast path: redo the epoch with torch
                 log.warning("fused engine failed (%s); continuing with torch", err)
-                self._restore_state(saved)
+                backup.restore()
                 self.engine, self.engine_note = "torch", f"the fused engine failed ({err}); using torch"
-                saved = self._save_state()
                 mean_loss, steps = self._torch_epoch(perm)
         else:
             mean_loss, steps = self._torch_epoch(perm)
         self._weights_changed()
-        if not math.isfinite(mean_loss) or not self._parameters_finite():
-            self._diverge(saved, mean_loss, lr)
+        # The fused engine checks its own parameters and writes nothing back on NaN/inf.
+        if not math.isfinite(mean_loss) or not (fused_done or self._parameters_finite()):
+            self._diverge(backup, mean_loss, lr)
         self.epoch += 1
         self.step += steps
         train_loss, test_loss, train_acc, test_acc = self.evaluate()
         if not math.isfinite(train_loss) or (len(self.x_test) and not math.isfinite(test_loss)):
             self.epoch -= 1
             self.step -= steps
-            self._diverge(saved, train_loss if not math.isfinite(train_loss) else test_loss, lr)
+            self._diverge(backup, train_loss if not math.isfinite(train_loss) else test_loss, lr)
         record = EpochRecord(epoch=self.epoch, step=self.step, train_loss=train_loss, test_loss=test_loss,
                              train_accuracy=train_acc, test_accuracy=test_acc, learning_rate=lr)
         self.history.append(record)
         return record
 
     def _parameters_finite(self) -> bool:
-        # One reduction and one sync: a NaN or inf anywhere makes the sum non-finite.
-        sums = [p.detach().sum() for p in self.model.parameters()]
-        return not sums or bool(torch.isfinite(torch.stack(sums).sum()))
+        # One reduction and one sync: the largest |value| of each tensor is NaN or inf iff one is.
+        if self._finite_check[0] is not self.model:  # detached aliases: the check stays out of autograd
+            self._finite_check = (self.model, [p.detach() for p in self.model.parameters()])
+        params = self._finite_check[1]
+        if not params:
+            return True
+        try:
+            peaks = torch._foreach_norm(params, float("inf"))
+        except (AttributeError, RuntimeError):
+            peaks = [p.detach().abs().max() for p in params]
+        return bool(torch.isfinite(torch.stack(peaks)).all())
 
-    def _diverge(self, saved: tuple[dict, dict], bad_loss: float, lr: float) -> None:
-        self._restore_state(saved)
+    def _diverge(self, backup: StateBackup, bad_loss: float, lr: float) -> None:
+        backup.restore()
+        self._weights_changed()
         what = "infinite" if math.isinf(bad_loss) else "NaN"
         hint = "Try a lower learning rate"
         if self.spec.regularization.kind != RegularizationKind.none and self.regularization_rate > 0:
@@ -336,34 +362,57 @@ class Trainer:
 
         Accuracies are None for regression; test figures are NaN/None when there are no test rows.
         Losses compare outputs with `dataset.y_*`, so tabular regression losses are in standardised units.
+        With the fused engine the figures come from its compiled forward pass (equal within float
+        rounding; eval mode is train mode for the nets it runs).
         """
         if self._eval_cache is not None and self._eval_cache[0] == self._version:
             return self._eval_cache[1]
+        if self.engine == "fused" and not self._fused_eval_failed:
+            try:
+                from core import fused
+
+                train_loss, test_loss, train_acc, test_acc, confusion = fused.evaluate(self)
+                result = (train_loss, test_loss, train_acc, test_acc)
+                self._eval_cache = (self._version, result, confusion, None)
+                return result
+            except Exception as err:  # the torch evaluation always works: use it from now on
+                log.warning("fused evaluation failed (%s); evaluating with torch", err)
+                self._fused_eval_failed = True
         n_train, n_test = len(self.x_train), len(self.x_test)
         output = self._forward(self._x_all)  # one pass over train and test rows together
         out_train, out_test = output[:n_train], output[n_train:]
-        train_loss = float(self.loss_fn(out_train, self.y_train))
-        test_loss = float(self.loss_fn(out_test, self.y_test)) if n_test else float("nan")
-        train_acc = test_acc = None
-        confusion = None
+        losses = [self.loss_fn(out_train, self.y_train)]
+        if n_test:
+            losses.append(self.loss_fn(out_test, self.y_test))
+        test_labels = None
+        hits: list[torch.Tensor] = []
         if not self.regression:
-            hits = (self._predicted_labels(output) == self._y_all).float()
-            train_acc = float(hits[:n_train].mean())
+            labels = self._predicted_labels(output)
+            correct = labels == self._y_all
+            hits.append(correct[:n_train].sum())
             if n_test:
-                test_acc = float(hits[n_train:].mean())
-                c = max(self.n_classes, 2)
-                pairs = self.y_test.cpu().numpy().astype(np.int64) * c + \
-                    self._predicted_labels(out_test).cpu().numpy()
-                confusion = np.bincount(pairs, minlength=c * c).reshape(c, c).astype(np.int64)
+                hits.append(correct[n_train:].sum())
+                test_labels = labels[n_train:]
+        values = torch.stack(losses).tolist()  # one transfer for the losses, one for the counts
+        counts = torch.stack(hits).tolist() if hits else []
+        train_loss = values[0]
+        test_loss = values[1] if n_test else float("nan")
+        train_acc = counts[0] / n_train if counts else None
+        test_acc = counts[1] / n_test if len(counts) > 1 else None
         result = (train_loss, test_loss, train_acc, test_acc)
-        self._eval_cache = (self._version, result, confusion)
+        self._eval_cache = (self._version, result, None, test_labels)
         return result
 
     def confusion_matrix(self) -> np.ndarray | None:
         """(n_classes, n_classes) counts on the test set, rows = truth, columns = prediction."""
         self.evaluate()
         assert self._eval_cache is not None
-        confusion = self._eval_cache[2]
+        version, result, confusion, test_labels = self._eval_cache
+        if confusion is None and test_labels is not None:  # counted on demand: snapshots need it, epochs do not
+            c = max(self.n_classes, 2)
+            pairs = self.y_test.cpu().numpy().astype(np.int64) * c + test_labels.cpu().numpy()
+            confusion = np.bincount(pairs, minlength=c * c).reshape(c, c).astype(np.int64)
+            self._eval_cache = (version, result, confusion, None)
         return None if confusion is None else confusion.copy()
 
     def preprocess(self, raw_inputs: np.ndarray) -> np.ndarray:

@@ -21,3 +21,11 @@ def test_core_imports_without_qt_loaded():
             "bad=[m for m in sys.modules if m.split('.')[0] in ('PySide6','shiboken6','pyqtgraph','superqt')];"
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
+
+
+def test_console_script_loads_no_qt_for_train():
+    # `layerlab train` enters through app.launcher; it must not pay for (or need) Qt.
+    code = ("import sys, app.launcher;"
+            "bad=[m for m in sys.modules if m.split('.')[0] in ('PySide6','shiboken6','pyqtgraph','superqt')];"
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)

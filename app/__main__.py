@@ -1,0 +1,56 @@
+"""`python -m app` (and `layerlab` with no arguments): open the playground window.
+
+The window is painted before torch is imported (the window loads it right after its first
+paint), so LayerLab appears quickly even on a cold start.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+_START = time.perf_counter()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Create the application, show the window, run the event loop; returns the exit code.
+
+    Set LAYERLAB_FIRST_PAINT_EXIT=1 to print the time of the first paint and quit (the start-up
+    benchmark uses it).
+    """
+    argv = list(sys.argv if argv is None else argv)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    qt_app = QApplication.instance() or QApplication(argv)
+    qt_app.setApplicationName("LayerLab")
+    qt_app.setOrganizationName("LayerLab")
+    from app.main_window import MainWindow
+    from app.settings import AppSettings
+    from app.style import apply_app_style
+
+    apply_app_style(qt_app)
+    probe = bool(os.environ.get("LAYERLAB_FIRST_PAINT_EXIT"))
+    window = MainWindow(settings=None if probe else AppSettings.user(), restore=not probe)
+    path = next((a for a in argv[1:] if a.endswith(".json")), None)
+    if probe:
+        def report(_when: float) -> None:
+            print(f"first_paint_s={time.perf_counter() - _START:.4f} first_paint_epoch={time.time():.4f}",
+                  flush=True)
+            window.close()
+            qt_app.quit()
+
+        window.firstPainted.connect(report)
+    window.show()
+    if path:
+        QTimer.singleShot(0, lambda: window.open_experiment(path))
+    code = qt_app.exec()
+    from app.worker import wait_for_all
+
+    wait_for_all(30_000)  # a run still finishing a long epoch must end before Qt is torn down
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""What the window calls each choice, and the one-sentence explanation its tooltip gives."""
+
+from __future__ import annotations
+
+from core.spec import (Activation, DataSource, Feature, Loss, Norm, OptimizerName, RegularizationKind,
+                       ScheduleKind, Task)
+
+SOURCE_LABELS: dict[DataSource, str] = {
+    DataSource.circle: "Circle",
+    DataSource.xor: "Exclusive or",
+    DataSource.gauss: "Gaussian",
+    DataSource.spiral: "Spiral",
+    DataSource.moons: "Moons",
+    DataSource.checkerboard: "Checkerboard",
+    DataSource.plane: "Plane (regression)",
+    DataSource.multi_gauss: "Multi-Gaussian (regression)",
+    DataSource.iris: "Iris flowers (3 classes)",
+    DataSource.wine: "Wine (3 classes)",
+    DataSource.breast_cancer: "Breast cancer (2 classes)",
+    DataSource.digits: "Digits 8×8 (10 classes)",
+    DataSource.diabetes: "Diabetes (regression)",
+    DataSource.csv: "CSV file…",
+}
+
+SOURCE_TIPS: dict[DataSource, str] = {
+    DataSource.circle: "One class inside a ring of the other: needs a curved boundary (try x1² and x2²).",
+    DataSource.xor: "Opposite quadrants share a class: a single line cannot separate them (try x1·x2).",
+    DataSource.gauss: "Two blobs that a straight line separates: the easiest set.",
+    DataSource.spiral: "Two interleaved spirals: the hardest set; needs depth or sin features.",
+    DataSource.moons: "Two interlocking half-moons: a gently curved boundary.",
+    DataSource.checkerboard: "A 4×4 checkerboard: many small regions to carve out.",
+    DataSource.plane: "The target is a tilted plane over (x1, x2): a linear regression.",
+    DataSource.multi_gauss: "The target is a sum of Gaussian bumps: a non-linear regression.",
+    DataSource.iris: "150 iris flowers, 4 measurements, 3 species (scikit-learn's bundled set).",
+    DataSource.wine: "178 wines, 13 chemical measurements, 3 cultivars (scikit-learn's bundled set).",
+    DataSource.breast_cancer: "569 tumours, 30 measurements, benign or malignant (scikit-learn).",
+    DataSource.digits: "1797 handwritten digits as 8×8 pixel intensities, 10 classes (scikit-learn).",
+    DataSource.diabetes: "442 patients, 10 measurements, disease progression to predict (scikit-learn).",
+    DataSource.csv: "Your own table: pick the column to predict and the columns to learn from.",
+}
+
+FEATURE_LABELS: dict[Feature, str] = {
+    Feature.x1: "x₁",
+    Feature.x2: "x₂",
+    Feature.x1_squared: "x₁²",
+    Feature.x2_squared: "x₂²",
+    Feature.x1_times_x2: "x₁·x₂",
+    Feature.sin_x1: "sin x₁",
+    Feature.sin_x2: "sin x₂",
+}
+
+FEATURE_TIPS: dict[Feature, str] = {
+    Feature.x1: "The horizontal coordinate of each point, fed to the network as is.",
+    Feature.x2: "The vertical coordinate of each point, fed to the network as is.",
+    Feature.x1_squared: "x₁ squared: lets even a single neuron draw boundaries symmetric about x₁ = 0.",
+    Feature.x2_squared: "x₂ squared: lets even a single neuron draw boundaries symmetric about x₂ = 0.",
+    Feature.x1_times_x2: "The product x₁·x₂: positive in two opposite quadrants, the key to XOR.",
+    Feature.sin_x1: "sin x₁: a wave along x₁, handy for spirals and other repeating patterns.",
+    Feature.sin_x2: "sin x₂: a wave along x₂, handy for spirals and other repeating patterns.",
+}
+
+ACTIVATION_LABELS: dict[Activation, str] = {
+    Activation.relu: "ReLU", Activation.tanh: "Tanh", Activation.sigmoid: "Sigmoid",
+    Activation.linear: "Linear", Activation.leaky_relu: "Leaky ReLU", Activation.elu: "ELU",
+    Activation.gelu: "GELU", Activation.silu: "SiLU", Activation.softplus: "Softplus",
+    Activation.mish: "Mish",
+}
+
+ACTIVATION_TIP = ("The activation bends each neuron's output; without one (Linear) the whole network "
+                  "can only draw straight boundaries. Applies to every hidden layer.")
+
+LOSS_LABELS: dict[Loss, str] = {
+    Loss.bce: "Binary cross-entropy", Loss.cross_entropy: "Cross-entropy", Loss.mse: "Mean squared",
+    Loss.huber: "Huber", Loss.l1: "Mean absolute (L1)", Loss.hinge: "Hinge",
+}
+LOSS_TIP = ("The loss measures how wrong the predictions are; training moves the weights to make "
+            "it smaller (cross-entropy for classes, squared error for values).")
+
+OPTIMIZER_LABELS: dict[OptimizerName, str] = {
+    OptimizerName.sgd: "SGD", OptimizerName.adam: "Adam", OptimizerName.adamw: "AdamW",
+    OptimizerName.rmsprop: "RMSprop", OptimizerName.adagrad: "Adagrad",
+}
+OPTIMIZER_TIP = ("The optimizer decides how each step moves the weights: SGD follows the gradient, "
+                 "Adam adapts the step size per weight.")
+
+REGULARIZATION_LABELS: dict[RegularizationKind, str] = {
+    RegularizationKind.none: "None", RegularizationKind.l1: "L1", RegularizationKind.l2: "L2",
+}
+REGULARIZATION_TIP = ("Regularisation penalises large weights: L2 shrinks all of them smoothly, L1 "
+                      "pushes unhelpful ones to exactly zero; both fight overfitting.")
+REG_RATE_TIP = "How strongly the L1/L2 penalty counts against the loss; applies at once, no reset."
+
+SCHEDULE_LABELS: dict[ScheduleKind, str] = {
+    ScheduleKind.none: "Constant", ScheduleKind.step: "Step decay", ScheduleKind.cosine: "Cosine",
+    ScheduleKind.exponential: "Exponential",
+}
+SCHEDULE_TIP = ("The learning-rate schedule lowers the step size as training goes on, so the "
+                "weights settle instead of bouncing around the minimum.")
+
+TASK_LABELS: dict[Task, str] = {Task.classification: "Classification", Task.regression: "Regression"}
+TASK_TIP = ("Classification predicts which class a point belongs to; regression predicts a number. "
+            "Switching picks a data set of that kind.")
+
+NORM_LABELS: dict[Norm, str] = {Norm.none: "None", Norm.batch: "Batch norm", Norm.layer: "Layer norm"}
+
+LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REG_RATES = (0.0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+BATCH_TIP = ("How many points each weight update looks at: small batches give noisy, frequent steps; "
+             "large ones smooth, fewer steps. Applies at once, no reset.")
+LR_TIP = ("The learning rate is the size of each weight update: too small learns slowly, too large "
+          "overshoots and can diverge. Applies at once, no reset.")
+NOISE_TIP = "How much random jitter is added to each point; more noise makes the classes overlap."
+TRAIN_RATIO_TIP = ("The share of points used for training; the rest are held out as a test set to "
+                   "show how well the network generalises.")
+DEVICE_TIP = "Where the network is trained: the CPU, or a GPU when one is available."
+PLAY_TIP = "Start or pause training (Space)."
+STEP_TIP = "Train for exactly one epoch, one pass over the training data (S or →)."
+RESET_TIP = "Start again from fresh random weights at epoch 0 (R)."
+REGENERATE_TIP = "Draw a new random sample of the data set (a new seed); resets the weights."
+SAMPLES_TIP = "How many points the 2-D data set has (train and test together)."
+EPOCH_TIP = "Epochs trained so far: one epoch is one pass over all training points."
+RATE_TIP = "Training speed: weight updates (batches) per second."
+
+
+def format_rate(value: float) -> str:
+    """0.003 -> '0.003', 1e-05 -> '0.00001': the way TF Playground lists rates."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text or "0"

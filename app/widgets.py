@@ -1,0 +1,75 @@
+"""Small widget helpers shared by the panels: automation names, enum combos, signal blocking."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Iterable, TypeVar
+
+from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
+
+from app import texts
+
+W = TypeVar("W", bound=QWidget)
+
+
+def named(widget: W, name: str, accessible: str, tip: str) -> W:
+    """Give a control its automation name, accessible name and one-sentence tooltip."""
+    widget.setObjectName(name)
+    widget.setAccessibleName(accessible)
+    widget.setToolTip(tip)
+    return widget
+
+
+def enum_combo(name: str, accessible: str, tip: str, labels: dict[Enum, str]) -> QComboBox:
+    """A combo listing an enum's members with friendly labels. Item data is the member's value
+    (Qt turns str-enums into plain strings anyway); `combo.enum_class(data)` gives the member."""
+    combo = QComboBox()
+    for member, label in labels.items():
+        combo.addItem(label, member.value)
+    combo.enum_class = type(next(iter(labels)))
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    return named(combo, name, accessible, tip)
+
+
+def select_data(combo: QComboBox, value: object) -> None:
+    """Select the item whose data equals `value` (signals should be blocked by the caller)."""
+    if isinstance(value, Enum):
+        value = value.value
+    index = combo.findData(value)
+    if index < 0 and isinstance(value, float):
+        # a value not in the preset list (from a file): show it anyway
+        combo.addItem(texts.format_rate(value), value)
+        index = combo.count() - 1
+    combo.setCurrentIndex(index)
+
+
+def caption_group(caption: str, widget: QWidget) -> QWidget:
+    """A small upper-case caption above a control, as TF Playground labels its choices."""
+    box = QWidget()
+    box.setObjectName("controlGroup")
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    label = QLabel(caption.upper())
+    label.setObjectName("groupCaption")
+    label.setBuddy(widget)
+    layout.addWidget(label)
+    layout.addWidget(widget)
+    return box
+
+
+class Blocked:
+    """Block signals of several widgets at once (superqt's helper takes one object)."""
+
+    def __init__(self, widgets: Iterable[QWidget]) -> None:
+        self._widgets = list(widgets)
+        self._old: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._old = [w.blockSignals(True) for w in self._widgets]
+
+    def __exit__(self, *exc: object) -> None:
+        for w, old in zip(self._widgets, self._old):
+            w.blockSignals(old)
+
+

@@ -1,0 +1,218 @@
+"""The bridge between the window and core's training loop: `Trainer.run` on its own QThread.
+
+The GUI thread never waits for training. It talks to the loop only through a `TrainingControl`
+(pause, step, stop, live settings) and receives immutable `Snapshot`s by queued signals, at most
+`snapshot_hz` a second however fast training runs. Each run carries a generation number so that
+snapshots still queued from a stopped run are recognised and dropped.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from core.control import TrainingControl
+from core.snapshot import RunState
+
+SNAPSHOT_HZ = 30.0  # snapshots reach the window at most this often, however fast training runs
+GRID_HZ = 8.0       # boundary and neuron grids (the costly part of a snapshot) at most this often
+
+# Every run thread started and not yet seen finished, strongly referenced so that Qt never destroys
+# one while it runs (even if its worker is dropped); the test suite fails if one is left behind.
+_THREADS: list[QThread] = []
+
+
+def live_threads() -> list[QThread]:
+    """Run threads still running (for tests and clean shutdown); forgets the finished ones."""
+    _THREADS[:] = [t for t in _THREADS if not t.isFinished()]
+    return [t for t in _THREADS if t.isRunning()]
+
+
+def wait_for_all(timeout_ms: int = 30_000) -> bool:
+    """Stop every run thread and wait for it (at application exit); True if all ended."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    for thread in live_threads():
+        if isinstance(thread, _RunThread):
+            thread.control.stop()
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        if not thread.wait(max(1, left_ms)):
+            return False
+    return not live_threads()
+
+
+class _RunThread(QThread):
+    """Builds the Trainer (importing torch off the GUI thread) and runs its loop until stopped."""
+
+    snapshot = Signal(int, object)        # generation, Snapshot
+    started_info = Signal(int, object)    # generation, dict(device, engine, device_note)
+    ended = Signal(int, object, str)      # generation, RunState, message (diverged / finished)
+    failed = Signal(int, str)             # generation, message
+
+    def __init__(self, generation: int, spec: Any, dataset: Any, control: TrainingControl,
+                 snapshot_hz: float, grid_hz: float) -> None:
+        super().__init__()
+        self.generation = generation
+        self.spec = spec
+        self.dataset = dataset
+        self.control = control
+        self.snapshot_hz = snapshot_hz
+        self.grid_hz = grid_hz
+        self._last_message = ""
+
+    def _emit(self, snap: Any) -> None:
+        self._last_message = snap.message
+        self.snapshot.emit(self.generation, snap)
+
+    def run(self) -> None:  # noqa: D401 - QThread API
+        gen = self.generation
+        try:
+            trainer = self._build()
+            if trainer is None:
+                return
+            self.started_info.emit(gen, {"device": str(trainer.device), "engine": trainer.engine,
+                                         "device_note": getattr(trainer, "device_note", ""),
+                                         "engine_note": getattr(trainer, "engine_note", ""),
+                                         "dataset": trainer.dataset})
+            while not self.control.stop_requested:
+                state = trainer.run(self.control, self._emit, snapshot_hz=self.snapshot_hz,
+                                    grid_hz=self.grid_hz, until_stopped=True)
+                if self.control.stop_requested or state == RunState.stopped:
+                    break
+                if state == RunState.failed:
+                    self.failed.emit(gen, self._last_message or "Training failed with an unexpected error.")
+                    break
+                # Diverged: pause and let the user lower the learning rate and press Play again
+                # on the same (rolled-back) weights.
+                self.control.pause()
+                self.ended.emit(gen, state, self._last_message)
+        except Exception as err:  # noqa: BLE001 - anything here must reach the user, not kill Qt
+            detail = traceback.format_exception_only(type(err), err)[-1].strip()
+            self.failed.emit(gen, f"Could not train this network: {detail}")
+
+    def _build(self) -> Any:
+        """Data (if not given), model and optimizer; the first call also imports torch here, off the
+        GUI thread. Returns None if stopped meanwhile."""
+        from core.trainer import Trainer
+
+        dataset = self.dataset
+        if dataset is None:
+            from core.data import load_dataset
+
+            dataset = load_dataset(self.spec)
+        trainer = Trainer(self.spec, dataset=dataset)
+        if trainer.engine == "fused" and not self.control.stop_requested:
+            from core import fused
+
+            fused.warm_up()  # compile (or load the cache) now, while the user is still reading
+        return None if self.control.stop_requested else trainer
+
+class TrainingWorker(QObject):
+    """Starts, steers and stops one training run at a time; signals arrive on the GUI thread."""
+
+    snapshotReady = Signal(object)       # Snapshot of the current run
+    runStarted = Signal(object)          # dict(device, engine, device_note)
+    runEnded = Signal(object)            # RunState (diverged or finished); the run is now paused
+    runFailed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None, snapshot_hz: float = SNAPSHOT_HZ,
+                 grid_hz: float = GRID_HZ) -> None:
+        super().__init__(parent)
+        self.snapshot_hz = snapshot_hz
+        self.grid_hz = grid_hz
+        self._generation = 0
+        self._thread: _RunThread | None = None
+        self.control: TrainingControl | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def start(self, spec: Any, dataset: Any = None, playing: bool = False) -> None:
+        """Stop any current run, then train `spec` from fresh weights. With dataset None the run
+        thread loads the data itself (and runStarted carries it as info['dataset'])."""
+        self.stop()
+        self._generation += 1
+        self.control = TrainingControl(paused=not playing)
+        thread = _RunThread(self._generation, spec, dataset, self.control, self.snapshot_hz,
+                            self.grid_hz)
+        thread.snapshot.connect(self._on_snapshot)
+        thread.started_info.connect(self._on_started)
+        thread.ended.connect(self._on_ended)
+        thread.failed.connect(self._on_failed)
+        self._thread = thread
+        _THREADS.append(thread)
+        thread.start()
+
+    def stop(self, timeout_ms: int = 2000) -> bool:
+        """Ask the run to stop and wait for it; True if it ended within `timeout_ms`.
+
+        A run that cannot stop in time (a first-time numba compile, a huge epoch) is kept alive
+        and referenced until it ends by itself; its late snapshots are ignored."""
+        thread, self._thread = self._thread, None
+        if self.control is not None:
+            self.control.stop()
+        if thread is None:
+            return True
+        self._generation += 1  # anything still queued from that run is now stale
+        finished = bool(thread.wait(timeout_ms))
+        live_threads()  # forget finished threads; a late one stays referenced until it ends
+        return finished
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    # --- steering (all non-blocking) -------------------------------------------------------------
+    def play(self) -> None:
+        if self.control:
+            self.control.resume()
+
+    def pause(self) -> None:
+        if self.control:
+            self.control.pause()
+
+    def step(self, epochs: int = 1) -> None:
+        if self.control:
+            self.control.pause()
+            self.control.request_epochs(epochs)
+
+    def set_learning_rate(self, lr: float) -> None:
+        if self.control:
+            self.control.set_learning_rate(lr)
+
+    def set_batch_size(self, n: int) -> None:
+        if self.control:
+            self.control.set_batch_size(n)
+
+    def set_regularization_rate(self, rate: float) -> None:
+        if self.control:
+            self.control.set_regularization_rate(rate)
+
+    def set_weight(self, layer: int, out_index: int, in_index: int, value: float) -> None:
+        if self.control:
+            self.control.set_weight(layer, out_index, in_index, value)
+            self.control.request_grid()
+
+    def request_grid(self) -> None:
+        if self.control:
+            self.control.request_grid()
+
+    # --- queued arrivals from the run thread -----------------------------------------------------
+    def _current(self, generation: int) -> bool:
+        return self._thread is not None and generation == self._generation
+
+    def _on_snapshot(self, generation: int, snap: Any) -> None:
+        if self._current(generation):
+            self.snapshotReady.emit(snap)
+
+    def _on_started(self, generation: int, info: Any) -> None:
+        if self._current(generation):
+            self.runStarted.emit(info)
+
+    def _on_ended(self, generation: int, state: Any, _message: str) -> None:
+        if self._current(generation):
+            self.runEnded.emit(state)
+
+    def _on_failed(self, generation: int, message: str) -> None:
+        if self._current(generation):
+            self.runFailed.emit(message)

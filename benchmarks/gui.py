@@ -1,0 +1,165 @@
+"""How the window keeps up while it trains: a 6×8 tanh network on spiral.
+
+Prints one table:
+- training throughput in the window vs the same `Trainer.run` loop headless (target ratio >= 0.9),
+- window redraws per second while training (target >= 25),
+- GUI event-loop latency while training: a 10 ms QTimer's lateness, p50 / p99,
+- time to first paint of `python -m app` from process start (target <= 2 s).
+
+    python benchmarks/gui.py [--seconds 6] [--repeats 2]
+
+Runs offscreen unless DISPLAY / QT_QPA_PLATFORM say otherwise. Figures depend on the machine and on
+what else runs on it; the ratios are the point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def bench_spec():
+    from core.spec import Experiment
+
+    return Experiment().replace(data={"source": "spiral", "samples": 500, "noise": 0.0, "train_fraction": 0.5},
+                                layers=[{"units": 8, "activation": "tanh"}] * 6, batch_size=10)
+
+
+def headless_epochs_per_second(seconds: float) -> tuple[float, str]:
+    """The loop `layerlab train` and the window share, with the window's snapshot rates, no GUI."""
+    from app.worker import GRID_HZ, SNAPSHOT_HZ
+    from core.control import TrainingControl
+    from core.trainer import Trainer
+
+    trainer = Trainer(bench_spec())
+    if trainer.engine == "fused":
+        from core import fused
+
+        fused.warm_up()
+    control = TrainingControl()
+    timer = threading.Timer(seconds, control.stop)
+    timer.start()
+    start = time.perf_counter()
+    trainer.run(control, lambda _snap: None, snapshot_hz=SNAPSHOT_HZ, grid_hz=GRID_HZ, until_stopped=True)
+    return trainer.epoch / (time.perf_counter() - start), trainer.engine
+
+
+def window_figures(seconds: float) -> dict[str, float]:
+    """Train in a real MainWindow; epochs/s, redraws/s and event-loop lateness while it trains."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    qt_app = QApplication.instance() or QApplication([])
+    from app.main_window import MainWindow
+    from app.style import apply_app_style
+
+    apply_app_style(qt_app)
+    window = MainWindow(settings=None, restore=False, spec=bench_spec())
+    window.resize(1440, 880)
+    window.show()
+    window.ensure_started()
+    loop = QEventLoop()
+    ready = QTimer(interval=20)
+    ready.timeout.connect(lambda: loop.quit() if window.dataset is not None and window.redraw_count else None)
+    ready.start()
+    loop.exec()
+    ready.stop()
+    window.play()
+
+    marks: dict[str, float] = {}
+    lateness: list[float] = []
+    ticker = QTimer(interval=10)
+    ticker.setTimerType(ticker.timerType().PreciseTimer)
+    last = [0.0]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        if last[0]:
+            lateness.append(max(0.0, (now - last[0]) * 1000 - 10.0))
+        last[0] = now
+
+    def begin() -> None:  # after a warm-up second, so start-up costs are not counted
+        marks.update(t=time.perf_counter(), epoch=window.epoch, redraws=window.redraw_count)
+        lateness.clear()
+        last[0] = 0.0
+        ticker.start()
+
+    def end() -> None:
+        ticker.stop()
+        dt = time.perf_counter() - marks["t"]
+        marks.update(eps=(window.epoch - marks["epoch"]) / dt, rps=(window.redraw_count - marks["redraws"]) / dt)
+        loop.quit()
+
+    ticker.timeout.connect(tick)
+    QTimer.singleShot(1000, begin)
+    QTimer.singleShot(int(1000 + seconds * 1000), end)
+    loop.exec()
+    window.close()
+    lateness.sort()
+    return {"eps": marks["eps"], "rps": marks["rps"],
+            "p50": lateness[len(lateness) // 2] if lateness else float("nan"),
+            "p99": lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))] if lateness else float("nan")}
+
+
+def first_paint_seconds() -> float:
+    """Wall time from launching `python -m app` to its first painted frame."""
+    env = dict(os.environ, LAYERLAB_FIRST_PAINT_EXIT="1")
+    start = time.time()
+    out = subprocess.run([sys.executable, "-m", "app"], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=120)
+    for token in out.stdout.split():
+        if token.startswith("first_paint_epoch="):
+            return float(token.split("=", 1)[1]) - start
+    raise RuntimeError(f"python -m app did not report a first paint:\n{out.stdout}\n{out.stderr}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=6.0, help="measuring time per run")
+    parser.add_argument("--repeats", type=int, default=2, help="alternating headless/window runs")
+    args = parser.parse_args()
+
+    headless, inside, engine = [], [], ""
+    for _ in range(args.repeats):
+        eps, engine = headless_epochs_per_second(args.seconds)
+        headless.append(eps)
+        inside.append(window_figures(args.seconds))
+    paints = sorted(first_paint_seconds() for _ in range(3))
+
+    h = statistics.median(headless)
+    w = statistics.median(f["eps"] for f in inside)
+    rps = statistics.median(f["rps"] for f in inside)
+    p50 = statistics.median(f["p50"] for f in inside)
+    p99 = statistics.median(f["p99"] for f in inside)
+    paint = paints[1]
+    rows = [
+        ("headless Trainer.run (epochs/s)", f"{h:,.0f}", "", ""),
+        ("in the window (epochs/s)", f"{w:,.0f}", "", ""),
+        ("window / headless", f"{w / h:.2f}", ">= 0.90", "ok" if w / h >= 0.9 else "BELOW"),
+        ("redraws per second", f"{rps:.1f}", ">= 25", "ok" if rps >= 25 else "BELOW"),
+        ("event-loop lateness p50 (ms)", f"{p50:.1f}", "", ""),
+        ("event-loop lateness p99 (ms)", f"{p99:.1f}", "", ""),
+        ("time to first paint (s)", f"{paint:.2f}", "<= 2.0", "ok" if paint <= 2.0 else "ABOVE"),
+    ]
+    print(f"LayerLab window benchmark: 6x8 tanh on spiral, engine {engine}, {args.repeats}x{args.seconds:g} s, "
+          f"{os.cpu_count()} CPUs, Qt platform {os.environ.get('QT_QPA_PLATFORM') or 'default'}")
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'value':>9}  {'target':>8}  ")
+    for name, value, target, verdict in rows:
+        print(f"{name:<{width}}  {value:>9}  {target:>8}  {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
