@@ -98,6 +98,9 @@ class Trainer:
         self.model: nn.Sequential = model.to(self.device)
         self._has_batch_norm = any(isinstance(m, nn.BatchNorm1d) for m in self.model)
         self._has_dropout = any(isinstance(m, nn.Dropout) and m.p > 0 for m in self.model)
+        # Whether train/eval mode changes the outputs; when not, evaluating skips the two mode
+        # switches per epoch (each walks every module, ~25 µs).
+        self._mode_matters = not all(_mode_free(m) for m in self.model.modules())
         if self._has_batch_norm and len(dataset.x_train) < 2:
             raise ValueError("batch norm needs at least 2 training rows; this dataset has "
                              f"{len(dataset.x_train)}. Use more samples or norm 'none'/'layer'.")
@@ -250,7 +253,8 @@ class Trainer:
         return backup
 
     def _torch_epoch(self, perm: np.ndarray) -> tuple[float, int]:
-        self.model.train()
+        if self._mode_matters or not self.model.training:
+            self.model.train()
         if self._has_dropout:
             # Dropout draws from torch's global generator: seed it per epoch, so a run is the same
             # whatever else used that generator, and a resumed checkpoint continues identically.
@@ -265,6 +269,8 @@ class Trainer:
             idx = torch.from_numpy(perm).to(self.device)
             x_epoch, y_epoch = self.x_train[idx], self.y_train[idx]
         model, optimizer, loss_fn = self.model, self.optimizer, self.loss_fn
+        # zero_grad(set_to_none=True) done directly: the optimizer's method costs ~15 µs a batch.
+        params = [p for group in optimizer.param_groups for p in group["params"]]
         total = torch.zeros((), device=self.device)
         for start, stop in bounds:
             objective = loss_fn(model(x_epoch[start:stop]), y_epoch[start:stop])
@@ -272,7 +278,8 @@ class Trainer:
                 penalty = regularization_penalty(model, kind, rate)
                 if penalty is not None:
                     objective = objective + penalty
-            optimizer.zero_grad(set_to_none=True)
+            for p in params:
+                p.grad = None
             objective.backward()
             optimizer.step()
             total += objective.detach()
@@ -345,7 +352,7 @@ class Trainer:
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.model.training:
+        if self._mode_matters and self.model.training:
             self.model.eval()
         if len(x) <= EVAL_CHUNK_ROWS:
             return self.model(x)
@@ -415,6 +422,10 @@ class Trainer:
             self._eval_cache = (version, result, confusion, None)
         return None if confusion is None else confusion.copy()
 
+    def test_predictions(self) -> np.ndarray:
+        """The predicted class of each test row (int64), for classification."""
+        return self._predicted_labels(self._forward(self.x_test)).cpu().numpy().astype(np.int64)
+
     def preprocess(self, raw_inputs: np.ndarray) -> np.ndarray:
         """Raw inputs (x1, x2 points, or the raw tabular columns) -> model inputs, as the data module does."""
         from core.data.features import compute_features, standardize
@@ -466,7 +477,8 @@ class Trainer:
         units = sum(m.out_features for m in linear_layers(self.model)[:-1])
         keep_neurons = units * resolution * resolution <= MAX_NEURON_GRID_VALUES
         hidden: list[np.ndarray] = []
-        self.model.eval()
+        if self._mode_matters:
+            self.model.eval()
         with torch.no_grad():
             h = x
             for i, module in enumerate(self.model):
@@ -506,6 +518,8 @@ class Trainer:
         pictures: dict[str, Any] = {}
         if grid and self.dataset.is_planar:
             pictures = self._grid(int(resolution))
+        elif grid and not self.regression and len(self.x_test):
+            pictures = {"test_predictions": self.test_predictions()}
         return Snapshot(
             epoch=self.epoch, step=self.step, train_loss=train_loss, test_loss=test_loss,
             train_accuracy=train_acc, test_accuracy=test_acc, learning_rate=self.learning_rate,
@@ -656,6 +670,17 @@ class Trainer:
                               batch_size=self.batch_size, state=state, message=failure,
                               history=tuple(pending_records), device=str(self.device), engine=self.engine))
         return state
+
+
+# Modules whose output is the same in train and eval mode (dropout with p > 0 and batch norm are not).
+_MODE_FREE_TYPES = (nn.Sequential, nn.Linear, nn.Identity, nn.LayerNorm, nn.Tanh, nn.ReLU, nn.Sigmoid,
+                    nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Softplus, nn.Mish)
+
+
+def _mode_free(module: nn.Module) -> bool:
+    if isinstance(module, nn.Dropout):
+        return module.p == 0
+    return type(module) in _MODE_FREE_TYPES
 
 
 def _check_dataset(dataset: Dataset) -> None:
