@@ -16,6 +16,7 @@ _START = time.perf_counter()
 def main(argv: list[str] | None = None) -> int:
     """Create the application, show the window, run the event loop; returns the exit code.
 
+    If the last session was killed or crashed with unsaved work, its autosave is offered first.
     Set LAYERLAB_FIRST_PAINT_EXIT=1 to print the time of the first paint and quit (the start-up
     benchmark uses it).
     """
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     apply_app_style(qt_app)
     probe = bool(os.environ.get("LAYERLAB_FIRST_PAINT_EXIT"))
     window = MainWindow(settings=None if probe else AppSettings.user(), restore=not probe)
-    path = next((a for a in argv[1:] if a.endswith(".json")), None)
+    path = next((a for a in argv[1:] if a.lower().endswith((".json", ".ckpt", ".pt"))), None)
     if probe:
         def report(_when: float) -> None:
             print(f"first_paint_s={time.perf_counter() - _START:.4f} first_paint_epoch={time.time():.4f}",
@@ -43,8 +44,17 @@ def main(argv: list[str] | None = None) -> int:
 
         window.firstPainted.connect(report)
     window.show()
-    if path:
-        QTimer.singleShot(0, lambda: window.open_experiment(path))
+
+    def after_show() -> None:
+        # A crashed or killed session's autosave comes first; an opened file must not hide it.
+        if window.offer_recovery():
+            if path:
+                window.show_message(f"Restored your unsaved work instead of opening {path}; open it with "
+                                    "File ▸ Open when you are ready.", "info")
+        elif path:
+            window.open_experiment(path)
+
+    QTimer.singleShot(0, after_show)
     code = qt_app.exec()
     from app.worker import wait_for_all
 

@@ -9,12 +9,11 @@ to the running trainer. Torch is imported only after the first paint, so the win
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from app import texts
 from app.controls_bar import ControlsBar
@@ -27,12 +26,11 @@ from app.settings import AppSettings
 from app.spec_edit import loss_for_classes, patched, value_at, with_consequences
 from app.style import STYLESHEET
 from app.undo import SpecChangeCommand
+from app.window_files import WindowFilesMixin
 from app.worker import TrainingWorker
 from core.snapshot import RunState
-from core.spec import (DataSource, Experiment, LayerSpec, OptimizerName, RegularizationKind, SpecError, Task,
-                       load_experiment, save_experiment)
+from core.spec import DataSource, Experiment, LayerSpec, OptimizerName, RegularizationKind, SpecError, Task
 
-FILE_FILTER = "LayerLab experiments (*.json);;All files (*)"
 # Redraw budgets while training: the counters follow every snapshot (<= 30/s); slower-moving views
 # are refreshed less often, so the GUI thread leaves the interpreter to the trainer.
 LOSS_PLOT_HZ = 3.0
@@ -58,8 +56,9 @@ class _FirstPaint(QObject):
         return False
 
 
-class MainWindow(QMainWindow):
-    """LayerLab's one window. `MainWindow(settings=None, restore=False)` never touches user settings."""
+class MainWindow(WindowFilesMixin, QMainWindow):
+    """LayerLab's one window. `MainWindow(settings=None, restore=False)` never touches user settings,
+    and autosaves only when given `autosave=True` (the $LAYERLAB_DATA_DIR folder) or an AutosaveStore."""
 
     specChanged = Signal(object)      # the Experiment now shown (after any change)
     snapshotShown = Signal(object)    # a Snapshot that has just been drawn
@@ -67,12 +66,12 @@ class MainWindow(QMainWindow):
     firstPainted = Signal(float)      # perf_counter() at the first paint
 
     def __init__(self, settings: AppSettings | Any = None, restore: bool = True, spec: Experiment | None = None,
-                 worker: TrainingWorker | None = None) -> None:
+                 worker: TrainingWorker | None = None, autosave: Any = None) -> None:
         super().__init__()
         self.settings = settings if isinstance(settings, AppSettings) else AppSettings(settings)
         self.spec: Experiment = spec or (self.settings.last_experiment() if restore else None) or Experiment()
         self.dataset = None
-        self.current_path: str | None = None
+        self._init_files()
         self.playing = False
         self.run_state: RunState = RunState.idle
         self.epoch = 0
@@ -115,6 +114,7 @@ class MainWindow(QMainWindow):
         self._frame_timer = QTimer(self, singleShot=True, interval=0)
         self._frame_timer.timeout.connect(self._redraw)
         _FirstPaint(self.controls, self._on_first_paint)
+        self._setup_autosave(autosave)
 
     # ================================================================ building the window
     def _build_ui(self) -> None:
@@ -223,30 +223,7 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.new_action = self._action("&New", self.new_experiment, [QKeySequence.StandardKey.New],
-                                       "Start a new experiment with the default settings.", name="newAction")
-        self.open_action = self._action("&Open…", self.open_experiment, [QKeySequence.StandardKey.Open],
-                                        "Open a saved experiment file (.json).", name="openAction")
-        self.save_action = self._action("&Save", self.save_experiment, [QKeySequence.StandardKey.Save],
-                                        "Save the experiment (data, network and settings) to its file.",
-                                        name="saveAction")
-        self.save_as_action = self._action("Save &As…", self.save_experiment_as, [QKeySequence.StandardKey.SaveAs],
-                                           "Save the experiment to a new file.", name="saveAsAction")
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        file_menu.insertAction(self.recent_menu.menuAction(), self.new_action)
-        file_menu.insertAction(self.recent_menu.menuAction(), self.open_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.save_action)
-        file_menu.addAction(self.save_as_action)
-        file_menu.addSeparator()
-        self.export_action = self._action("&Export…", self.export_model, [],
-                                          "Export the trained model (TorchScript, ONNX, PyTorch code) or "
-                                          "pictures of the views.", name="exportAction")
-        file_menu.addAction(self.export_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", self.close, [QKeySequence.StandardKey.Quit], "Close LayerLab."))
+        self._build_file_menu(bar)
 
         edit_menu = bar.addMenu("&Edit")
         self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
@@ -259,6 +236,7 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
             edit_menu.addAction(action)
+        self._add_copy_view(edit_menu)
 
         train_menu = bar.addMenu("&Train")
         self.play_action = self._action("&Play / Pause", self.toggle_play, ["Space"], texts.PLAY_TIP,
@@ -394,6 +372,7 @@ class MainWindow(QMainWindow):
                                         output_names=list(dataset.class_names))
         self._sync_controls()
         self.specChanged.emit(spec)
+        self._autosave_changed()
 
     def _sync_controls(self) -> None:
         self.controls.set_spec(self.spec)
@@ -405,20 +384,37 @@ class MainWindow(QMainWindow):
         self.network_view.set_structure(list(self.spec.layers), names, 1, self.spec.data.is_toy,
                                         regression=self.spec.task == Task.regression)
 
-    def load_spec(self, spec: Experiment, path: str | None = None) -> bool:
-        """Replace the whole experiment (File ▸ New / Open); clears undo history."""
-        from core.data import load_dataset
+    def load_spec(self, spec: Experiment, path: str | None = None, trainer: Any = None) -> bool:
+        """Replace the whole experiment (File ▸ New / Open); clears undo history. With `trainer`
+        (restored from a checkpoint) training resumes from its weights, epoch and history."""
+        if trainer is not None:
+            dataset = trainer.dataset
+        else:
+            from core.data import load_dataset
 
-        try:
-            dataset = load_dataset(spec)
-        except Exception as err:  # noqa: BLE001 - bad data in a file: keep the current experiment
-            self.show_message(f"Could not load the data of {path or 'that experiment'}: {err}", "error")
-            return False
+            try:
+                dataset = load_dataset(spec)
+            except Exception as err:  # noqa: BLE001 - bad data in a file: keep the current experiment
+                self.show_message(f"Could not load the data of {path or 'that experiment'}: {err}", "error")
+                return False
+        if not self.started:
+            self.data_panel.load_thumbnails()
         self.started = True
         self.current_path = path
+        self.checkpoint_path = None
         self.playing = False
         self.undo_stack.clear()
-        self._install(spec, dataset)
+        if trainer is None:
+            self._install(spec, dataset)
+        else:
+            history, epoch = list(trainer.history), int(trainer.epoch)  # read before the run thread owns it
+            self._show(spec, dataset)
+            self._restart(False, trainer)
+            self.loss_plot.append(history)
+            self.loss_plot.refresh()
+            self.epoch = epoch
+            self.controls.set_epoch(epoch)
+            self.epoch_status.setText(f"Epoch {epoch:,}")
         self.undo_stack.setClean()
         self._update_title()
         return True
@@ -546,6 +542,7 @@ class MainWindow(QMainWindow):
             self._sync_controls()
             return False
         self.setWindowModified(True)
+        self._autosave_changed()
         return True
 
     def set_learning_rate(self, lr: float) -> None:
@@ -601,8 +598,8 @@ class MainWindow(QMainWindow):
         self._restart(False)
         self.statusBar().showMessage("Reset: fresh weights at epoch 0.", 3000)
 
-    def _restart(self, playing: bool) -> None:
-        self.worker.start(self.spec, self.dataset, playing=playing)
+    def _restart(self, playing: bool, trainer: Any = None) -> None:
+        self.worker.start(self.spec, self.dataset, playing=playing, trainer=trainer)
         self.playing = playing
         self.controls.set_playing(playing)
         self._restart_views()
@@ -629,6 +626,7 @@ class MainWindow(QMainWindow):
     def _on_snapshot(self, snap: Any) -> None:
         """Queued from the worker: keep the history, remember the latest, draw on the next frame."""
         self.loss_plot.append(snap.history)
+        self._autosave_changed(snap)
         if snap.boundary is not None:
             self._pending_grid = snap
         self._latest = snap
@@ -771,75 +769,6 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 10000)
         self.messageShown.emit(text, level)
 
-    # ================================================================ files
-    def _update_title(self) -> None:
-        name = Path(self.current_path).name if self.current_path else "untitled"
-        self.setWindowTitle(f"{name}[*] — LayerLab")
-
-    def new_experiment(self) -> None:
-        if self.load_spec(Experiment(), None):
-            self.statusBar().showMessage("New experiment.", 3000)
-
-    def open_experiment(self, path: str | None = None) -> bool:
-        if not path:
-            start = str(Path(self.current_path).parent) if self.current_path else ""
-            path, _ = QFileDialog.getOpenFileName(self, "Open experiment", start, FILE_FILTER)
-            if not path:
-                return False
-        try:
-            spec = load_experiment(path)
-        except SpecError as err:
-            self.show_message(f"Could not open the experiment: {err}", "error")
-            return False
-        if not self.load_spec(spec, str(path)):
-            return False
-        self.settings.add_recent_file(str(path))
-        self.statusBar().showMessage(f"Opened {path}.", 4000)
-        return True
-
-    def save_experiment(self) -> bool:
-        if not self.current_path:
-            return self.save_experiment_as()
-        return self._save_to(self.current_path)
-
-    def save_experiment_as(self, path: str | None = None) -> bool:
-        if not path:
-            start = self.current_path or "experiment.json"
-            path, _ = QFileDialog.getSaveFileName(self, "Save experiment as", start, FILE_FILTER)
-            if not path:
-                return False
-            if not Path(path).suffix:
-                path += ".json"
-        return self._save_to(str(path))
-
-    def _save_to(self, path: str) -> bool:
-        self.data_panel.flush()
-        try:
-            save_experiment(self.spec, path)
-        except OSError as err:
-            self.show_message(f"Could not save to {path}: {err.strerror or err}. Choose another folder.", "error")
-            return False
-        self.current_path = path
-        self.settings.add_recent_file(path)
-        self.undo_stack.setClean()
-        self.setWindowModified(False)
-        self._update_title()
-        self.statusBar().showMessage(f"Saved {path}.", 4000)
-        return True
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        files = self.settings.recent_files()
-        if not files:
-            empty = self.recent_menu.addAction("(none yet)")
-            empty.setEnabled(False)
-        for path in files:
-            self.recent_menu.addAction(path, lambda p=path: self.open_experiment(p))
-
-    def export_model(self) -> None:
-        self.show_message("Model and picture export is coming with the save/export work; "
-                          "File ▸ Save keeps the experiment meanwhile.", "info")
-
     # ================================================================ window state
     def _restore_window_state(self) -> None:
         geometry = self.settings.geometry()
@@ -870,10 +799,13 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         self.data_panel.flush()
+        if not self._files_close_event(event):  # unsaved changes and the user chose Cancel
+            return
         self.save_window_state()
         self._frame_timer.stop()
         if not self.shutdown():
             self.show_message("Training is still finishing an epoch; closing anyway.", "warning")
+        self._stop_autosave()
         if self._legend is not None:
             self._legend.close()
         event.accept()

@@ -26,6 +26,16 @@ class AppSettings:
         """The real per-user store (only `python -m app` / `layerlab` use this)."""
         return cls(QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, "LayerLab", "LayerLab"))
 
+    @property
+    def qsettings(self) -> QSettings | None:
+        """The QSettings behind this store (None: in memory), for helpers keeping their own keys there."""
+        return self._qs
+
+    @property
+    def persistent(self) -> bool:
+        """True for the user's real settings (the app), False for the in-memory store (tests)."""
+        return self._qs is not None
+
     def _get(self, key: str, default: Any = None) -> Any:
         if self._qs is None:
             return self._memory.get(key, default)

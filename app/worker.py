@@ -8,8 +8,11 @@ snapshots still queued from a stopped run are recognised and dropped.
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
@@ -52,7 +55,7 @@ class _RunThread(QThread):
     failed = Signal(int, str)             # generation, message
 
     def __init__(self, generation: int, spec: Any, dataset: Any, control: TrainingControl,
-                 snapshot_hz: float, grid_hz: float) -> None:
+                 snapshot_hz: float, grid_hz: float, trainer: Any = None) -> None:
         super().__init__()
         self.generation = generation
         self.spec = spec
@@ -61,17 +64,57 @@ class _RunThread(QThread):
         self.snapshot_hz = snapshot_hz
         self.grid_hz = grid_hz
         self._last_message = ""
+        self._given_trainer = trainer  # e.g. restored from a checkpoint; this thread owns it from now on
+        self._trainer: Any = None
+        self._jobs: list[tuple[Callable[[Any], Any], Future]] = []
+        self._jobs_lock = threading.Lock()
+        self._done = False
+
+    def submit(self, fn: Callable[[Any], Any], future: Future) -> None:
+        """Run fn(trainer) between two epochs (in this thread); after the run ended, at once here."""
+        with self._jobs_lock:
+            if not self._done:
+                self._jobs.append((fn, future))
+                return
+        self._call(fn, future)  # the loop has ended: nobody else touches the trainer any more
+
+    def _call(self, fn: Callable[[Any], Any], future: Future) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        if self._trainer is None:
+            future.set_exception(RuntimeError("the training run ended before its network was built"))
+            return
+        try:
+            future.set_result(fn(self._trainer))
+        except BaseException as err:  # noqa: BLE001 - the caller gets it from the future
+            future.set_exception(err)
+
+    def _run_jobs(self) -> None:
+        with self._jobs_lock:
+            jobs, self._jobs = self._jobs, []
+        for fn, future in jobs:
+            self._call(fn, future)
 
     def _emit(self, snap: Any) -> None:
+        self._run_jobs()  # emit is called between epochs: a safe point to read the trainer
         self._last_message = snap.message
         self.snapshot.emit(self.generation, snap)
 
     def run(self) -> None:  # noqa: D401 - QThread API
+        try:
+            self._loop()
+        finally:
+            with self._jobs_lock:
+                self._done = True
+            self._run_jobs()
+
+    def _loop(self) -> None:
         gen = self.generation
         try:
             trainer = self._build()
             if trainer is None:
                 return
+            self._trainer = trainer
             self.started_info.emit(gen, {"device": str(trainer.device), "engine": trainer.engine,
                                          "device_note": getattr(trainer, "device_note", ""),
                                          "engine_note": getattr(trainer, "engine_note", ""),
@@ -98,11 +141,14 @@ class _RunThread(QThread):
         from core.trainer import Trainer
 
         dataset = self.dataset
-        if dataset is None:
-            from core.data import load_dataset
+        if self._given_trainer is not None:
+            trainer, self._given_trainer = self._given_trainer, None
+        else:
+            if dataset is None:
+                from core.data import load_dataset
 
-            dataset = load_dataset(self.spec)
-        trainer = Trainer(self.spec, dataset=dataset)
+                dataset = load_dataset(self.spec)
+            trainer = Trainer(self.spec, dataset=dataset)
         if trainer.engine == "fused" and not self.control.stop_requested:
             from core import fused
 
@@ -127,14 +173,16 @@ class TrainingWorker(QObject):
         self.control: TrainingControl | None = None
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def start(self, spec: Any, dataset: Any = None, playing: bool = False) -> None:
+    def start(self, spec: Any, dataset: Any = None, playing: bool = False, trainer: Any = None) -> None:
         """Stop any current run, then train `spec` from fresh weights. With dataset None the run
-        thread loads the data itself (and runStarted carries it as info['dataset'])."""
+        thread loads the data itself (and runStarted carries it as info['dataset']). A `trainer`
+        (e.g. core.checkpoint.restore_trainer's) is run as it is, resuming at its epoch; the caller
+        must not touch it afterwards."""
         self.stop()
         self._generation += 1
         self.control = TrainingControl(paused=not playing)
         thread = _RunThread(self._generation, spec, dataset, self.control, self.snapshot_hz,
-                            self.grid_hz)
+                            self.grid_hz, trainer)
         thread.snapshot.connect(self._on_snapshot)
         thread.started_info.connect(self._on_started)
         thread.ended.connect(self._on_ended)
@@ -161,6 +209,20 @@ class TrainingWorker(QObject):
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.isRunning()
+
+    def call_between_epochs(self, fn: Callable[[Any], Any]) -> Future:
+        """Run fn(trainer) on the run thread at the next safe point between epochs (e.g.
+        core.checkpoint.capture_checkpoint, or copying the model for an export), so it never reads
+        weights the optimizer is changing. Returns a Future holding fn's result; it fails with
+        RuntimeError when there is no run or the run ended before its network was built."""
+        future: Future = Future()
+        if self._thread is None:
+            future.set_exception(RuntimeError("nothing is training yet"))
+            return future
+        self._thread.submit(fn, future)
+        if self.control is not None:
+            self.control.request_grid()  # wakes a paused loop, which emits (and so runs fn) at once
+        return future
 
     # --- steering (all non-blocking) -------------------------------------------------------------
     def play(self) -> None:

@@ -33,6 +33,14 @@ def _running_timers() -> list[str]:
 
 
 @pytest.fixture(autouse=True)
+def no_user_files_or_modal_questions(tmp_path, monkeypatch):
+    """Autosave (if a test turns it on) writes under tmp_path, never the user's data folder, and
+    closing a window with unsaved changes discards them instead of showing a blocking question."""
+    monkeypatch.setenv("LAYERLAB_DATA_DIR", str(tmp_path / "layerlab-data"))
+    monkeypatch.setattr("app.session_files.ask_unsaved_changes", lambda parent, name: "discard")
+
+
+@pytest.fixture(autouse=True)
 def no_dangling_threads_or_timers(qapp):
     """Fail a test that leaves a training thread running or a timer ticking in a widget."""
     torch.set_num_threads(1)
@@ -57,6 +65,7 @@ def open_window(qtbot, spec: Experiment | None = None, settings=None, restore: b
     if spec is None and not restore:
         spec = quick_spec()
     window = MainWindow(settings=settings, restore=restore, spec=spec)
+    window.ask_unsaved = lambda parent, name: "discard"  # closing never waits on a modal question
     qtbot.addWidget(window)
     window.show()
     window.ensure_started()
