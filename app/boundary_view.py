@@ -2,21 +2,60 @@
 
 Two classes: P(class 1) on the diverging map with fixed levels 0..1 (0.5 is the light middle).
 More classes: one colour per class, paler where the network is unsure. Regression: the value on
-the diverging map, levels fixed by the targets' range. Hovering a neuron in the network view shows
-that neuron's output here instead (`show_neuron`), until `show_output` is called.
+the diverging map, levels fixed by the targets' range, and the points coloured by their target on
+the same map and levels. Hovering a neuron in the network view shows that neuron's output here
+instead (`show_neuron`), until `show_output` is called.
+
+Tabular sets (more than two inputs) have no plane to shade: the view shows every row projected on
+the first two principal components of its standardised inputs instead, coloured by class (or by
+target value), with the test rows the network currently gets wrong ringed in red.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from app.plotting import pg
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QTextOption
 
 from app import colormaps
 
 _DIVERGING32 = colormaps.lut_to_argb32(colormaps.diverging_lut())
-_POINT_PEN_TRAIN = pg.mkPen(255, 255, 255, 230, width=1)
-_POINT_PEN_TEST = pg.mkPen(30, 30, 30, 230, width=1.2)
+_OUTLINE_TRAIN = pg.mkPen(255, 255, 255, 230, width=1)     # classes: white ring, as TF Playground
+_OUTLINE_VALUE = pg.mkPen(40, 40, 40, 170, width=0.8)      # regression: thin dark ring on a pale field
+_OUTLINE_TEST = pg.mkPen(30, 30, 30, 230, width=1.2)
+_MISS_RGB = (220, 20, 30)
+_MISS_PEN = pg.mkPen(*_MISS_RGB, 255, width=1.8)
+_LEGEND_VALUES = 5  # regression legend: this many sample values across the targets' range
+_SIDE_AXES_PX = 84  # the labelled left axis and the right frame, beside the title
+
+
+def principal_plane(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of `x` on their first two principal components (of the standardised columns).
+
+    Returns (coords (n, 2), share of the variance each component explains (2,)). Constant columns
+    count as zero; one-column data gets a zero second coordinate. Signs are fixed (the largest
+    loading of each component is positive), so the same data always looks the same.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or len(x) == 0:
+        return np.zeros((0, 2)), np.zeros(2)
+    centred = x - x.mean(axis=0)
+    std = centred.std(axis=0)
+    centred = centred / np.where(std > 1e-12, std, 1.0)
+    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
+    k = min(2, vt.shape[0])
+    axes = vt[:k]
+    signs = np.sign(axes[np.arange(k), np.abs(axes).argmax(axis=1)])
+    axes = axes * np.where(signs == 0, 1.0, signs)[:, None]
+    coords = np.zeros((len(x), 2))
+    coords[:, :k] = centred @ axes.T
+    variance = singular ** 2
+    total = float(variance.sum())
+    share = np.zeros(2)
+    if total > 0:
+        share[:k] = variance[:k] / total
+    return coords, share
 
 
 def _paler(pixels: np.ndarray, keep: float = 0.72) -> np.ndarray:
@@ -24,6 +63,32 @@ def _paler(pixels: np.ndarray, keep: float = 0.72) -> np.ndarray:
     channels = pixels.view(np.uint8).reshape(*pixels.shape, 4).astype(np.float32)
     channels[..., :3] = 255.0 - (255.0 - channels[..., :3]) * keep
     return channels.astype(np.uint8).view(np.uint32).reshape(pixels.shape)
+
+
+def _fmt_value(value: float) -> str:
+    if abs(value) < 1e-9:
+        return "0"
+    return f"{value:.2g}" if abs(value) < 10 else f"{value:.3g}"
+
+
+def _point_size(n_points: int) -> int:
+    """Smaller dots for bigger sets, so a thousand rows stay a cloud rather than a blot."""
+    return 7 if n_points <= 600 else 6 if n_points <= 1500 else 5
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _dot(colour: QColor) -> str:
+    """A legend swatch: a filled disc in the points' colour."""
+    return f'<span style="color:{colour.name()}; font-size:11pt;">●</span>'
+
+
+def _ring(colour: QColor, bold: bool = False) -> str:
+    """A legend swatch: an open circle (test rows, wrong predictions)."""
+    weight = "font-weight:bold; " if bold else ""
+    return f'<span style="color:{colour.name()}; {weight}font-size:11pt;">○</span>'
 
 
 class _SmoothImageItem(pg.ImageItem):
@@ -37,12 +102,14 @@ class _SmoothImageItem(pg.ImageItem):
 class BoundaryView(pg.PlotWidget):
     """What the network predicts everywhere on the plane; hover a neuron to see its output."""
 
+    shapeChanged = Signal()  # wants_square or extra_height changed: the owner should re-place the view
+    planar = True
+    _ready = False  # Qt may resize the view before __init__ has made the legend
+
     def __init__(self, parent=None) -> None:  # noqa: ANN001
         super().__init__(parent)
         self.setObjectName("boundaryView")
         self.setAccessibleName("Decision boundary")
-        self.setToolTip("What the network predicts at every point of the plane: colour shows the class "
-                        "(or value), with the training points on top.")
         self.setMinimumSize(180, 180)
         self.setMenuEnabled(False)
         self.setMouseEnabled(False, False)
@@ -55,16 +122,26 @@ class BoundaryView(pg.PlotWidget):
         self._image = _SmoothImageItem(axisOrder="row-major")
         self._image.setZValue(-10)
         self.addItem(self._image)
-        self._train_points = pg.ScatterPlotItem(size=6, pxMode=True)
-        self._test_points = pg.ScatterPlotItem(size=6, pxMode=True, symbol="o")
-        self.addItem(self._train_points)
-        self.addItem(self._test_points)
+        self._train_points = pg.ScatterPlotItem(size=7, pxMode=True)
+        self._test_points = pg.ScatterPlotItem(size=7, pxMode=True, symbol="o")
+        self._miss_marks = pg.ScatterPlotItem(size=13, pxMode=True, symbol="o", pen=_MISS_PEN,
+                                              brush=pg.mkBrush(0, 0, 0, 0))
+        self._miss_marks.setZValue(5)
+        for points in (self._train_points, self._test_points, self._miss_marks):
+            self.addItem(points)
         self._caption = pg.TextItem("", color=(60, 60, 60), anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 200))
         self._caption.setZValue(20)
         self.addItem(self._caption)
         self._caption.hide()
-        self._placeholder = pg.TextItem("", color=(110, 110, 110), anchor=(0.5, 0.5))
-        self.addItem(self._placeholder)
+        # The key (classes / values / marks): wrapped text in a row of its own under the plot, so it
+        # never hides points and is never clipped, whatever the width.
+        self.legend = pg.LabelItem("", justify="center")
+        item.layout.addItem(self.legend, 4, 0, 1, 3)
+        for label in (self.legend, item.titleLabel):
+            label.item.document().setDefaultTextOption(QTextOption(Qt.AlignmentFlag.AlignHCenter))
+        self._legend_entries: list[tuple[str, str]] = []  # (symbol html, text)
+        self.legend.setVisible(False)
+        self.legend.setMaximumHeight(0)
 
         self.extent = (-6.0, 6.0, -6.0, 6.0)
         self.task = "classification"
@@ -72,13 +149,20 @@ class BoundaryView(pg.PlotWidget):
         self.planar = True
         self.discretize = False
         self.show_test = False
-        self._value_range = (-1.0, 1.0)
+        self._value_range = (-1.0, 1.0)  # colour levels: symmetric, so 0 (the mean) is the light middle
+        self._y_range = (-1.0, 1.0)      # the targets' own min and max
         self._snapshot = None
         self._neuron: tuple[str, int, int] | None = None
         self._neuron_activation: str | None = None
+        self._y_test: np.ndarray | None = None
+        self._test_coords: np.ndarray | None = None
+        self.caption = ""                       # the projection's one-line title ('' on the plane)
+        self.misclassified: np.ndarray | None = None  # test rows marked wrong now (projection only)
         self.pixels: np.ndarray | None = None  # the ARGB pixels shown now (tests compare these)
         self.redraws = 0
+        self._ready = True
         self._set_extent(self.extent)
+        self._set_planar_look(True)
 
     # --- data ------------------------------------------------------------------------------------
     def set_dataset(self, dataset) -> None:  # noqa: ANN001
@@ -91,32 +175,41 @@ class BoundaryView(pg.PlotWidget):
         self.pixels = None
         self._image.clear()
         self._caption.hide()
-        if not self.planar:
-            self._train_points.clear()
-            self._test_points.clear()
-            self._placeholder.setText(f"The decision boundary is drawn for 2-D data sets.\n"
-                                      f"This one has {dataset.n_inputs} inputs: see the loss and "
-                                      f"confusion matrix.")
-            self._placeholder.setPos(0, 0)
-            self._placeholder.show()
-            self.setXRange(-6, 6, padding=0)
-            self.setYRange(-6, 6, padding=0)
-            return
-        self._placeholder.hide()
+        self._miss_marks.clear()
+        self.misclassified = None
         if self.task == "regression":
             y = np.concatenate([dataset.y_train, dataset.y_test]).astype(np.float64)
-            peak = float(np.nanmax(np.abs(y))) if y.size else 1.0
+            y = y[np.isfinite(y)]
+            peak = float(np.abs(y).max()) if y.size else 1.0
             self._value_range = (-peak or -1.0, peak or 1.0)
-        self._set_extent(tuple(dataset.extent))
-        self._train_points.setData(**self._points(dataset.raw_train, dataset.y_train, _POINT_PEN_TRAIN))
-        self._test_points.setData(**self._points(dataset.raw_test, dataset.y_test, _POINT_PEN_TEST))
-        self._test_points.setVisible(self.show_test)
+            self._y_range = (float(y.min()), float(y.max())) if y.size else (-1.0, 1.0)
+        self._set_planar_look(self.planar)
+        if self.planar:
+            self._set_extent(tuple(dataset.extent))
+            train, test = np.asarray(dataset.raw_train), np.asarray(dataset.raw_test)
+            self._y_test, self._test_coords = None, None
+        else:
+            coords, share = principal_plane(np.concatenate([dataset.x_train, dataset.x_test]))
+            train, test = coords[:len(dataset.x_train)], coords[len(dataset.x_train):]
+            self._y_test, self._test_coords = np.asarray(dataset.y_test), test
+            self._frame_points(coords)
+            self._label_projection(dataset.n_inputs, share)
+        train_pen = _OUTLINE_VALUE if self.task == "regression" else _OUTLINE_TRAIN
+        size = _point_size(len(train) + len(test))
+        for points in (self._train_points, self._test_points):
+            points.setSize(size)
+        self._miss_marks.setSize(size + 6)
+        self._train_points.setData(**self._points(train, dataset.y_train, train_pen))
+        self._test_points.setData(**self._points(test, dataset.y_test, _OUTLINE_TEST))
+        self._test_points.setVisible(self.show_test or not self.planar)
+        self._fill_legend(dataset)
+        self.shapeChanged.emit()
 
-    def _points(self, raw: np.ndarray, y: np.ndarray, pen) -> dict:  # noqa: ANN001
-        if raw is None or len(raw) == 0:
+    def _points(self, xy: np.ndarray, y: np.ndarray, pen) -> dict:  # noqa: ANN001
+        if xy is None or len(xy) == 0:
             return {"x": [], "y": []}
         brushes = [pg.mkBrush(c) for c in self._point_colours(np.asarray(y))]
-        return {"x": raw[:, 0], "y": raw[:, 1], "brush": brushes, "pen": pen}
+        return {"x": xy[:, 0], "y": xy[:, 1], "brush": brushes, "pen": pen}
 
     def _point_colours(self, y: np.ndarray) -> list[QColor]:
         if self.task == "regression":
@@ -126,7 +219,7 @@ class BoundaryView(pg.PlotWidget):
             packed = colormaps.classes_to_argb32(y, self.n_classes)
         else:
             packed = colormaps.values_to_argb32(y.astype(np.float32), _DIVERGING32, 0.0, 1.0)
-        # Points use the full-strength end colours so they stand out from the paler background.
+        # Points use the full-strength colours, so they stand out from the paler background.
         return [QColor.fromRgba(int(p)) for p in packed]
 
     def _set_extent(self, extent: tuple[float, float, float, float]) -> None:
@@ -136,10 +229,117 @@ class BoundaryView(pg.PlotWidget):
         self.setYRange(y0, y1, padding=0)
         self._caption.setPos(x0, y1)
 
+    # --- the two looks: the input plane, or a projection of a table ------------------------------
+    def _set_planar_look(self, planar: bool) -> None:
+        item = self.getPlotItem()
+        item.setAspectLocked(planar)  # the plane is square; a projection uses the room it has
+        if planar:
+            item.setTitle(None)
+            item.setLabel("bottom", None)
+            item.setLabel("left", None)
+            self.caption = ""
+            self.setToolTip("What the network predicts at every point of the plane: colour shows the "
+                            "class (or value), with the training points on top.")
+        else:
+            self.setToolTip("Each row of the table as a point, placed by its first two principal "
+                            "components (the two directions in which the inputs vary most). Colour is "
+                            "the true class (or value); test rows have a dark outline, and a red ring "
+                            "marks each test row the network gets wrong now.")
+
+    def _label_projection(self, n_inputs: int, share: np.ndarray) -> None:
+        item = self.getPlotItem()
+        self.caption = f"{n_inputs} inputs projected on their first two principal components"
+        item.setTitle(self.caption, size="8pt", color="#4b5563")
+        item.setLabel("bottom", f"PC 1 · {share[0]:.0%} of the variance", **{"font-size": "8pt"})
+        item.setLabel("left", f"PC 2 · {share[1]:.0%}", **{"font-size": "8pt"})
+
+    def _frame_points(self, coords: np.ndarray) -> None:
+        if not len(coords):
+            self._set_extent((-1.0, 1.0, -1.0, 1.0))
+            return
+        low, high = coords.min(axis=0), coords.max(axis=0)
+        span = np.maximum(high - low, 1e-6)
+        low, high = low - 0.06 * span, high + 0.06 * span
+        self._set_extent((float(low[0]), float(high[0]), float(low[1]), float(high[1])))
+
+    def _fill_legend(self, dataset) -> None:  # noqa: ANN001
+        """Class colours (or sample values) and, on a projection, what the outlines mean."""
+        entries: list[tuple[str, str]] = []
+        if self.task == "regression":
+            # The plane's targets are signed around 0: sample the symmetric colour levels (0 in the
+            # middle). A table's are standardised: sample its own min..max, in the target's units.
+            span = self._value_range if self.planar else self._y_range
+            values = np.linspace(*span, _LEGEND_VALUES)
+            shown = dataset.to_target_units(values)
+            for value, colour in zip(shown, self._point_colours(values)):
+                entries.append((_dot(colour), _fmt_value(float(value))))
+        elif not self.planar:
+            names = dataset.class_names or tuple(str(k) for k in range(self.n_classes))
+            classes = np.arange(len(names), dtype=np.float32 if self.n_classes <= 2 else np.int64)
+            for name, colour in zip(names, self._point_colours(classes)):
+                entries.append((_dot(colour), str(name)))
+        if not self.planar:
+            entries.append((_ring(QColor(30, 30, 30)), "test row"))
+            if self.task == "classification":
+                entries.append((_ring(QColor(*_MISS_RGB), bold=True), "wrong now"))
+        self._legend_entries = entries
+        if entries:
+            prefix = "target: " if self.task == "regression" else ""
+            html = prefix + " &nbsp; ".join(f"{symbol}&nbsp;{_escape(text).replace(' ', '&nbsp;')}"
+                                            for symbol, text in entries)  # an entry never breaks in two
+            self.legend.setText(html, size="8pt", color="#4b5563")
+        self._show_legend(bool(entries))
+
+    def _show_legend(self, show: bool) -> None:
+        self.legend.setVisible(show)
+        if not show:
+            self.legend.setText("")
+            self.legend.setMaximumHeight(0)
+        else:
+            self.legend.setMaximumHeight(16777215)
+        self._fit_texts()
+
+    @property
+    def legend_labels(self) -> list[str]:
+        """The legend's entries as shown (tests and accessibility read these)."""
+        return [text for _, text in self._legend_entries] if self.legend.isVisible() else []
+
+    @property
+    def wants_square(self) -> bool:
+        """The plane is square; a projection uses whatever room it gets."""
+        return self.planar
+
+    def extra_height(self) -> int:
+        """Pixels below the plane taken by the legend, so the owner can keep the plane square."""
+        if not self._ready or not self.planar or not self.legend.isVisible():
+            return 0
+        return int(self.legend.itemRect().height()) + 2
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_texts()
+
+    def _fit_texts(self) -> None:
+        """Wrap the caption and the legend to the width there is, so no text is ever clipped."""
+        if not self._ready:
+            return
+        item = self.getPlotItem()
+        before = self.extra_height()
+        width = max(60.0, self.width() - 12.0)
+        self.legend.item.setTextWidth(width if self.legend.isVisible() else -1)
+        self.legend.updateMin()
+        if item.titleLabel.isVisible():
+            # The title sits over the plot column; the axes beside it (labelled) take about 80 px.
+            item.titleLabel.item.setTextWidth(max(60.0, self.width() - _SIDE_AXES_PX))
+            item.titleLabel.updateMin()
+        if self.extra_height() != before:
+            self.shapeChanged.emit()
+
     # --- toggles ---------------------------------------------------------------------------------
     def set_show_test(self, show: bool) -> None:
+        """Test points on the plane; a projection always shows them (they carry the red rings)."""
         self.show_test = bool(show)
-        self._test_points.setVisible(self.show_test and self.planar)
+        self._test_points.setVisible(self.show_test or not self.planar)
 
     def set_discretize(self, on: bool) -> None:
         self.discretize = bool(on)
@@ -147,19 +347,46 @@ class BoundaryView(pg.PlotWidget):
 
     # --- snapshots and hover ---------------------------------------------------------------------
     def update_snapshot(self, snap) -> None:  # noqa: ANN001
-        """Take a snapshot; redraws only when it carries a new grid."""
-        if snap is None or snap.boundary is None or not self.planar:
+        """Take a snapshot; redraws only when it carries a new grid (or, on a projection, predictions)."""
+        if snap is None:
+            return
+        if not self.planar:
+            self.update_predictions(snap)
+            return
+        if snap.boundary is None:
             return
         self._snapshot = snap
         if tuple(snap.extent) != tuple(self.extent):
             self._set_extent(tuple(snap.extent))
         self._redraw()
 
+    def update_predictions(self, snap) -> bool:  # noqa: ANN001
+        """Ring the test rows the network gets wrong (projection of a classification table).
+
+        Snapshots without predictions keep the rings shown; returns True when the rings changed.
+        """
+        predicted = getattr(snap, "test_predictions", None)
+        if self.planar or self.task != "classification" or predicted is None or self._y_test is None:
+            return False
+        predicted = np.asarray(predicted)
+        if predicted.shape != self._y_test.shape:
+            return False
+        wrong = np.flatnonzero(predicted.astype(np.int64) != self._y_test.astype(np.int64))
+        if self.misclassified is not None and np.array_equal(wrong, self.misclassified):
+            return False
+        self.misclassified = wrong
+        coords = self._test_coords[wrong]
+        self._miss_marks.setData(x=coords[:, 0], y=coords[:, 1])
+        self.redraws += 1
+        return True
+
     def clear_boundary(self) -> None:
         """Forget the current boundary (a reset); the points stay."""
         self._snapshot = None
         self.pixels = None
         self._image.clear()
+        self._miss_marks.clear()
+        self.misclassified = None
 
     def show_neuron(self, kind: str, layer: int, unit: int, activation: str | None = None) -> None:
         """Show one neuron's output (kind 'input', 'hidden' or 'output') instead of the boundary."""
@@ -189,7 +416,7 @@ class BoundaryView(pg.PlotWidget):
 
     def _redraw(self) -> None:
         snap = self._snapshot
-        if snap is None or snap.boundary is None:
+        if snap is None or snap.boundary is None or not self.planar:
             return
         neuron = self._neuron_grid()
         if neuron is not None:

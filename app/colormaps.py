@@ -1,9 +1,11 @@
 """Colour maps shared by every view, so a colour means the same thing everywhere in the window.
 
-- diverging (orange - light grey - blue, as in TF Playground): two classes, signed values, weights.
-  Orange is negative / class 0, blue is positive / class 1.
+- diverging (orange - light grey - blue, as in TF Playground): two classes, signed values, weights,
+  and regression values (the boundary, the points and the output thumbnail all use it, with levels
+  symmetric around 0). Orange is negative / low / class 0, blue is positive / high / class 1.
 - qualitative: one colour per class for multi-class sets (class 0 orange, class 1 blue, then others).
-- sequential (light yellow - teal - navy): regression values.
+- sequential (light yellow - teal - navy): a one-signed quantity where no middle exists; no view
+  uses it for regression any more, so a value has one colour everywhere in the window.
 
 Each map comes as a pyqtgraph `ColorMap` (for ImageItem / colour bars) and as a numpy lookup table.
 `values_to_argb32` turns a float array into packed 0xAARRGGBB pixels for a QImage in one numpy

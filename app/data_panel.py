@@ -20,6 +20,17 @@ from core.spec import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, TOY_CLASSIFIC
 
 SLIDER_SETTLE_MS = 250  # a slider drag becomes one change once it rests this long
 
+# The window palette gives disabled text the normal colour; greyed controls must look greyed.
+_DISABLED_LOOK = """
+QLabel:disabled, QCheckBox:disabled, QAbstractSpinBox:disabled { color: #a8aeb6; }
+"""
+TOY_ONLY_NOISE_TIP = ("Noise applies to the 2-D toy sets only: a real table keeps its own measurements. "
+                      "Pick a 2-D data set to change it.")
+TOY_ONLY_SAMPLES_TIP = ("The number of points applies to the 2-D toy sets only: a table uses all of its "
+                        "rows. Pick a 2-D data set to change it.")
+TOY_ONLY_FEATURE_TIP = ("Input features apply to the 2-D toy sets only: a table feeds its own columns to "
+                        "the network. Pick a 2-D data set to choose features.")
+
 
 def _section(title: str) -> QLabel:
     label = QLabel(title.upper())
@@ -51,6 +62,7 @@ class DataPanel(QFrame):
         self.setObjectName("dataPanel")
         self.setMinimumWidth(228)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        self.setStyleSheet(_DISABLED_LOOK)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(6)
@@ -112,7 +124,8 @@ class DataPanel(QFrame):
         self.batch_size_spin.setKeyboardTracking(False)
         left.addWidget(self.batch_size_spin)
         right = QVBoxLayout()
-        right.addWidget(_caption("Points"))
+        self.samples_caption = _caption("Points")
+        right.addWidget(self.samples_caption)
         self.samples_spin = named(QSpinBox(), "samplesSpin", "Number of points", texts.SAMPLES_TIP)
         self.samples_spin.setRange(10, 100_000)
         self.samples_spin.setSingleStep(50)
@@ -136,7 +149,8 @@ class DataPanel(QFrame):
 
         layout.addSpacing(8)
         layout.addWidget(_section("Features"))
-        layout.addWidget(_caption("Which properties do you want to feed in?"))
+        self.features_caption = _caption("Which properties do you want to feed in?")
+        layout.addWidget(self.features_caption)
         features = QGridLayout()
         features.setHorizontalSpacing(10)
         features.setVerticalSpacing(2)
@@ -227,9 +241,18 @@ class DataPanel(QFrame):
             chosen = set(spec.input_features)
             for feature, box in self.feature_boxes.items():
                 box.setChecked(feature in chosen)
-        toy = spec.data.is_toy
-        for widget in (self.noise_slider, self.samples_spin, *self.feature_boxes.values()):
+        self._enable_toy_controls(spec.data.is_toy)
+
+    def _enable_toy_controls(self, toy: bool) -> None:
+        """Noise, points and 2-D features mean nothing for a table: grey them and say why."""
+        tips = [(self.noise_slider, texts.NOISE_TIP, TOY_ONLY_NOISE_TIP),
+                (self.samples_spin, texts.SAMPLES_TIP, TOY_ONLY_SAMPLES_TIP)]
+        tips += [(box, texts.FEATURE_TIPS[f], TOY_ONLY_FEATURE_TIP) for f, box in self.feature_boxes.items()]
+        for widget, own_tip, why in tips:
             widget.setEnabled(toy)
+            widget.setToolTip(own_tip if toy else why)
+        for label in (self.noise_caption, self.samples_caption, self.features_caption):
+            label.setEnabled(toy)
         self.features_note.setText("" if toy else "Tabular sets use their own columns as inputs.")
         self.features_note.setVisible(not toy)
 

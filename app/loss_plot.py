@@ -16,6 +16,14 @@ from app import colormaps
 TRAIN_COLOUR = (60, 60, 60)
 TEST_COLOUR = colormaps.NEGATIVE_RGB
 _FIELDS = ("epoch", "train_loss", "test_loss", "train_acc", "test_acc")
+LEGEND = (("training", TRAIN_COLOUR), ("test", TEST_COLOUR))
+
+
+def _legend_html() -> str:
+    """'── training  ── test', each dash in its curve's colour."""
+    parts = [f'<span style="color:#{r:02x}{g:02x}{b:02x}; font-weight:bold;">━━</span>&nbsp;{name}'
+             for name, (r, g, b) in LEGEND]
+    return f'<span style="font-size:8pt; color:#4b5563;">{" &nbsp;&nbsp; ".join(parts)}</span>'
 
 
 class _Buffer:
@@ -50,29 +58,37 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.setAccessibleName("Loss and accuracy curves")
         self.setToolTip("Training loss (dark) and test loss (orange) per epoch; when test loss rises "
                         "while training loss falls, the network is overfitting.")
-        self.setMinimumHeight(120)
-        self.ci.setContentsMargins(2, 2, 2, 2)
-        self.ci.setSpacing(0)
-        self.loss_item = self.addPlot(row=0, col=0)
-        self.acc_item = self.addPlot(row=1, col=0)
-        self.ci.layout.setRowStretchFactor(0, 3)
-        self.ci.layout.setRowStretchFactor(1, 2)
+        self.setMinimumHeight(150)
+        self.ci.setContentsMargins(2, 0, 6, 2)
+        self.ci.setSpacing(16)  # room between the plots, so the accuracy's "100%" never meets the loss axis
+        # The key: one short line of its own above the curves, so it never covers them.
+        self.legend = pg.LabelItem(_legend_html(), justify="right")
+        self.ci.addItem(self.legend, row=0, col=0)
+        self.loss_item = self.addPlot(row=1, col=0)
+        self.acc_item = self.addPlot(row=2, col=0)
+        self.ci.layout.setRowStretchFactor(0, 0)
+        self.ci.layout.setRowStretchFactor(1, 3)
+        self.ci.layout.setRowStretchFactor(2, 2)
         self.acc_item.setXLink(self.loss_item)
-        self.loss_item.setLabel("left", "loss")
-        self.acc_item.setLabel("left", "accuracy")
-        self.acc_item.setLabel("bottom", "epoch")
+        self.loss_item.setLabel("left", "loss", **{"font-size": "8pt"})
+        self.acc_item.setLabel("left", "accuracy", **{"font-size": "8pt"})
+        self.acc_item.setLabel("bottom", "epoch", **{"font-size": "8pt"})
         self.loss_item.hideAxis("bottom")
-        self.acc_item.setYRange(0, 1, padding=0.04)
-        self.acc_item.getAxis("left").setTicks([[(0.0, "0"), (0.5, "50%"), (1.0, "100%")]])
+        self.acc_item.setYRange(0, 1, padding=0.08)
+        self.acc_item.getAxis("left").setTicks([[(0.0, "0%"), (0.5, "50%"), (1.0, "100%")]])
         self.loss_item.setXRange(0, 10, padding=0.02)
         for item in (self.loss_item, self.acc_item):
             item.setMenuEnabled(False)
             item.hideButtons()
             item.setMouseEnabled(x=False, y=False)
             item.disableAutoRange()  # refresh() sets the ranges: one repaint per refresh, not two
-            item.getAxis("left").setWidth(44)
+            # Labels may reach a few pixels past the ends ("100%" at the top); no grid, which would
+            # clip them to the axis box.
+            item.getAxis("left").setStyle(hideOverlappingLabels=False)
+            item.getAxis("left").setWidth(56)
             item.getAxis("left").enableAutoSIPrefix(False)
             item.getAxis("bottom").enableAutoSIPrefix(False)
+            item.setMinimumHeight(56)
         self.acc_item.getViewBox().setMouseEnabled(False, False)
         self.train_curve = self._curve(self.loss_item, TRAIN_COLOUR, "train")
         self.test_curve = self._curve(self.loss_item, TEST_COLOUR, "test")
@@ -81,6 +97,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(150, 150, 150, 160))
         self._cursor.hide()
         self.loss_item.addItem(self._cursor, ignoreBounds=True)
+        self._acc_cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(150, 150, 150, 160))
+        self._acc_cursor.hide()
+        self.acc_item.addItem(self._acc_cursor, ignoreBounds=True)
         self._proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
         self._buffer = _Buffer()
         self._dirty = False
@@ -120,15 +139,29 @@ class LossPlot(pg.GraphicsLayoutWidget):
         return self._buffer.column(name).copy()
 
     def set_show_accuracy(self, show: bool) -> None:
-        """Regression has no accuracy: hide its plot."""
-        self.show_accuracy = bool(show)
-        self.acc_item.setVisible(self.show_accuracy)
-        if self.show_accuracy:
+        """Regression has no accuracy: take its plot out, so the loss gets the whole height."""
+        show = bool(show)
+        if show == self.show_accuracy:
+            return
+        self.show_accuracy = show
+        if show:
+            self.ci.addItem(self.acc_item, row=2, col=0)
+            self.ci.layout.setRowStretchFactor(2, 2)
             self.loss_item.hideAxis("bottom")  # the accuracy plot below carries the epoch axis
+            self.loss_item.setLabel("bottom", None)
         else:
+            self.ci.removeItem(self.acc_item)
+            self.ci.layout.setRowStretchFactor(2, 0)
             self.loss_item.showAxis("bottom")
             self.loss_item.getAxis("bottom").setStyle(showValues=True)
-            self.loss_item.setLabel("bottom", "epoch")
+            self.loss_item.setLabel("bottom", "epoch", **{"font-size": "8pt"})
+        self.acc_item.setVisible(show)
+        self._dirty = True
+
+    @property
+    def legend_labels(self) -> list[str]:
+        """The legend's entries as shown: ['training', 'test']."""
+        return [name for name, _ in LEGEND] if self.legend.isVisible() else []
 
     def set_log_scale(self, on: bool) -> None:
         self.log_scale = bool(on)
@@ -191,20 +224,28 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def _on_mouse(self, event) -> None:  # noqa: ANN001 - SignalProxy passes (QPointF,)
         pos = event[0]
         for item in (self.loss_item, self.acc_item):
-            if item.isVisible() and item.sceneBoundingRect().contains(pos):
+            if item.isVisible() and item.scene() is not None and item.sceneBoundingRect().contains(pos):
                 epoch = item.getViewBox().mapSceneToView(pos).x()
                 self.readout = self.readout_at(epoch)
-                self._cursor.setPos(epoch)
-                self._cursor.setVisible(bool(self.readout))
+                self._show_cursor(epoch if self.readout else None)
                 self.hoveredEpoch.emit(self.readout)
                 return
-        self._cursor.hide()
+        self._show_cursor(None)
         if self.readout:
             self.readout = ""
             self.hoveredEpoch.emit("")
 
+    def _show_cursor(self, epoch: float | None) -> None:
+        """One vertical line through both plots at the hovered epoch (None hides it)."""
+        for cursor in (self._cursor, self._acc_cursor):
+            if epoch is None:
+                cursor.hide()
+            else:
+                cursor.setPos(epoch)
+                cursor.show()
+
     def leaveEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
-        self._cursor.hide()
+        self._show_cursor(None)
         self.readout = ""
         self.hoveredEpoch.emit("")
         super().leaveEvent(event)

@@ -4,8 +4,9 @@ Colour rule (the same for every thumbnail, so colours can be compared): 0 is the
 diverging map, negative is orange, positive is blue. Bounded activations (tanh, sigmoid) use the
 fixed levels -1..1; unbounded ones (relu, elu, ...) and input features use the largest |value| of
 that layer / feature, so their shape stays visible whatever their scale. The binary output shows
-P(class 1) on 0..1 (0.5 in the middle), regression the value on the sequential map, multi-class one
-"where is class k" view per output unit.
+P(class 1) on 0..1 (0.5 in the middle), regression the value on the same diverging map and
+symmetric levels as the boundary view (0 in the middle), multi-class one "where is class k" view
+per output unit.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from app import colormaps
 BOUNDED_ACTIVATIONS = {"tanh": 1.0, "sigmoid": 1.0}
 
 _DIVERGING32 = colormaps.lut_to_argb32(colormaps.diverging_lut())
-_SEQUENTIAL32 = colormaps.lut_to_argb32(colormaps.sequential_lut())
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,13 @@ def input_images(values: np.ndarray | None, limit: int) -> ImageSet | None:
 
 
 def output_images(boundary: np.ndarray | None, n_outputs: int, regression: bool,
-                  confidence: np.ndarray | None = None, limit: int = 16) -> ImageSet | None:
-    """Thumbnails of the output units: P(class 1), the regression value, or one view per class."""
+                  confidence: np.ndarray | None = None, limit: int = 16,
+                  value_range: tuple[float, float] | None = None) -> ImageSet | None:
+    """Thumbnails of the output units: P(class 1), the regression value, or one view per class.
+
+    Regression uses `value_range` (the boundary view's levels) when given, else levels symmetric
+    around 0 from the grid's largest |value|, so 0 is the light middle as in the boundary view.
+    """
     if boundary is None:
         return None
     grid = np.asarray(boundary)
@@ -110,7 +115,9 @@ def output_images(boundary: np.ndarray | None, n_outputs: int, regression: bool,
         pixels = np.stack([colormaps.classes_to_argb32(grid, n_outputs, conf, only=k) for k in range(shown)])
         return _as_images(pixels)
     if regression:
-        finite = grid[np.isfinite(grid)]
-        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        return _as_images(colormaps.values_to_argb32(grid[None], _SEQUENTIAL32, low, high))
+        if value_range is None:
+            peak = symmetric_limit(grid)
+            value_range = (-peak, peak)
+        low, high = value_range
+        return _as_images(colormaps.values_to_argb32(grid[None], _DIVERGING32, low, high))
     return _as_images(colormaps.values_to_argb32(grid[None], _DIVERGING32, 0.0, 1.0))

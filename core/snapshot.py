@@ -59,3 +59,6 @@ class Snapshot:
     extent: tuple[float, float, float, float] = (-6.0, 6.0, -6.0, 6.0)
     device: str = "cpu"
     engine: str = "torch"
+    # Tabular classification, grid snapshots only: the predicted class of each test row (int64,
+    # in dataset.x_test order), so views can mark the rows the network gets wrong.
+    test_predictions: np.ndarray | None = None
