@@ -28,7 +28,12 @@ plane; deeper colour means more confident. Points with a white outline are train
 with a dark outline (View ▸ Show test data) are held-out test data.</p>
 <p><b>More than two classes</b>: each class has its own colour; pale regions are where the network
 is unsure.</p>
-<p><b>Regression</b>: the colour is the predicted value, orange low and blue high.</p>
+<p><b>Regression</b>: the colour is the predicted value, orange low and blue high; points are
+coloured by their true value with the same scale (dark outline), so a point that blends into its
+background is predicted well.</p>
+<p><b>Tables</b> (iris, CSV files, ...): with more than two inputs there is no plane to shade, so
+the view shows every row projected on its first two principal components, coloured by its true
+class or value; a red ring marks a test row the network currently gets wrong.</p>
 <p><b>Links</b> between neurons: the colour is the sign of the weight and the thickness its
 size. Hover a link to read the weight; click it to type a new one.</p>
 <p><b>Loss curves</b>: dark is the training loss, orange the test loss. When the test loss rises

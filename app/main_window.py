@@ -543,6 +543,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
             return False
         self.setWindowModified(True)
         self._autosave_changed()
+        self.controls.set_spec(self.spec)  # a change made from code or a shortcut shows in the bar
         return True
 
     def set_learning_rate(self, lr: float) -> None:
@@ -627,7 +628,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         """Queued from the worker: keep the history, remember the latest, draw on the next frame."""
         self.loss_plot.append(snap.history)
         self._autosave_changed(snap)
-        if snap.boundary is not None:
+        if snap.boundary is not None or snap.test_predictions is not None:
             self._pending_grid = snap
         self._latest = snap
         if snap.state == RunState.diverged:
