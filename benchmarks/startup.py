@@ -1,0 +1,76 @@
+"""Time from process start to the first paint of the LayerLab window, median of 5 cold launches.
+
+Each run launches `python -m app` with LAYERLAB_FIRST_PAINT_EXIT=1 (the app prints when its window
+was first painted, then quits) under a fresh temporary HOME / XDG_CONFIG_HOME / LAYERLAB_DATA_DIR,
+so the real settings, recent files and autosaves are never read or touched. The clock starts just
+before the process is spawned, so interpreter start-up and every import count. Target <= 2 s.
+
+    python3 benchmarks/startup.py [--runs 5]
+
+Runs offscreen unless DISPLAY / QT_QPA_PLATFORM say otherwise (an X server or Xvfb also works).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_S = 2.0
+
+
+def launch_once() -> tuple[float, float]:
+    """(seconds from spawn to first paint, seconds the app itself counted from its own start)."""
+    with tempfile.TemporaryDirectory(prefix="layerlab-startup-") as home:
+        env = dict(os.environ, LAYERLAB_FIRST_PAINT_EXIT="1", HOME=home,
+                   XDG_CONFIG_HOME=str(Path(home) / "config"), XDG_DATA_HOME=str(Path(home) / "data"),
+                   XDG_CACHE_HOME=str(Path(home) / "cache"), LAYERLAB_DATA_DIR=str(Path(home) / "layerlab"))
+        env.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "")
+        if not env["QT_QPA_PLATFORM"]:
+            del env["QT_QPA_PLATFORM"]
+        # numba keeps its compiled kernels next to the sources (core/__pycache__), not under HOME,
+        # so a fresh HOME does not make the (post-paint) kernel load slower than a user's.
+        start = time.time()
+        out = subprocess.run([sys.executable, "-m", "app"], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=120)
+    fields = dict(token.split("=", 1) for token in out.stdout.split() if "=" in token)
+    if "first_paint_epoch" not in fields:
+        raise RuntimeError(f"python -m app did not report a first paint (exit {out.returncode}):\n"
+                           f"{out.stdout}\n{out.stderr}")
+    return float(fields["first_paint_epoch"]) - start, float(fields.get("first_paint_s", "nan"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="launches to take the median of")
+    args = parser.parse_args()
+
+    launch_once()  # one untimed launch, so the first timed one does not pay for a cold disk cache
+    runs = [launch_once() for _ in range(args.runs)]
+    walls = [r[0] for r in runs]
+    inner = [r[1] for r in runs]
+    median = statistics.median(walls)
+    print(f"LayerLab start-up: `python -m app` to first paint, {args.runs} launches, {os.cpu_count()} CPUs, "
+          f"Qt platform {os.environ.get('QT_QPA_PLATFORM') or ('xcb' if os.environ.get('DISPLAY') else 'offscreen')}")
+    rows = [
+        ("process start -> first paint, median (s)", f"{median:.2f}", f"<= {TARGET_S:g}",
+         "yes" if median <= TARGET_S else "NO"),
+        ("  each launch (s)", " / ".join(f"{w:.2f}" for w in walls), "", ""),
+        ("  of which after Python started app/__main__ (median, s)", f"{statistics.median(inner):.2f}", "", ""),
+    ]
+    width = max(len(r[0]) for r in rows)
+    vwidth = max(len(r[1]) for r in rows)
+    print(f"{'measure':<{width}}  {'value':>{vwidth}}  {'target':>7}  met?")
+    for name, value, target, ok in rows:
+        print(f"{name:<{width}}  {value:>{vwidth}}  {target:>7}  {ok}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
