@@ -90,6 +90,18 @@ def test_iris_multiclass():
     assert np.trace(confusion) / confusion.sum() == pytest.approx(record.test_accuracy)
 
 
+def test_a_real_csv_file_with_text_labels_reaches_high_accuracy():
+    from pathlib import Path
+
+    from core.spec import load_experiment
+
+    spec = load_experiment(Path(__file__).resolve().parents[2] / "examples" / "iris_csv.json")
+    trainer = Trainer(spec.replace(epochs=60, engine="torch"))
+    assert trainer.dataset.class_names == ("setosa", "versicolor", "virginica")
+    record = train(trainer)
+    assert record.test_accuracy >= 0.9, f"iris.csv: test accuracy {record.test_accuracy:.3f}"
+
+
 def test_plane_regression_reaches_low_mse():
     spec = make_spec("plane", task="regression", loss="mse", layers=[{"units": 4}], epochs=40)
     record = train(Trainer(spec))
