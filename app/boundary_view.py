@@ -17,6 +17,7 @@ import numpy as np
 from app.plotting import pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QTextOption
+from PySide6.QtWidgets import QGraphicsItem
 
 from app import colormaps
 
@@ -27,6 +28,8 @@ _OUTLINE_TEST = pg.mkPen(30, 30, 30, 230, width=1.2)
 _MISS_RGB = (220, 20, 30)
 _MISS_PEN = pg.mkPen(*_MISS_RGB, 255, width=1.8)
 _LEGEND_VALUES = 5  # regression legend: this many sample values across the targets' range
+MAX_SHOWN_POINTS = 10_000  # per split: more dots add nothing to the picture but cost every repaint
+_SAMPLE_SEED = 20240501    # the shown subset is the same every time for the same data
 _SIDE_AXES_PX = 84  # the labelled left axis and the right frame, beside the title
 
 
@@ -74,6 +77,26 @@ def _fmt_value(value: float) -> str:
 def _point_size(n_points: int) -> int:
     """Smaller dots for bigger sets, so a thousand rows stay a cloud rather than a blot."""
     return 7 if n_points <= 600 else 6 if n_points <= 1500 else 5
+
+
+def shown_rows(n: int, limit: int = MAX_SHOWN_POINTS) -> np.ndarray:
+    """Indices of the rows drawn out of `n`: all of them up to `limit`, else a seeded random subset
+    of `limit` rows in their original order (the same data always shows the same dots)."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(_SAMPLE_SEED).choice(n, size=limit, replace=False))
+
+
+def shared_brushes(packed: np.ndarray) -> list:
+    """One QBrush per point, shared between points of the same colour: a few brush objects however
+    many points, so pyqtgraph renders each colour's dot once (its symbol atlas keys on the brush)."""
+    packed = np.asarray(packed, dtype=np.uint32).ravel()
+    if not packed.size:
+        return []
+    colours, which = np.unique(packed, return_inverse=True)
+    brushes = np.empty(len(colours), dtype=object)
+    brushes[:] = [pg.mkBrush(QColor.fromRgba(int(c))) for c in colours]
+    return brushes[which.ravel()].tolist()
 
 
 def _escape(text: str) -> str:
@@ -129,6 +152,12 @@ class BoundaryView(pg.PlotWidget):
         self._miss_marks.setZValue(5)
         for points in (self._train_points, self._test_points, self._miss_marks):
             self.addItem(points)
+        # The axes and the points change only with the data, but sit over the boundary image that
+        # changes several times a second: keep them as pixmaps, so a new boundary repaints in C++
+        # without calling their Python paint methods.
+        for static in (*(item.getAxis(name) for name in ("left", "bottom", "top", "right")),
+                       self._train_points, self._test_points, self._miss_marks):
+            static.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._caption = pg.TextItem("", color=(60, 60, 60), anchor=(0, 0), fill=pg.mkBrush(255, 255, 255, 200))
         self._caption.setZValue(20)
         self.addItem(self._caption)
@@ -159,6 +188,8 @@ class BoundaryView(pg.PlotWidget):
         self.caption = ""                       # the projection's one-line title ('' on the plane)
         self.misclassified: np.ndarray | None = None  # test rows marked wrong now (projection only)
         self.pixels: np.ndarray | None = None  # the ARGB pixels shown now (tests compare these)
+        self.point_counts: dict[str, tuple[int, int]] = {}  # split -> (points drawn, rows in the data)
+        self._test_shown = np.zeros(0, dtype=bool)          # which test rows are drawn (and can be ringed)
         self.redraws = 0
         self._ready = True
         self._set_extent(self.extent)
@@ -194,13 +225,21 @@ class BoundaryView(pg.PlotWidget):
             self._y_test, self._test_coords = np.asarray(dataset.y_test), test
             self._frame_points(coords)
             self._label_projection(dataset.n_inputs, share)
+        # Draw at most MAX_SHOWN_POINTS of each split: a million dots would take seconds per repaint
+        # and gigabytes, and look no different from a sample.
+        train_rows, test_rows = shown_rows(len(train)), shown_rows(len(test))
+        self.point_counts = {"train": (len(train_rows), len(train)), "test": (len(test_rows), len(test))}
+        self._test_shown = np.zeros(len(test), dtype=bool)
+        self._test_shown[test_rows] = True
         train_pen = _OUTLINE_VALUE if self.task == "regression" else _OUTLINE_TRAIN
-        size = _point_size(len(train) + len(test))
+        size = _point_size(len(train_rows) + len(test_rows))
         for points in (self._train_points, self._test_points):
             points.setSize(size)
         self._miss_marks.setSize(size + 6)
-        self._train_points.setData(**self._points(train, dataset.y_train, train_pen))
-        self._test_points.setData(**self._points(test, dataset.y_test, _OUTLINE_TEST))
+        self._train_points.setData(**self._points(train[train_rows], np.asarray(dataset.y_train)[train_rows],
+                                                  train_pen))
+        self._test_points.setData(**self._points(test[test_rows], np.asarray(dataset.y_test)[test_rows],
+                                                 _OUTLINE_TEST))
         self._test_points.setVisible(self.show_test or not self.planar)
         self._fill_legend(dataset)
         self.shapeChanged.emit()
@@ -208,19 +247,30 @@ class BoundaryView(pg.PlotWidget):
     def _points(self, xy: np.ndarray, y: np.ndarray, pen) -> dict:  # noqa: ANN001
         if xy is None or len(xy) == 0:
             return {"x": [], "y": []}
-        brushes = [pg.mkBrush(c) for c in self._point_colours(np.asarray(y))]
+        brushes = shared_brushes(self._packed_colours(np.asarray(y)))
         return {"x": xy[:, 0], "y": xy[:, 1], "brush": brushes, "pen": pen}
 
-    def _point_colours(self, y: np.ndarray) -> list[QColor]:
+    def _packed_colours(self, y: np.ndarray) -> np.ndarray:
+        """ARGB32 colours of points with targets `y`, in full strength (the background is paler)."""
         if self.task == "regression":
             low, high = self._value_range
-            packed = colormaps.values_to_argb32(y, _DIVERGING32, low, high)
-        elif self.n_classes > 2:
-            packed = colormaps.classes_to_argb32(y, self.n_classes)
-        else:
-            packed = colormaps.values_to_argb32(y.astype(np.float32), _DIVERGING32, 0.0, 1.0)
-        # Points use the full-strength colours, so they stand out from the paler background.
-        return [QColor.fromRgba(int(p)) for p in packed]
+            return colormaps.values_to_argb32(y, _DIVERGING32, low, high)
+        if self.n_classes > 2:
+            return colormaps.classes_to_argb32(y, self.n_classes)
+        return colormaps.values_to_argb32(y.astype(np.float32), _DIVERGING32, 0.0, 1.0)
+
+    def _point_colours(self, y: np.ndarray) -> list[QColor]:
+        return [QColor.fromRgba(int(p)) for p in self._packed_colours(y)]
+
+    @property
+    def point_note(self) -> str:
+        """'showing 10,000 of 500,000 training points' when only a sample is drawn, else ''."""
+        parts = []
+        for split, word in (("train", "training"), ("test", "test")):
+            shown, total = self.point_counts.get(split, (0, 0))
+            if shown < total and (split == "train" or self.show_test or not self.planar):
+                parts.append(f"{shown:,} of {total:,} {word}")
+        return f"showing {' and '.join(parts)} points" if parts else ""
 
     def _set_extent(self, extent: tuple[float, float, float, float]) -> None:
         self.extent = extent
@@ -283,12 +333,21 @@ class BoundaryView(pg.PlotWidget):
             if self.task == "classification":
                 entries.append((_ring(QColor(*_MISS_RGB), bold=True), "wrong now"))
         self._legend_entries = entries
+        self._render_legend()
+
+    def _render_legend(self) -> None:
+        """The key's entries, then the note on sampled points (if any), wrapped under the plot."""
+        entries, note = self._legend_entries, self.point_note
+        html = ""
         if entries:
             prefix = "target: " if self.task == "regression" else ""
             html = prefix + " &nbsp; ".join(f"{symbol}&nbsp;{_escape(text).replace(' ', '&nbsp;')}"
                                             for symbol, text in entries)  # an entry never breaks in two
+        if note:
+            html += ("<br>" if html else "") + f'<span style="color:#6b7280;">{_escape(note)}</span>'
+        if html:
             self.legend.setText(html, size="8pt", color="#4b5563")
-        self._show_legend(bool(entries))
+        self._show_legend(bool(html))
 
     def _show_legend(self, show: bool) -> None:
         self.legend.setVisible(show)
@@ -340,6 +399,8 @@ class BoundaryView(pg.PlotWidget):
         """Test points on the plane; a projection always shows them (they carry the red rings)."""
         self.show_test = bool(show)
         self._test_points.setVisible(self.show_test or not self.planar)
+        if self.point_counts.get("test", (0, 0))[0] < self.point_counts.get("test", (0, 0))[1]:
+            self._render_legend()  # the note on sampled points now names the test points too
 
     def set_discretize(self, on: bool) -> None:
         self.discretize = bool(on)
@@ -375,7 +436,7 @@ class BoundaryView(pg.PlotWidget):
         if self.misclassified is not None and np.array_equal(wrong, self.misclassified):
             return False
         self.misclassified = wrong
-        coords = self._test_coords[wrong]
+        coords = self._test_coords[wrong[self._test_shown[wrong]]]  # rings only on drawn rows
         self._miss_marks.setData(x=coords[:, 0], y=coords[:, 1])
         self.redraws += 1
         return True

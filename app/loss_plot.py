@@ -1,8 +1,9 @@
 """Train and test loss over epochs, with accuracy below; hover to read the values at an epoch.
 
-Points are appended as snapshots arrive (every finished epoch, nothing dropped) into growing numpy
-buffers; `refresh()` pushes them to the curves, which downsample and clip to the view themselves,
-so a run of a million epochs stays cheap to draw.
+Points are appended as snapshots arrive (every finished epoch, nothing dropped) into numpy buffers
+bounded like core.history.LossHistory: recent epochs one by one, older ones thinned into buckets
+that keep their lowest and highest losses, so a run of a million epochs holds a few thousand points
+(spikes stay visible) and `refresh()` sends the curves only that many.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ TEST_COLOUR = colormaps.NEGATIVE_RGB
 _FIELDS = ("epoch", "train_loss", "test_loss", "train_acc", "test_acc")
 LEGEND = (("training", TRAIN_COLOUR), ("test", TEST_COLOUR))
 
+MAX_POINTS = 8192      # points kept per curve, however long the run
+RECENT_POINTS = 2048   # the newest epochs are always kept one by one
+_PER_BUCKET = 4        # an old bucket keeps the rows of its min and max train and test loss
+MIN_COLUMNS = 200      # curves get at least this many screen columns' worth of points
+
 
 def _legend_html() -> str:
     """'── training  ── test', each dash in its curve's colour."""
@@ -26,25 +32,106 @@ def _legend_html() -> str:
     return f'<span style="font-size:8pt; color:#4b5563;">{" &nbsp;&nbsp; ".join(parts)}</span>'
 
 
-class _Buffer:
-    """Columns that grow by doubling, so appending one epoch is O(1)."""
+def _bucket_extremes(buckets: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Row indices of the lowest and the highest value in each bucket (buckets ascending).
+    NaN / inf count as the highest, so a divergence stays visible, as in core's LossHistory."""
+    values = np.where(np.isfinite(values), values, np.inf)
+    order = np.lexsort((values, buckets))           # by bucket, then by value
+    sorted_buckets = buckets[order]
+    first = np.flatnonzero(np.r_[True, sorted_buckets[1:] != sorted_buckets[:-1]])
+    last = np.r_[first[1:] - 1, len(order) - 1]
+    return np.concatenate([order[first], order[last]])
 
-    def __init__(self) -> None:
+
+class _Buffer:
+    """Columns of at most `max_points` rows, epochs ascending; appending is amortised O(1).
+
+    When full, every row but the newest `recent` is grouped into buckets of `stride` epochs
+    (a power of two, doubled as the run grows, so old epochs are thinned evenly along the axis),
+    and each bucket keeps only the rows holding its lowest and highest train and test loss.
+    """
+
+    def __init__(self, max_points: int = MAX_POINTS, recent: int = RECENT_POINTS) -> None:
+        if not 0 < recent <= max_points // 2:
+            raise ValueError(f"the loss plot keeps {max_points} points: recent must be 1..{max_points // 2}, "
+                             f"got {recent}")
+        self.max_points = int(max_points)
+        self.recent = int(recent)
+        self.stride = 1  # epochs per old bucket; 1 until the first thinning
         self._data = np.full((len(_FIELDS), 256), np.nan)
         self.n = 0
 
     def append(self, rows: list[tuple[float, ...]]) -> None:
-        need = self.n + len(rows)
+        block = np.asarray(rows, dtype=np.float64).reshape(-1, len(_FIELDS)).T
+        while block.shape[1]:
+            room = self.max_points - self.n
+            if room <= 0:
+                self._thin()
+                continue
+            self._put(block[:, :room])
+            block = block[:, room:]
+
+    def _put(self, block: np.ndarray) -> None:
+        need = self.n + block.shape[1]
         if need > self._data.shape[1]:
-            grown = np.full((len(_FIELDS), max(need, 2 * self._data.shape[1])), np.nan)
+            grown = np.full((len(_FIELDS), min(self.max_points, max(need, 2 * self._data.shape[1]))), np.nan)
             grown[:, :self.n] = self._data[:, :self.n]
             self._data = grown
-        if rows:
-            self._data[:, self.n:need] = np.asarray(rows, dtype=np.float64).T
-            self.n = need
+        self._data[:, self.n:need] = block
+        self.n = need
+
+    def _thin(self) -> None:
+        """Thin all but the newest rows into buckets, to at most half the room they may take."""
+        old = self.n - self.recent
+        epochs = self._data[0, :old]
+        span = float(epochs[-1] - epochs[0]) + 1.0
+        budget = (self.max_points - self.recent) // 2
+        self.stride = max(self.stride, 2)
+        while _PER_BUCKET * (span / self.stride + 1) > budget:
+            self.stride *= 2
+        buckets = np.floor(epochs / self.stride).astype(np.int64)
+        keep = np.zeros(old, dtype=bool)
+        for name in ("train_loss", "test_loss"):
+            keep[_bucket_extremes(buckets, self._data[_FIELDS.index(name), :old])] = True
+        kept = np.flatnonzero(keep)
+        rest = self._data[:, old:self.n].copy()
+        self._data[:, :len(kept)] = self._data[:, kept]
+        self._data[:, len(kept):len(kept) + rest.shape[1]] = rest
+        self.n = len(kept) + rest.shape[1]
+        self._data[:, self.n:] = np.nan
 
     def column(self, name: str) -> np.ndarray:
         return self._data[_FIELDS.index(name), :self.n]
+
+
+def peak_decimate(x: np.ndarray, columns: list[np.ndarray], n_columns: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """At most two points per screen column: each column's lowest and highest value (NaN-aware),
+    so a curve drawn from them looks the same as the full one, spikes included. `x` ascending."""
+    if len(x) <= 2 * n_columns:
+        return x, columns
+    span = float(x[-1] - x[0]) or 1.0
+    column = np.minimum(((x - x[0]) / span * n_columns).astype(np.int64), n_columns - 1)
+    starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
+    ends = np.r_[starts[1:], len(x)] - 1
+    shown_x = np.empty(2 * len(starts))
+    shown_x[0::2], shown_x[1::2] = x[starts], x[ends]
+    shown = []
+    for y in columns:
+        with np.errstate(invalid="ignore"):
+            low, high = np.fmin.reduceat(y, starts), np.fmax.reduceat(y, starts)
+        pair = np.empty(2 * len(starts))
+        pair[0::2], pair[1::2] = low, high
+        shown.append(pair)
+    return shown_x, shown
+
+
+def epoch_axis_end(last: float) -> float:
+    """Where the epoch axis ends: just past the newest epoch, in steps of a tenth of its order of
+    magnitude, so the axis is laid out again about once per step rather than on every refresh."""
+    if last <= 10.0:
+        return 10.0
+    step = 10.0 ** np.floor(np.log10(last)) / 10.0
+    return float(np.ceil(last / step) * step)
 
 
 class LossPlot(pg.GraphicsLayoutWidget):
@@ -103,6 +190,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
         self._buffer = _Buffer()
         self._dirty = False
+        self._ranges: tuple | None = None  # the (x, y) ranges set last
         self.log_scale = False
         self.show_accuracy = True
         self.readout = ""
@@ -110,10 +198,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
 
     @staticmethod
     def _curve(item: pg.PlotItem, colour: tuple[int, int, int], name: str) -> pg.PlotDataItem:
-        curve = item.plot(pen=pg.mkPen(colour, width=1.5), name=name, antialias=False)
-        curve.setDownsampling(auto=True, method="peak")
-        curve.setClipToView(True)
-        return curve
+        # No pyqtgraph downsampling or clipping: refresh() sends at most a few points per pixel
+        # itself (see peak_decimate) and the whole run is always in view, so a range change does
+        # not make every curve redo its display data.
+        return item.plot(pen=pg.mkPen(colour, width=1.5), name=name, antialias=False)
 
     # --- data ------------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -179,30 +267,49 @@ class LossPlot(pg.GraphicsLayoutWidget):
         train, test = b.column("train_loss"), b.column("test_loss")
         if self.log_scale:  # a log axis cannot show 0 or negative values
             train, test = np.maximum(train, 1e-12), np.maximum(test, 1e-12)
-        self.train_curve.setData(x, train, skipFiniteCheck=True)
-        self.test_curve.setData(x, test, skipFiniteCheck=True)
-        if self.show_accuracy:
-            self.train_acc_curve.setData(x, b.column("train_acc"), skipFiniteCheck=True)
-            self.test_acc_curve.setData(x, b.column("test_acc"), skipFiniteCheck=True)
+        names = ["train", "test"] + (["train_acc", "test_acc"] if self.show_accuracy else [])
+        columns = [train, test] + ([b.column("train_acc"), b.column("test_acc")] if self.show_accuracy else [])
+        width = int(self.loss_item.getViewBox().width())
+        shown_x, shown = peak_decimate(x, columns, max(MIN_COLUMNS, width))
+        curves = {"train": self.train_curve, "test": self.test_curve,
+                  "train_acc": self.train_acc_curve, "test_acc": self.test_acc_curve}
+        for name, y in zip(names, shown):
+            curves[name].setData(shown_x, y, skipFiniteCheck=True)
         self._set_ranges(x, train, test)
+        for item in (self.loss_item, self.acc_item):
+            # Settle the new ranges now: left to the paint, they would ask for a second paint.
+            item.getViewBox().prepareForPaint()
         self.redraws += 1
         return True
 
     def _set_ranges(self, x: np.ndarray, train: np.ndarray, test: np.ndarray) -> None:
-        last = float(x[-1]) if len(x) else 0.0
-        self.loss_item.setXRange(0, max(10.0, last), padding=0.02)
+        """Epochs 0..last across, the losses' span up the side: one range change, and none at all
+        when they did not move (each change re-lays out the axes)."""
+        x_range = (0.0, epoch_axis_end(float(x[-1]) if len(x) else 0.0))
+        y_range = self._loss_span(train, test)
+        if (x_range, y_range) == self._ranges:
+            return
+        self._ranges = (x_range, y_range)
+        pad_x = 0.02 * (x_range[1] - x_range[0])
+        ranges = {"xRange": (x_range[0] - pad_x, x_range[1] + pad_x)}
+        if y_range is not None:
+            pad_y = 0.05 * (y_range[1] - y_range[0])
+            ranges["yRange"] = (y_range[0] - pad_y, y_range[1] + pad_y)
+        self.loss_item.getViewBox().setRange(**ranges, padding=0)
+
+    def _loss_span(self, train: np.ndarray, test: np.ndarray) -> tuple[float, float] | None:
         values = np.concatenate([train, test])
         values = values[np.isfinite(values)]
         if not values.size:
-            return
+            return None
         low, high = float(values.min()), float(values.max())
         if self.log_scale:
-            low, high = np.log10(max(low, 1e-12)), np.log10(max(high, 1e-12))
+            low, high = float(np.log10(max(low, 1e-12))), float(np.log10(max(high, 1e-12)))
         else:
             low = min(0.0, low)
         if high - low < 1e-9:
             high = low + 1.0
-        self.loss_item.setYRange(low, high, padding=0.05)
+        return low, high
 
     # --- hover readout ---------------------------------------------------------------------------
     def readout_at(self, epoch: float) -> str:

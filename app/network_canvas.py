@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLineEdit, QToolTip, QWidget
 
 from app import colormaps, neuron_images
 from app.layer_header import LayerHeader
-from core.snapshot import Snapshot
+from core.snapshot import RunState, Snapshot
 from core.spec import LayerSpec
 
 MAX_DRAWN = 16          # neurons drawn per column; the rest are summed up as "+N more"
@@ -37,6 +37,9 @@ LINK_COLOUR_LEVELS = 65
 LINK_MAX_WEIGHT = 4.0
 RENDER_INTERVAL = 0.1   # seconds: while training the diagram re-renders at most this often, and
 RENDER_SHARE = 0.25     # big networks less often, so rendering takes at most this share of the time
+LINK_INTERVAL = 0.5     # the links (hundreds of antialiased curves, the costly part) at most this often
+LINK_SHARE = 0.04       # while training, and big networks less often: a share of the GUI thread the
+                        # training thread would otherwise wait for (the interpreter lock)
 
 BACKGROUND = QColor(255, 255, 255)
 BORDER = QColor(196, 201, 207)
@@ -156,15 +159,21 @@ class NetworkCanvas(QWidget):
         self._editor.hide()
         self._editor.returnPressed.connect(self._commit_edit)
         self._editor.cancelled.connect(self.cancel_edit)
-        # the rendered diagram; repaints for hover only blit it, snapshots mark it dirty
+        # the rendered diagram; repaints for hover only blit it, snapshots mark it dirty. The links
+        # have an image of their own, re-rendered less often while training (see LINK_INTERVAL).
         self._cache: QImage | None = None
+        self._links_image: QImage | None = None
         self._dirty = True
+        self._links_dirty = True
+        self._links_now = True       # render the links at the next render, whatever the interval
         self._last_render = -1.0
         self._render_cost = 0.0
+        self._last_links_render = -1.0
+        self._links_cost = 0.0
         self.min_render_interval = RENDER_INTERVAL
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
-        self._render_timer.timeout.connect(self._repaint_diagram)
+        self._render_timer.timeout.connect(self._render_due)
         self._small = QFont(self.font())
         self._small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.85))
 
@@ -333,7 +342,10 @@ class NetworkCanvas(QWidget):
         changed = False
         if snap.weights:
             self._weights = list(snap.weights)
-            changed |= self._refresh_keys()
+            if self._refresh_keys():
+                self._links_dirty = True
+                # a paused, stepped or finished run shows its final weights at once
+                self._links_now |= snap.state != RunState.running
         if snap.biases:
             self._biases = list(snap.biases)
             if not self._planar:
@@ -343,16 +355,30 @@ class NetworkCanvas(QWidget):
             changed |= self._refresh_images(snap)
         if changed:
             self._dirty = True
+        if self._dirty or self._links_dirty:
             self._schedule_render()
         return True
 
+    def _links_interval(self) -> float:
+        return max(LINK_INTERVAL, self._links_cost / LINK_SHARE)
+
+    def _links_due(self) -> bool:
+        """Links changed and may be re-rendered now (not too soon after the last time)."""
+        return self._links_dirty and (self._links_now or self._links_image is None or
+                                      time.perf_counter() - self._last_links_render >= self._links_interval())
+
     def _schedule_render(self) -> None:
         """Repaint now, or once the render interval has passed since the last render (snapshots can
-        come faster than it is worth redrawing hundreds of links)."""
-        if self._render_timer.isActive():
+        come faster than it is worth redrawing hundreds of links). Changed links alone wait for
+        their own, longer interval."""
+        if self._render_timer.isActive() or not (self._dirty or self._links_dirty):
             return
-        interval = max(self.min_render_interval, self._render_cost / RENDER_SHARE)
-        wait = self._last_render + interval - time.perf_counter()
+        due = self._last_render + max(self.min_render_interval, self._render_cost / RENDER_SHARE)
+        if not self._dirty and not self._links_now:
+            # only the links changed: the next snapshot's thumbnails usually bring them along;
+            # come back by ourselves only if none does
+            due = max(due, self._last_links_render + 1.5 * self._links_interval())
+        wait = due - time.perf_counter()
         if wait <= 0:
             self._repaint_diagram()
         else:
@@ -412,8 +438,14 @@ class NetworkCanvas(QWidget):
     def _invalidate(self) -> None:
         """Re-render now (structure, size or a user's edit changed): no throttling."""
         self._dirty = True
+        self._links_dirty = True
+        self._links_now = True
         self._last_render = -1.0
         self.update()
+
+    def _render_due(self) -> None:
+        if self._dirty or self._links_dirty:
+            self._repaint_diagram()
 
     def _repaint_diagram(self) -> None:
         # the headers above NODES_TOP never change with a snapshot: leave them out of the repaint
@@ -657,32 +689,54 @@ class NetworkCanvas(QWidget):
             return
         ratio = self.devicePixelRatioF()
         size = self.size() * ratio
-        if self._dirty or self._cache is None or self._cache.size() != size:
+        if self._dirty or self._links_due() or self._cache is None or self._cache.size() != size:
             self._render_cache(size, ratio)
         dirty = event.rect()
         painter.drawImage(dirty, self._cache, QRect(dirty.topLeft() * ratio, dirty.size() * ratio))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self._paint_hover(painter)
         painter.end()
+        if self._links_dirty:  # links put off: come back when they are due
+            self._schedule_render()
+
+    def hideEvent(self, event) -> None:  # noqa: ANN001, N802
+        self._render_timer.stop()  # nothing to render for while hidden (or closed); a show repaints
+        super().hideEvent(event)
 
     def _render_cache(self, size: QSize, ratio: float) -> None:
-        """Draw links, neurons and labels once into an opaque image (opaque images draw fastest)."""
+        """Draw links, neurons and labels once into an opaque image (opaque images draw fastest).
+        The links come from their own image, re-rendered only when they are due."""
         started = time.perf_counter()
+        if self._links_image is None or self._links_image.size() != size or self._links_due():
+            self._render_links(size, ratio)
         if self._cache is None or self._cache.size() != size:
             self._cache = QImage(size, QImage.Format.Format_RGB32)
             self._cache.setDevicePixelRatio(ratio)
-        self._cache.fill(BACKGROUND)
         painter = QPainter(self._cache)
+        painter.drawImage(0, 0, self._links_image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         painter.setFont(self.font())
-        self._paint_links(painter)
         self._paint_nodes(painter)
         self._paint_labels(painter)
         painter.end()
         self._dirty = False
         self._last_render = time.perf_counter()
         self._render_cost = self._last_render - started
+
+    def _render_links(self, size: QSize, ratio: float) -> None:
+        started = time.perf_counter()
+        if self._links_image is None or self._links_image.size() != size:
+            self._links_image = QImage(size, QImage.Format.Format_RGB32)
+            self._links_image.setDevicePixelRatio(ratio)
+        self._links_image.fill(BACKGROUND)
+        painter = QPainter(self._links_image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._paint_links(painter)
+        painter.end()
+        self._links_dirty = self._links_now = False
+        self._last_links_render = time.perf_counter()
+        self._links_cost = self._last_links_render - started
 
     def _pen(self, key: int) -> QPen:
         pen = self._pen_cache.get(key)
