@@ -23,6 +23,8 @@ import threading
 import time
 from pathlib import Path
 
+from _table import print_table
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
@@ -156,11 +158,7 @@ def main() -> int:
     ]
     print(f"LayerLab window benchmark: 6x8 tanh on spiral, engine {engine}, {args.repeats}x{args.seconds:g} s, "
           f"{os.cpu_count()} CPUs, Qt platform {os.environ.get('QT_QPA_PLATFORM') or 'default'}")
-    width = max(len(r[0]) for r in rows)
-    vwidth = max(9, *(len(r[1]) for r in rows))
-    print(f"{'measure':<{width}}  {'value':>{vwidth}}  {'target':>8}  ")
-    for name, value, target, verdict in rows:
-        print(f"{name:<{width}}  {value:>{vwidth}}  {target:>8}  {verdict}")
+    print_table(rows, min_value_width=9)
     return 0
 
 

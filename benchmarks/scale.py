@@ -29,6 +29,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from _table import print_table
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -272,11 +274,7 @@ def main() -> int:
     ]
     print(f"LayerLab scale benchmark: {os.cpu_count()} CPUs, torch {torch.__version__} (1 thread), "
           f"Qt platform {os.environ.get('QT_QPA_PLATFORM') or 'default'}")
-    width = max(len(r[0]) for r in rows)
-    vwidth = max(len(r[1]) for r in rows)
-    print(f"{'measure':<{width}}  {'value':>{vwidth}}  {'target':>8}  met?")
-    for name, value, target, ok in rows:
-        print(f"{name:<{width}}  {value:>{vwidth}}  {target:>8}  {ok}")
+    print_table(rows)
     return 0
 
 

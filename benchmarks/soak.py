@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from _table import print_table
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -125,11 +127,7 @@ def main() -> int:
         ("epochs trained / loss-curve points in the window", f"{epochs_seen:,} / {curve_points:,}", "", ""),
         ("peak RSS (MiB)", f"{peak:.0f}", "", ""),
     ]
-    width = max(len(r[0]) for r in rows)
-    vwidth = max(len(r[1]) for r in rows)
-    print(f"{'measure':<{width}}  {'value':>{vwidth}}  {'target':>6}  met?")
-    for name, value, target, ok in rows:
-        print(f"{name:<{width}}  {value:>{vwidth}}  {target:>6}  {ok}")
+    print_table(rows)
     return 0
 
 

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _table import print_table
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 2.0
 
@@ -64,11 +66,7 @@ def main() -> int:
         ("  each launch (s)", " / ".join(f"{w:.2f}" for w in walls), "", ""),
         ("  of which after Python started app/__main__ (median, s)", f"{statistics.median(inner):.2f}", "", ""),
     ]
-    width = max(len(r[0]) for r in rows)
-    vwidth = max(len(r[1]) for r in rows)
-    print(f"{'measure':<{width}}  {'value':>{vwidth}}  {'target':>7}  met?")
-    for name, value, target, ok in rows:
-        print(f"{name:<{width}}  {value:>{vwidth}}  {target:>7}  {ok}")
+    print_table(rows)
     return 0
 
 
