@@ -100,16 +100,7 @@ def _default_exporter(source: Any, path: Path, fmt: str) -> Any:
     return export_model(source, path, fmt)
 
 
-@dataclass(frozen=True)
-class _CheckpointReport:
-    path: Path
-    format: str
-    max_abs_diff: float
-    files: tuple[Path, ...]
-    n_checked: int
-
-
-def _export_checkpoint(data: Any, path: Path) -> _CheckpointReport:
+def _export_checkpoint(data: Any, path: Path) -> Any:
     """Save, then load back with the safe loader and compare every tensor; remove the file if it differs."""
     import torch
 
@@ -130,7 +121,10 @@ def _export_checkpoint(data: Any, path: Path) -> _CheckpointReport:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return _CheckpointReport(path, "checkpoint", worst, (path,), sum(t.numel() for t in data.model_state.values()))
+    from core.export import ExportReport
+
+    return ExportReport(path, "checkpoint", worst, (path,),
+                        n_checked=sum(t.numel() for t in data.model_state.values()))
 
 
 def prepare_source(source: Any, fmt: str) -> Any:
@@ -158,11 +152,7 @@ def describe_success(report: Any, fmt: str) -> str:
         what = f"{n} weights" if n else "its weights"
         return (f"Exported {written} — loaded back with {info.checked_with}, {what} identical "
                 f"(max difference {report.max_abs_diff:.2g})")
-    n = getattr(report, "n_checked", None)
-    if n is None:
-        from core.export.verify import SAMPLE_ROWS
-
-        n = SAMPLE_ROWS
+    n = getattr(report, "n_checked", 0) or "sample"
     return f"Exported {written} — checked in {info.checked_with} on {n} inputs, max difference {report.max_abs_diff:.2g}"
 
 

@@ -33,6 +33,7 @@ class ExportReport:
     format: str
     max_abs_diff: float
     files: tuple[Path, ...]
+    n_checked: int = 0  # inputs compared (weights, for a checkpoint read back)
 
 
 def default_filename(fmt: str) -> str:
@@ -97,7 +98,7 @@ def export_model(source: Any, path: str | Path, fmt: str, *,
         raise ExportError(str(err)) from None
     except OSError as err:
         raise ExportError(f"cannot export to {path}: {err.strerror or err}") from None
-    return ExportReport(path=path, format=fmt, max_abs_diff=diff, files=(path,))
+    return ExportReport(path=path, format=fmt, max_abs_diff=diff, files=(path,), n_checked=len(raw))
 
 
 def _export_python(deployable, metadata, path: Path, raw, expected) -> ExportReport:
@@ -125,4 +126,5 @@ def _export_python(deployable, metadata, path: Path, raw, expected) -> ExportRep
         raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-    return ExportReport(path=path, format="python", max_abs_diff=diff, files=(path, weights_path))
+    return ExportReport(path=path, format="python", max_abs_diff=diff, files=(path, weights_path),
+                        n_checked=len(raw))

@@ -343,15 +343,13 @@ def test_export_to_missing_folder_says_so_and_leaves_nothing(qtbot, tmp_path, tr
 def test_dialog_shows_busy_while_exporting_and_then_the_result(qtbot, tmp_path, trainer):
     release = threading.Event()
 
-    class _Report:
-        def __init__(self, path):
-            self.path, self.format, self.max_abs_diff, self.files = path, "onnx", 3.1e-7, (path,)
-
     def slow_exporter(source, path, fmt):
         assert isinstance(source, tuple) and source[2] is not trainer.model, "must export a private copy"
         release.wait(10)
         path.write_bytes(b"onnx")
-        return _Report(path)
+        from core.export import ExportReport
+
+        return ExportReport(path, "onnx", 3.1e-7, (path,), n_checked=1000)
 
     dialog = ExportDialog(lambda: trainer, None, fmt="onnx", spec=trainer.spec, exporter=slow_exporter)
     qtbot.addWidget(dialog)

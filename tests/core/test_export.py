@@ -291,6 +291,7 @@ def test_export_from_a_trainer_matches_its_predictions(tmp_path):
     trainer = Trainer(Experiment(data={"source": "xor", "samples": 100}, epochs=2, engine="torch"))
     trainer.train_epoch()
     report = export_model(trainer, tmp_path / "model.pt", "torchscript")
+    assert report.n_checked == 1000  # 100 real rows plus points over the plane, all compared
     raw = np.array([[1.0, 2.0], [-3.0, 0.5]], np.float32)
     with torch.no_grad():
         got = torch.jit.load(str(report.path))(torch.from_numpy(raw)).numpy().reshape(-1)
