@@ -15,6 +15,7 @@ tanh is computed as 1 - 2/(exp(2z)+1), within 2e-7 of libm's and 5x faster).
 
     ok, why = supports(trainer)          # cheap; never imports numba
     loss = train_epoch(trainer, indices)  # one epoch, parameters updated in place
+    result = train_epochs(trainer, orders, lrs)  # many epochs, each evaluated, in one GIL-free call
     figures = evaluate(trainer)           # losses, accuracies, confusion over the whole sets
     seconds = warm_up()                   # compile (or load the on-disk cache) ahead of time
 """
@@ -553,6 +554,60 @@ def _get_eval_kernel() -> Any:
     return _eval_kernel
 
 
+_block_kernel = None
+
+
+def _compile_block() -> Any:
+    """Define and jit the block kernel: many epochs, each trained then evaluated, in one call."""
+    from numba import njit
+
+    # The two kernels are read as module globals (_kernel, _eval_kernel), not closure cells:
+    # numba keys its disk cache on a closure's cells, which differ in every process.
+    @njit(cache=True, nogil=True)
+    def block_kernel(x, y, orders, batch, theta, mom, offsets, acts, slopes, widths, loss_code, squash,
+                     lrs, reg_code, reg_rate, momentum, nesterov, with_penalty,
+                     x_eval, y_eval, n_train, classify, n_classes, confusion, theta_good, mom_good, stats):
+        # Epoch e trains on rows orders[e] at lrs[e], then evaluates both sets; stats[e] gets
+        # (mean batch loss, train loss sum, test loss sum, train hits, test hits). At the first
+        # epoch whose loss or parameters are not finite, theta/mom go back to that epoch's start
+        # and the loop ends. Returns the number of good epochs; `confusion` is the last one's.
+        n_test = x_eval.shape[0] - n_train
+        for e in range(orders.shape[0]):
+            theta_good[:] = theta
+            mom_good[:] = mom
+            loss = _kernel(x, y, orders[e], batch, theta, mom, offsets, acts, slopes, widths,
+                                loss_code, squash, lrs[e], reg_code, reg_rate, momentum, nesterov,
+                                with_penalty)
+            stats[e, 0] = loss
+            ok = math.isfinite(loss) and np.isfinite(theta).all()
+            if ok:
+                lt, ls, ht, hs = _eval_kernel(x_eval, y_eval, n_train, theta, offsets, acts, slopes, widths,
+                                             loss_code, squash, classify, n_classes, confusion)
+                stats[e, 1] = lt
+                stats[e, 2] = ls
+                stats[e, 3] = ht
+                stats[e, 4] = hs
+                ok = math.isfinite(lt) and (n_test == 0 or math.isfinite(ls))
+            if not ok:
+                theta[:] = theta_good
+                mom[:] = mom_good
+                return e
+        return orders.shape[0]
+
+    return block_kernel
+
+
+def _get_block_kernel() -> Any:
+    global _block_kernel
+    if _block_kernel is None:
+        _get_kernel()  # built first, outside the lock: the block kernel calls both
+        _get_eval_kernel()
+        with _kernel_lock:
+            if _block_kernel is None:
+                _block_kernel = _compile_block()
+    return _block_kernel
+
+
 # --------------------------------------------------------------------------------------------
 # Per-trainer plan: the flat buffers and the parameter views, rebuilt only when something is replaced
 
@@ -721,7 +776,19 @@ def evaluate(trainer: Any) -> tuple[float, float, float | None, float | None, np
     """
     plan = _plan_for(trainer)
     kernel = _get_eval_kernel()
-    dataset = trainer.dataset
+    x_eval, y_eval, n_train, classify, n_classes = _eval_arrays(plan, trainer.dataset)
+    confusion = np.zeros(n_classes * n_classes, np.int64)
+    for live, flat in plan.pairs:  # the live weights (edits included) into the kernel's buffer
+        np.copyto(flat, live)
+    loss_train, loss_test, hits_train, hits_test = kernel(
+        x_eval, y_eval, n_train, plan.theta, plan.offsets, plan.acts, plan.slopes, plan.widths,
+        plan.loss_code, plan.squash, classify, n_classes, confusion)
+    return _figures(loss_train, loss_test, hits_train, hits_test, n_train, len(x_eval) - n_train,
+                    classify) + (_confusion_matrix(confusion, n_classes, classify, len(x_eval) - n_train),)
+
+
+def _eval_arrays(plan: _Plan, dataset: Any) -> tuple[np.ndarray, np.ndarray, int, bool, int]:
+    """(x, y of every train row then every test row, n_train, classify, n_classes), built once a plan."""
     sources = (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test)
     if plan.x_eval is None or any(a is not b for a, b in zip(plan.eval_sources, sources)):
         plan.x_eval = np.require(np.concatenate([np.asarray(dataset.x_train, np.float32),
@@ -731,22 +798,82 @@ def evaluate(trainer: Any) -> tuple[float, float, float | None, float | None, np
                                                  np.asarray(dataset.y_test).reshape(-1)]),
                                  np.float32, ["C", "A", "W"])
         plan.eval_sources = sources
-    n_train = len(dataset.x_train)
-    n_test = len(plan.x_eval) - n_train
     classify = getattr(dataset, "task", Task.classification.value) != Task.regression.value
     n_classes = max(int(getattr(dataset, "n_classes", 2)), 2) if classify else 1
-    confusion = np.zeros(n_classes * n_classes, np.int64)
-    for live, flat in plan.pairs:  # the live weights (edits included) into the kernel's buffer
-        np.copyto(flat, live)
-    loss_train, loss_test, hits_train, hits_test = kernel(
-        plan.x_eval, plan.y_eval, n_train, plan.theta, plan.offsets, plan.acts, plan.slopes, plan.widths,
-        plan.loss_code, plan.squash, classify, n_classes, confusion)
-    train_loss = loss_train / n_train
-    test_loss = loss_test / n_test if n_test else math.nan
+    assert plan.y_eval is not None
+    return plan.x_eval, plan.y_eval, len(dataset.x_train), classify, n_classes
+
+
+def _figures(loss_train: float, loss_test: float, hits_train: float, hits_test: float, n_train: int,
+             n_test: int, classify: bool) -> tuple[float, float, float | None, float | None]:
+    """Summed losses and hit counts -> (train_loss, test_loss, train_acc, test_acc) as Trainer.evaluate."""
+    train_loss = float(loss_train / n_train)
+    test_loss = float(loss_test / n_test) if n_test else math.nan
     train_acc = hits_train / n_train if classify else None
     test_acc = hits_test / n_test if classify and n_test else None
-    matrix = confusion.reshape(n_classes, n_classes) if classify and n_test else None
-    return float(train_loss), float(test_loss), train_acc, test_acc, matrix
+    return train_loss, test_loss, train_acc, test_acc
+
+
+def _confusion_matrix(counts: np.ndarray, n_classes: int, classify: bool, n_test: int) -> np.ndarray | None:
+    return counts.reshape(n_classes, n_classes) if classify and n_test else None
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """What `train_epochs` did: `done` good epochs, their figures, and the state after the last one."""
+
+    done: int
+    mean_losses: np.ndarray   # (done + 1 if diverged,) mean batch loss of each epoch tried
+    figures: list[tuple[float, float, float | None, float | None]]  # per good epoch, as evaluate()
+    confusion: np.ndarray | None  # test-set counts after the block (None: regression, no test rows, diverged)
+    bad_loss: float           # diverged: the first non-finite figure of the failed epoch; else nan
+
+
+def train_epochs(trainer: Any, orders: np.ndarray, learning_rates: np.ndarray) -> BlockResult:
+    """Train len(orders) epochs (epoch k on rows orders[k] at learning_rates[k]) and evaluate after
+    each, all in one compiled call that holds the GIL for none of it.
+
+    Stops at the first epoch that diverges (a non-finite loss, parameter or evaluation), with the
+    parameters and momentum buffers as they were before it (`done` < len(orders)). The model is
+    updated in place with the last good weights. Raises ValueError if `supports(trainer)` is False.
+    """
+    plan = _plan_for(trainer)
+    kernel = _get_block_kernel()
+    orders = np.require(orders, np.int64, ["C", "A", "W"])
+    lrs = np.require(learning_rates, np.float32, ["C", "A", "W"]).reshape(-1)
+    if orders.ndim != 2 or len(orders) != len(lrs):
+        raise ValueError(f"train_epochs: {len(lrs)} learning rates for orders of shape {orders.shape}")
+    batch = int(trainer.batch_size)
+    if batch < 1:
+        raise ValueError(f"fused engine: batch size must be at least 1, got {batch}")
+    x_eval, y_eval, n_train, classify, n_classes = _eval_arrays(plan, trainer.dataset)
+    n_test = len(x_eval) - n_train
+    confusion = np.zeros(n_classes * n_classes, np.int64)
+    stats = np.full((len(orders), 5), np.nan, np.float64)
+    for live, flat in plan.pairs:
+        np.copyto(flat, live)
+    for live, flat in plan.mom_pairs:
+        np.copyto(flat, live)
+    done = int(kernel(
+        plan.x, plan.y, orders, batch, plan.theta, plan.mom, plan.offsets, plan.acts, plan.slopes,
+        plan.widths, plan.loss_code, plan.squash, lrs, plan.reg_code, np.float32(trainer.regularization_rate),
+        np.float32(plan.momentum), plan.nesterov, INCLUDE_PENALTY_IN_LOSS,
+        x_eval, y_eval, n_train, classify, n_classes, confusion,
+        np.empty_like(plan.theta), np.empty_like(plan.mom), stats))
+    for live, flat in plan.pairs:  # the last good weights (the kernel rolled a bad epoch back)
+        np.copyto(live, flat)
+    for live, flat in plan.mom_pairs:
+        np.copyto(live, flat)
+    figures = [_figures(row[1], row[2], row[3], row[4], n_train, n_test, classify) for row in stats[:done]]
+    bad_loss = math.nan
+    if done < len(orders):
+        failed = stats[done]
+        tried = (failed[0], failed[1] / n_train, failed[2] / n_test if n_test else 0.0)
+        bad_loss = next((float(v) for v in tried if not math.isfinite(v)), math.nan)
+    return BlockResult(done=done, mean_losses=stats[:min(done + 1, len(orders)), 0].copy(), figures=figures,
+                       confusion=(_confusion_matrix(confusion, n_classes, classify, n_test)
+                                  if done == len(orders) else None),
+                       bad_loss=bad_loss)
 
 
 def warm_up() -> float:
@@ -763,4 +890,10 @@ def warm_up() -> float:
     _get_eval_kernel()(np.zeros((1, 1), np.float32), np.zeros(1, np.float32), 1, np.zeros(2, np.float32),
                        np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.float32), np.ones(2, np.int64),
                        0, False, True, 2, np.zeros(4, np.int64))
+    _get_block_kernel()(np.zeros((1, 1), np.float32), np.zeros(1, np.float32), np.zeros((1, 1), np.int64), 1,
+                        np.zeros(2, np.float32), np.zeros(1, np.float32), np.zeros(1, np.int64),
+                        np.zeros(1, np.int64), np.zeros(1, np.float32), np.ones(2, np.int64), 0, False,
+                        np.zeros(1, np.float32), 0, np.float32(0.0), np.float32(0.0), False, True,
+                        np.zeros((1, 1), np.float32), np.zeros(1, np.float32), 1, True, 2, np.zeros(4, np.int64),
+                        np.zeros(2, np.float32), np.zeros(1, np.float32), np.zeros((1, 5), np.float64))
     return time.perf_counter() - t0

@@ -33,6 +33,7 @@ from core.losses import loss_function, regularization_penalty, validate_loss_for
 from core.model import build_model, count_parameters, hidden_layer_ends, linear_layers
 from core.optim import LRSchedule, build_optimizer, get_lr, set_lr
 from core.rollback import StateBackup
+from core.shuffle import epoch_orders
 from core.snapshot import EpochRecord, RunState, Snapshot
 from core.spec import Engine, Experiment, RegularizationKind, Task
 
@@ -43,16 +44,23 @@ log = logging.getLogger(__name__)
 AUTO_ACCELERATOR_MIN_PARAMETERS = 100_000
 # Rows per forward pass when evaluating, so huge sets or wide nets do not exhaust memory.
 EVAL_CHUNK_ROWS = 65_536
+# Trainer.run trains at most this long (and this many epochs) between two looks at its control.
+MAX_BLOCK_SECONDS = 0.05
+MAX_BLOCK_EPOCHS = 1024
 # Neuron thumbnails are skipped when all hidden layers together would exceed this many values.
 MAX_NEURON_GRID_VALUES = 1 << 24
 
 
 class Diverged(RuntimeError):
-    """The loss became NaN or infinite; the trainer has already rolled back to the last finite weights."""
+    """The loss became NaN or infinite; the trainer has already rolled back to the last finite weights.
 
-    def __init__(self, message: str, epoch: int) -> None:
+    `records` holds the epochs of the same `train_epochs` call that finished before it (recorded).
+    """
+
+    def __init__(self, message: str, epoch: int, records: list[EpochRecord] | None = None) -> None:
         super().__init__(message)
         self.epoch = epoch
+        self.records = list(records or [])
 
 
 def _clone_tree(value: Any) -> Any:
@@ -216,12 +224,14 @@ class Trainer:
     def epoch_permutation(self, epoch: int | None = None) -> np.ndarray:
         """The order of training rows for `epoch` (default: the next one), int64.
 
-        Seeded from (spec.seed, epoch), so it is the same for the torch and fused paths and after
-        resuming from a checkpoint.
+        A function of (spec.seed, epoch) only (core.shuffle), so it is the same for the torch and
+        fused paths and after resuming from a checkpoint.
         """
-        epoch = self.epoch if epoch is None else int(epoch)
-        rng = np.random.default_rng([self.spec.seed, epoch])
-        return rng.permutation(len(self.dataset.x_train)).astype(np.int64, copy=False)
+        return self.epoch_permutations(self.epoch if epoch is None else int(epoch), 1)[0]
+
+    def epoch_permutations(self, first_epoch: int, count: int) -> np.ndarray:
+        """(count, n_train) int64: the row orders of epochs first_epoch .. first_epoch + count - 1."""
+        return epoch_orders(self.spec.seed, first_epoch, count, len(self.dataset.x_train))
 
     def batch_bounds(self, n_rows: int | None = None) -> list[tuple[int, int]]:
         """(start, stop) of each minibatch in the permuted order: batch_size rows, the last may be short.
@@ -341,13 +351,62 @@ class Trainer:
     def _diverge(self, backup: StateBackup, bad_loss: float, lr: float) -> None:
         backup.restore()
         self._weights_changed()
+        raise Diverged(self._divergence_message(bad_loss, lr), self.epoch + 1)
+
+    def _divergence_message(self, bad_loss: float, lr: float) -> str:
+        """What went wrong in the next epoch and what to try."""
         what = "infinite" if math.isinf(bad_loss) else "NaN"
         hint = "Try a lower learning rate"
         if self.spec.regularization.kind != RegularizationKind.none and self.regularization_rate > 0:
             hint += " or a lower regularization rate"
-        message = (f"Loss became {what} at epoch {self.epoch + 1} (lr {lr:g}). "
-                   f"The last finite weights are kept. {hint}.")
-        raise Diverged(message, self.epoch + 1)
+        return (f"Loss became {what} at epoch {self.epoch + 1} (lr {lr:g}). "
+                f"The last finite weights are kept. {hint}.")
+
+    def train_epochs(self, count: int) -> list[EpochRecord]:
+        """Train and record `count` epochs, the same as `count` calls of `train_epoch`.
+
+        With the fused engine they run in one compiled call that releases the GIL throughout, so a
+        GUI thread beside it costs training nothing. Raises Diverged (weights rolled back to before
+        the failed epoch; the epochs finished before it are recorded and in `err.records`).
+        """
+        count = int(count)
+        if count > 1 and self.engine == "fused":
+            try:
+                return self._fused_block(count)
+            except Diverged:
+                raise
+            except Exception as err:  # never lose a run to the fast path; nothing was written back
+                log.warning("fused engine failed (%s); continuing with torch", err)
+                self.engine, self.engine_note = "torch", f"the fused engine failed ({err}); using torch"
+        records: list[EpochRecord] = []
+        try:
+            for _ in range(count):
+                records.append(self.train_epoch())
+        except Diverged as err:
+            err.records = records + err.records
+            raise
+        return records
+
+    def _fused_block(self, count: int) -> list[EpochRecord]:
+        from core import fused
+
+        lrs = [self.schedule.lr_at(self.epoch + k) for k in range(count)]
+        result = fused.train_epochs(self, self.epoch_permutations(self.epoch, count), np.asarray(lrs, np.float32))
+        steps = self._n_batches(len(self.dataset.x_train))
+        records = []
+        for lr, (train_loss, test_loss, train_acc, test_acc) in zip(lrs, result.figures):
+            self.epoch += 1
+            self.step += steps
+            record = EpochRecord(epoch=self.epoch, step=self.step, train_loss=train_loss, test_loss=test_loss,
+                                 train_accuracy=train_acc, test_accuracy=test_acc, learning_rate=lr)
+            self.history.append(record)
+            records.append(record)
+        self._weights_changed()
+        set_lr(self.optimizer, lrs[min(result.done, count - 1)])  # as train_epoch leaves it
+        if result.done < count:
+            raise Diverged(self._divergence_message(result.bad_loss, lrs[result.done]), self.epoch + 1, records)
+        self._eval_cache = (self._version, result.figures[-1], result.confusion, None)
+        return records
 
     # ------------------------------------------------------------------ evaluation
     @torch.no_grad()
@@ -595,6 +654,7 @@ class Trainer:
         clock = time.monotonic
         pending_records: list[EpochRecord] = []
         mark = {"t": clock(), "grid_t": -math.inf, "epoch": self.epoch, "step": self.step}
+        pace = _BlockPace(clock)
         note = ""
 
         def send(grid: bool, state: RunState, message: str = "") -> None:
@@ -643,12 +703,21 @@ class Trainer:
                 if grid_wanted:
                     send(True, RunState.running)
                 paused_shown = False
+                # Blocks pay off on the fused engine only (a torch epoch is Python per batch anyway),
+                # and there a stop or pause waits for the block (<= MAX_BLOCK_SECONDS).
+                blocks = self.engine == "fused" and not single_step
+                count = pace.epochs_until(mark["t"] + snap_gap) if blocks else 1
+                if limit is not None:
+                    count = min(count, limit - self.epoch)
+                started = clock()
                 try:
-                    pending_records.append(self.train_epoch())
+                    pending_records.extend(self.train_epochs(count))
                 except Diverged as err:
+                    pending_records.extend(err.records)
                     state, message = RunState.diverged, str(err)
                     break
                 now = clock()
+                pace.record(now - started, count)
                 if single_step:
                     send(True, RunState.paused)
                     paused_shown = True
@@ -670,6 +739,27 @@ class Trainer:
                               batch_size=self.batch_size, state=state, message=failure,
                               history=tuple(pending_records), device=str(self.device), engine=self.engine))
         return state
+
+
+class _BlockPace:
+    """How many epochs `run` trains in one `train_epochs` call: as many as fit before the next
+    snapshot is due (so the fused engine holds the GIL once a snapshot, not once an epoch), never
+    more than MAX_BLOCK_SECONDS of work (pause and stop answer within it) or MAX_BLOCK_EPOCHS."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._epoch_seconds = math.inf  # unknown until the first block: start with one epoch
+
+    def epochs_until(self, deadline: float) -> int:
+        budget = min(deadline - self._clock(), MAX_BLOCK_SECONDS)
+        if not budget > 0 or not math.isfinite(self._epoch_seconds):
+            return 1
+        return max(1, min(MAX_BLOCK_EPOCHS, int(budget / max(self._epoch_seconds, 1e-7))))
+
+    def record(self, seconds: float, epochs: int) -> None:
+        per_epoch = seconds / max(epochs, 1)
+        known = math.isfinite(self._epoch_seconds)
+        self._epoch_seconds = 0.7 * self._epoch_seconds + 0.3 * per_epoch if known else per_epoch
 
 
 # Modules whose output is the same in train and eval mode (dropout with p > 0 and batch norm are not).

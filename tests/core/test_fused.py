@@ -194,3 +194,83 @@ def test_bad_indices_are_rejected_before_any_update():
         fused.train_epoch(t, np.array([0, 1, 10_000]))
     for a, b in zip(before, _params(t)):
         np.testing.assert_array_equal(a, b)
+
+
+# ---- blocks of epochs (Trainer.train_epochs, what Trainer.run uses on the fused engine)
+
+BLOCK_CASES = {
+    "default": {},
+    "momentum, l2 and a decaying schedule": {
+        "optimizer": {"name": "sgd", "lr": 0.1, "momentum": 0.9, "nesterov": True},
+        "regularization": {"kind": "l2", "rate": 0.01},
+        "schedule": {"kind": "step", "step_size": 3, "gamma": 0.5}},
+    "iris 3 classes": {"data": {"source": "iris"}, "loss": "cross_entropy", "batch_size": 16},
+    "regression": {"data": {"source": "plane", "samples": 200}, "task": "regression", "loss": "mse"},
+}
+
+
+@pytest.mark.parametrize("case", list(BLOCK_CASES))
+def test_a_block_of_epochs_trains_and_records_exactly_like_epoch_by_epoch(case):
+    spec = _spec(engine="fused", **BLOCK_CASES[case])
+    block, single = Trainer(spec), Trainer(spec)
+    assert block.engine == single.engine == "fused"
+    records = block.train_epochs(7) + block.train_epochs(5)
+    expected = [single.train_epoch() for _ in range(12)]
+    assert records == expected  # epochs, steps, losses, accuracies and learning rates, bit for bit
+    assert block.history.to_records() == single.history.to_records()
+    assert (block.epoch, block.step, block.learning_rate) == (single.epoch, single.step, single.learning_rate)
+    for a, b in zip(_params(block), _params(single)):
+        np.testing.assert_array_equal(a, b)
+    for p, q in zip(block.model.parameters(), single.model.parameters()):  # momentum buffers too
+        sa, sb = block.optimizer.state.get(p, {}), single.optimizer.state.get(q, {})
+        if "momentum_buffer" in sb:
+            np.testing.assert_array_equal(sa["momentum_buffer"].numpy(), sb["momentum_buffer"].numpy())
+    assert block.evaluate() == single.evaluate()
+    if spec.task.value != "regression":
+        np.testing.assert_array_equal(block.confusion_matrix(), single.confusion_matrix())
+    assert [r.train_loss for r in records][-1] < records[0].train_loss  # and it learns
+
+
+def test_a_block_that_diverges_keeps_the_epochs_before_it_and_the_last_finite_weights():
+    # Heavy momentum on a deep linear net: a few good epochs, then the loss blows up.
+    spec = _spec(engine="fused", optimizer={"lr": 0.05, "momentum": 0.99}, data={"source": "plane", "samples": 200},
+                 task="regression", loss="mse", layers=[{"units": 8, "activation": "linear"}] * 4)
+    single = Trainer(spec)
+    done: list = []
+    with pytest.raises(Diverged) as single_err:
+        for _ in range(50):
+            done.append(single.train_epoch())
+    assert done, "the net should survive at least one epoch for this test to mean anything"
+    block = Trainer(spec)
+    with pytest.raises(Diverged) as block_err:
+        block.train_epochs(50)
+    assert block_err.value.records == done
+    assert str(block_err.value) == str(single_err.value)
+    assert block.epoch == single.epoch == len(done)
+    assert block.history.to_records() == single.history.to_records()
+    for a, b in zip(_params(block), _params(single)):
+        np.testing.assert_array_equal(a, b)
+    for p, q in zip(block.model.parameters(), single.model.parameters()):
+        np.testing.assert_array_equal(block.optimizer.state[p]["momentum_buffer"].numpy(),
+                                      single.optimizer.state[q]["momentum_buffer"].numpy())
+    assert block.engine == "fused"
+
+
+def test_run_trains_the_fused_engine_in_blocks_and_still_records_every_epoch(monkeypatch):
+    from core.control import TrainingControl
+
+    calls = []
+    real = fused.train_epochs
+
+    def counting(trainer, orders, lrs):
+        calls.append(len(orders))
+        return real(trainer, orders, lrs)
+
+    monkeypatch.setattr(fused, "train_epochs", counting)
+    trainer = Trainer(_spec(engine="fused", epochs=400))
+    snaps = []
+    state = trainer.run(TrainingControl(), snaps.append, snapshot_hz=30.0, grid_hz=4.0)
+    assert state.value == "finished" and trainer.epoch == 400
+    assert max(calls) > 1 and len(calls) < 200, calls  # blocks, not one call an epoch
+    epochs = [r.epoch for s in snaps for r in s.history]
+    assert epochs == list(range(1, 401))  # every epoch reaches the curves exactly once, in order
