@@ -20,10 +20,6 @@ from core.spec import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, TOY_CLASSIFIC
 
 SLIDER_SETTLE_MS = 250  # a slider drag becomes one change once it rests this long
 
-# The window palette gives disabled text the normal colour; greyed controls must look greyed.
-_DISABLED_LOOK = """
-QLabel:disabled, QCheckBox:disabled, QAbstractSpinBox:disabled { color: #a8aeb6; }
-"""
 TOY_ONLY_NOISE_TIP = ("Noise applies to the 2-D toy sets only: a real table keeps its own measurements. "
                       "Pick a 2-D data set to change it.")
 TOY_ONLY_SAMPLES_TIP = ("The number of points applies to the 2-D toy sets only: a table uses all of its "
@@ -62,7 +58,6 @@ class DataPanel(QFrame):
         self.setObjectName("dataPanel")
         self.setMinimumWidth(228)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
-        self.setStyleSheet(_DISABLED_LOOK)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(6)

@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
 ACCENT = "#0877bd"
+DISABLED_TEXT = "#a8aeb6"
 
 STYLESHEET = f"""
 QMainWindow, #centralArea {{ background: #f3f4f6; }}
@@ -50,6 +51,12 @@ def apply_app_style(app: QApplication) -> None:
     palette.setColor(QPalette.ColorRole.Highlight, QColor(ACCENT))
     palette.setColor(QPalette.ColorRole.ToolTipBase, QColor("#ffffff"))
     palette.setColor(QPalette.ColorRole.ToolTipText, QColor("#1f2937"))
+    # setColor(role, ...) sets every colour group, the disabled one too: greyed-out controls
+    # (2-D-only options on a table, Close while an export runs) must still look greyed out.
+    disabled = QPalette.ColorGroup.Disabled
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        palette.setColor(disabled, role, QColor(DISABLED_TEXT))
+    palette.setColor(disabled, QPalette.ColorRole.Base, QColor("#f3f4f6"))
     app.setPalette(palette)
     font = app.font()
     if font.pointSizeF() < 9:

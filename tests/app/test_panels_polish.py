@@ -10,6 +10,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QLabel
 
 from app import colormaps, neuron_images
 from app.boundary_view import BoundaryView, principal_plane
@@ -17,6 +19,7 @@ from app.confusion_view import MIN_CELL, ConfusionView
 from app.data_panel import DataPanel
 from app.loss_plot import LossPlot
 from app.output_panel import OutputPanel
+from app.style import apply_app_style
 from core.data import load_dataset
 from core.snapshot import EpochRecord
 from core.spec import Experiment, Feature, parse_experiment
@@ -247,3 +250,27 @@ def test_output_panel_sizes_the_matrix_for_the_classes_and_hides_it_for_regressi
     panel.set_task("regression", ())
     assert not panel.confusion_box.isVisible() and not panel.loss_plot.show_accuracy
     assert panel.plot_caption.text() == "LOSS"
+
+
+def _darkest_grey(widget) -> int:
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_Grayscale8)
+    return int(np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes()).min())
+
+
+def test_the_app_style_greys_out_disabled_text(qtbot):
+    """The palette sets every colour group; greyed-out controls must still look greyed out."""
+    qt_app = QApplication.instance()
+    saved = qt_app.palette(), qt_app.font(), qt_app.style().name()
+    try:
+        apply_app_style(qt_app)
+        label = QLabel("Noise ██████")
+        qtbot.addWidget(label)
+        label.resize(160, 30)
+        enabled = _darkest_grey(label)
+        label.setEnabled(False)
+        disabled = _darkest_grey(label)
+        assert enabled < 80 and disabled > 140, (enabled, disabled)
+    finally:
+        qt_app.setPalette(saved[0])
+        qt_app.setFont(saved[1])
+        qt_app.setStyle(saved[2])
