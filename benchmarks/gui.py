@@ -6,7 +6,7 @@ Prints one table:
 - GUI event-loop latency while training: a 10 ms QTimer's lateness, p50 / p99,
 - time to first paint of `python -m app` from process start (target <= 2 s).
 
-    python benchmarks/gui.py [--seconds 6] [--repeats 2]
+    python benchmarks/gui.py [--seconds 6] [--repeats 2] [--engine auto|torch|fused]
 
 Runs offscreen unless DISPLAY / QT_QPA_PLATFORM say otherwise. Figures depend on the machine and on
 what else runs on it; the ratios are the point.
@@ -31,11 +31,14 @@ if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
 
 
+ENGINE = "auto"  # --engine: which training engine the spec asks for
+
+
 def bench_spec():
     from core.spec import Experiment
 
     return Experiment().replace(data={"source": "spiral", "samples": 500, "noise": 0.0, "train_fraction": 0.5},
-                                layers=[{"units": 8, "activation": "tanh"}] * 6, batch_size=10)
+                                layers=[{"units": 8, "activation": "tanh"}] * 6, batch_size=10, engine=ENGINE)
 
 
 def headless_epochs_per_second(seconds: float) -> tuple[float, str]:
@@ -130,7 +133,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="measuring time per run")
     parser.add_argument("--repeats", type=int, default=2, help="alternating headless/window runs")
+    parser.add_argument("--engine", choices=("auto", "torch", "fused"), default="auto",
+                        help="training engine (auto picks fused for this net on the CPU)")
     args = parser.parse_args()
+    global ENGINE
+    ENGINE = args.engine
 
     headless, inside, engine = [], [], ""
     for _ in range(args.repeats):
