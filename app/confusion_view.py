@@ -16,6 +16,38 @@ _TRUE_CAPTION = "true ↓"
 MIN_CELL = 16   # px: below this the counts no longer fit (the tooltip still tells them)
 
 
+def count_text(count: int, width: float, metrics: QFontMetricsF) -> str:
+    """The count as it fits in `width` px: in full if it can, else shortened (12.3k, 457k, 1.2M);
+    the tooltip always tells it exactly."""
+    text = str(count)
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if count >= scale:
+            value = count / scale
+            candidates = [f"{value:.1f}{unit}", f"{value:.0f}{unit}"] if value < 100 else [f"{value:.0f}{unit}"]
+            for short in candidates:
+                if metrics.horizontalAdvance(short) <= width:
+                    return short
+            return candidates[-1]
+    return text
+
+
+def fitted_counts(matrix: np.ndarray, width: float, base: QFont) -> tuple[QFont, list[list[str]]]:
+    """The counts' font and texts for cells `width` px wide: the cell-sized font, shortened counts
+    where needed, and a smaller font (down to 6 pt) only if even those do not fit."""
+    cell = width + 3
+    font = QFont(base)
+    size = max(6.5, min(10.0, cell / 2.6))
+    while True:
+        font.setPointSizeF(size)
+        metrics = QFontMetricsF(font)
+        texts = [[count_text(int(v), width, metrics) for v in row] for row in matrix]
+        if size <= 6.0 or all(metrics.horizontalAdvance(t) <= width for row in texts for t in row):
+            return font, texts
+        size = max(6.0, size - 0.5)
+
+
 class ConfusionView(QWidget):
     """Counts per (true, predicted) pair; the diagonal (right answers) in blue, mistakes in orange."""
 
@@ -152,8 +184,7 @@ class ConfusionView(QWidget):
         else:
             painter.drawText(QRectF(0, 0, left - 4, _TOP),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, _TRUE_CAPTION)
-        counts = QFont(self.font())
-        counts.setPointSizeF(max(6.5, min(10.0, cell / 2.6)))
+        counts, texts = fitted_counts(m, cell - 3, self.font())
         for i in range(n):
             painter.setFont(small)
             painter.setPen(QColor(90, 90, 90))
@@ -170,4 +201,4 @@ class ConfusionView(QWidget):
                 painter.fillRect(rect, colour)
                 if cell >= MIN_CELL - 1:
                     painter.setPen(QColor(255, 255, 255) if share[i, j] > 0.55 else QColor(50, 50, 50))
-                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(int(m[i, j])))
+                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, texts[i][j])

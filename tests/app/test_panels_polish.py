@@ -10,12 +10,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QFontMetricsF, QImage
 from PySide6.QtWidgets import QApplication, QLabel
 
 from app import colormaps, neuron_images
 from app.boundary_view import BoundaryView, principal_plane
-from app.confusion_view import MIN_CELL, ConfusionView
+from app.confusion_view import MIN_CELL, ConfusionView, count_text, fitted_counts
 from app.data_panel import DataPanel
 from app.loss_plot import LossPlot
 from app.output_panel import OutputPanel
@@ -236,6 +236,24 @@ def test_ten_class_confusion_matrix_keeps_readable_cells_and_tells_counts(qtbot)
     assert (i, j) == (0, 1)
     assert view.describe_cell(i, j).startswith("true 0, predicted 1: 3 test rows")
     assert view.cell_at(0, 0) is None
+
+
+def test_big_counts_are_shortened_to_fit_their_cell_and_told_in_full_on_hover(qtbot):
+    view = ConfusionView()
+    qtbot.addWidget(view)
+    view.set_classes(("0", "1"))
+    view.setFixedSize(view.size_for(("0", "1")))
+    view.set_matrix(np.array([[499_123, 877], [12_345, 487_655]]))
+    view.grab()
+    _, _, cell, _ = view._geometry
+    font, texts = fitted_counts(view.matrix, cell - 3, view.font())  # what paintEvent draws
+    metrics = QFontMetricsF(font)
+    shown = [t for row in texts for t in row]
+    assert shown[0] in ("499k", "499.1k") and shown[1] == "877" and shown[2] in ("12k", "12.3k")
+    assert all(metrics.horizontalAdvance(t) <= cell - 3 for t in shown), shown
+    assert font.pointSizeF() >= 6.0
+    assert count_text(42, cell - 3, metrics) == "42"
+    assert "499123 test rows" in view.describe_cell(0, 0)
 
 
 def test_output_panel_sizes_the_matrix_for_the_classes_and_hides_it_for_regression(qtbot):
