@@ -99,6 +99,8 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.worker.runStarted.connect(self._on_run_started)
         self.worker.runEnded.connect(self._on_run_ended)
         self.worker.runFailed.connect(self._on_run_failed)
+        self.worker.runNotice.connect(self._on_run_notice)
+        self._notice = ""  # a run notice still in the status bar, cleared by the run's first epochs
 
         self._build_ui()
         self._build_menus()
@@ -624,8 +626,16 @@ class MainWindow(WindowFilesMixin, QMainWindow):
             self.confusion_view.set_classes(tuple(self.dataset.class_names) if self.dataset.task == "classification"
                                             else ())
 
+    def _on_run_notice(self, text: str) -> None:
+        self._notice = text
+        self.show_message(text, "info")
+
     def _on_snapshot(self, snap: Any) -> None:
         """Queued from the worker: keep the history, remember the latest, draw on the next frame."""
+        if self._notice and snap.history:  # the notice said why nothing moved; now it moves
+            if self.statusBar().currentMessage() == self._notice:
+                self.statusBar().clearMessage()
+            self._notice = ""
         self.loss_plot.append(snap.history)
         self._autosave_changed(snap)
         if snap.boundary is not None or snap.test_predictions is not None:

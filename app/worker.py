@@ -22,6 +22,10 @@ from core.snapshot import RunState
 
 SNAPSHOT_HZ = 30.0  # snapshots reach the window at most this often, however fast training runs
 GRID_HZ = 8.0       # boundary and neuron grids (the costly part of a snapshot) at most this often
+# A fused-engine warm-up still running after this long is a first-time compile: say so.
+WARM_UP_NOTICE_S = 0.8
+WARM_UP_NOTICE = ("Preparing the fast engine: the first run on this machine compiles it, which takes a "
+                  "few seconds. Later runs start at once.")
 
 # Every run thread started and not yet seen finished, strongly referenced so that Qt never destroys
 # one while it runs (even if its worker is dropped); the test suite fails if one is left behind.
@@ -53,6 +57,7 @@ class _RunThread(QThread):
     started_info = Signal(int, object)    # generation, dict(device, engine, device_note)
     ended = Signal(int, object, str)      # generation, RunState, message (diverged / finished)
     failed = Signal(int, str)             # generation, message
+    notice = Signal(int, str)             # generation, something the user should know (e.g. a slow warm-up)
 
     def __init__(self, generation: int, spec: Any, dataset: Any, control: TrainingControl,
                  snapshot_hz: float, grid_hz: float, trainer: Any = None) -> None:
@@ -119,6 +124,10 @@ class _RunThread(QThread):
                                          "device_note": getattr(trainer, "device_note", ""),
                                          "engine_note": getattr(trainer, "engine_note", ""),
                                          "dataset": trainer.dataset})
+            if trainer.engine == "fused":
+                self._warm_up()  # after started_info: the data is on screen while it compiles
+            if self.control.stop_requested:
+                return
             while not self.control.stop_requested:
                 state = trainer.run(self.control, self._emit, snapshot_hz=self.snapshot_hz,
                                     grid_hz=self.grid_hz, until_stopped=True)
@@ -149,11 +158,21 @@ class _RunThread(QThread):
 
                 dataset = load_dataset(self.spec)
             trainer = Trainer(self.spec, dataset=dataset)
-        if trainer.engine == "fused" and not self.control.stop_requested:
-            from core import fused
-
-            fused.warm_up()  # compile (or load the cache) now, while the user is still reading
         return None if self.control.stop_requested else trainer
+
+    def _warm_up(self) -> None:
+        """Compile the fused engine (or load numba's disk cache) before the first epoch; if that is
+        slow (the first run on a machine), tell the user why nothing moves yet."""
+        from core import fused
+
+        gen = self.generation
+        notice = threading.Timer(WARM_UP_NOTICE_S, lambda: self.notice.emit(gen, WARM_UP_NOTICE))
+        notice.daemon = True
+        notice.start()
+        try:
+            fused.warm_up()
+        finally:
+            notice.cancel()
 
 class TrainingWorker(QObject):
     """Starts, steers and stops one training run at a time; signals arrive on the GUI thread."""
@@ -162,6 +181,7 @@ class TrainingWorker(QObject):
     runStarted = Signal(object)          # dict(device, engine, device_note)
     runEnded = Signal(object)            # RunState (diverged or finished); the run is now paused
     runFailed = Signal(str)
+    runNotice = Signal(str)              # information about the run (e.g. a first-time compile)
 
     def __init__(self, parent: QObject | None = None, snapshot_hz: float = SNAPSHOT_HZ,
                  grid_hz: float = GRID_HZ) -> None:
@@ -187,6 +207,7 @@ class TrainingWorker(QObject):
         thread.started_info.connect(self._on_started)
         thread.ended.connect(self._on_ended)
         thread.failed.connect(self._on_failed)
+        thread.notice.connect(self._on_notice)
         self._thread = thread
         _THREADS.append(thread)
         thread.start()
@@ -278,3 +299,7 @@ class TrainingWorker(QObject):
     def _on_failed(self, generation: int, message: str) -> None:
         if self._current(generation):
             self.runFailed.emit(message)
+
+    def _on_notice(self, generation: int, message: str) -> None:
+        if self._current(generation):
+            self.runNotice.emit(message)

@@ -276,3 +276,57 @@ def test_typing_a_weight_reaches_the_trainer_without_reset(qtbot, window):
     window.network_view.edit_link(0, 0, 0, 2.5)
     qtbot.waitUntil(lambda: window._latest is not None and window._latest.weights[0][0, 0] == 2.5, timeout=10_000)
     assert window.epoch == 1 and window.undo_stack.count() == 0
+
+
+def test_a_slow_first_compile_shows_the_data_at_once_and_says_why_training_waits(qtbot, monkeypatch,
+                                                                                spec_factory):
+    """On a new machine the fused engine compiles for seconds before its first epoch: the data is
+    drawn meanwhile and the status bar says what is happening."""
+    import threading
+
+    from app import worker as worker_module
+    from app.main_window import MainWindow
+    from core import fused
+
+    release = threading.Event()
+    monkeypatch.setattr(fused, "warm_up", lambda: release.wait(20) and 0.0)
+    monkeypatch.setattr(worker_module, "WARM_UP_NOTICE_S", 0.05)
+    window = MainWindow(settings=None, restore=False, spec=spec_factory(engine="fused"))
+    window.ask_unsaved = lambda parent, name: "discard"
+    qtbot.addWidget(window)
+    window.show()
+    window.ensure_started()
+    try:
+        qtbot.waitUntil(lambda: window.dataset is not None, timeout=20_000)  # drawn while compiling
+        qtbot.waitUntil(lambda: worker_module.WARM_UP_NOTICE in window.statusBar().currentMessage(),
+                        timeout=5_000)
+        assert window.epoch == 0
+    finally:
+        release.set()
+    window.play()
+    qtbot.waitUntil(lambda: window.epoch > 3, timeout=60_000)
+    qtbot.waitUntil(lambda: worker_module.WARM_UP_NOTICE not in window.statusBar().currentMessage(),
+                    timeout=5_000)  # training moves: the notice has done its job
+    window.close()
+    qtbot.waitUntil(lambda: not live_threads(), timeout=30_000)
+
+
+def test_closing_while_the_fused_engine_compiles_ends_cleanly(qtbot, monkeypatch, spec_factory):
+    import threading
+
+    from app.main_window import MainWindow
+    from core import fused
+
+    entered, release = threading.Event(), threading.Event()
+    monkeypatch.setattr(fused, "warm_up", lambda: entered.set() or release.wait(20) and 0.0)
+    window = MainWindow(settings=None, restore=False, spec=spec_factory(engine="fused"))
+    window.ask_unsaved = lambda parent, name: "discard"
+    qtbot.addWidget(window)
+    window.show()
+    window.ensure_started()
+    qtbot.waitUntil(entered.is_set, timeout=20_000)
+    window.play()
+    threading.Timer(0.3, release.set).start()  # the compile ends while close() waits for the run
+    window.close()
+    qtbot.waitUntil(lambda: not live_threads(), timeout=30_000)
+    assert window.epoch == 0  # stopped before any epoch ran
