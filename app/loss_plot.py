@@ -134,6 +134,9 @@ def epoch_axis_end(last: float) -> float:
     return float(np.ceil(last / step) * step)
 
 
+MIN_HEIGHT = 180
+
+
 class LossPlot(pg.GraphicsLayoutWidget):
     """Loss curves (train dark, test orange) and accuracy; `log_scale` toggles a log loss axis."""
 
@@ -145,7 +148,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.setAccessibleName("Loss and accuracy curves")
         self.setToolTip("Training loss (dark) and test loss (orange) per epoch; when test loss rises "
                         "while training loss falls, the network is overfitting.")
-        self.setMinimumHeight(150)
+        # Legend, two plots of >= 56 px and the epoch axis with its title: below this the accuracy
+        # ticks overlap and the axis title is cut off (seen at 1366x768).
+        self.setMinimumHeight(MIN_HEIGHT)
         self.ci.setContentsMargins(2, 0, 6, 2)
         self.ci.setSpacing(16)  # room between the plots, so the accuracy's "100%" never meets the loss axis
         # The key: one short line of its own above the curves, so it never covers them.

@@ -292,3 +292,20 @@ def test_the_app_style_greys_out_disabled_text(qtbot):
         qt_app.setPalette(saved[0])
         qt_app.setFont(saved[1])
         qt_app.setStyle(saved[2])
+
+
+def test_loss_plot_at_its_smallest_still_shows_both_plots_and_the_epoch_axis_title(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(300, plot.minimumHeight())
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.append(_records(400))
+    plot.refresh()
+    qtbot.wait(50)
+    assert plot.acc_item.sceneBoundingRect().height() >= 56
+    assert plot.loss_item.sceneBoundingRect().height() >= 56
+    title = plot.acc_item.getAxis("bottom").label
+    assert title.isVisible() and title.toPlainText().strip() == "epoch"
+    glyphs_bottom = title.sceneBoundingRect().bottom() - title.document().documentMargin()
+    assert glyphs_bottom <= plot.height(), "the epoch axis title is cut off"
