@@ -33,10 +33,10 @@ def count_text(count: int, width: float, metrics: QFontMetricsF) -> str:
     return text
 
 
-def fitted_counts(matrix: np.ndarray, width: float, base: QFont) -> tuple[QFont, list[list[str]]]:
-    """The counts' font and texts for cells `width` px wide: the cell-sized font, shortened counts
+def fitted_counts(matrix: np.ndarray, cell: float, base: QFont) -> tuple[QFont, list[list[str]]]:
+    """The counts' font and texts for cells `cell` px wide: the cell-sized font, shortened counts
     where needed, and a smaller font (down to 6 pt) only if even those do not fit."""
-    cell = width + 3
+    width = cell - 3  # a little air each side of the text
     font = QFont(base)
     size = max(6.5, min(10.0, cell / 2.6))
     while True:
@@ -184,7 +184,7 @@ class ConfusionView(QWidget):
         else:
             painter.drawText(QRectF(0, 0, left - 4, _TOP),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, _TRUE_CAPTION)
-        counts, texts = fitted_counts(m, cell - 3, self.font())
+        counts, texts = fitted_counts(m, cell, self.font())
         for i in range(n):
             painter.setFont(small)
             painter.setPen(QColor(90, 90, 90))

@@ -576,13 +576,12 @@ def _compile_block() -> Any:
             theta_good[:] = theta
             mom_good[:] = mom
             loss = _kernel(x, y, orders[e], batch, theta, mom, offsets, acts, slopes, widths,
-                                loss_code, squash, lrs[e], reg_code, reg_rate, momentum, nesterov,
-                                with_penalty)
+                           loss_code, squash, lrs[e], reg_code, reg_rate, momentum, nesterov, with_penalty)
             stats[e, 0] = loss
             ok = math.isfinite(loss) and np.isfinite(theta).all()
             if ok:
                 lt, ls, ht, hs = _eval_kernel(x_eval, y_eval, n_train, theta, offsets, acts, slopes, widths,
-                                             loss_code, squash, classify, n_classes, confusion)
+                                              loss_code, squash, classify, n_classes, confusion)
                 stats[e, 1] = lt
                 stats[e, 2] = ls
                 stats[e, 3] = ht
@@ -727,6 +726,25 @@ def _build_plan(trainer: Any) -> _Plan:
 INCLUDE_PENALTY_IN_LOSS = True
 
 
+def _batch_size(trainer: Any) -> int:
+    batch = int(trainer.batch_size)
+    if batch < 1:
+        raise ValueError(f"fused engine: batch size must be at least 1, got {batch}")
+    return batch
+
+
+def _load_flat(plan: _Plan) -> None:
+    """The live parameters and momentum buffers (edits included) into the kernel's flat copies."""
+    for live, flat in plan.pairs + plan.mom_pairs:
+        np.copyto(flat, live)
+
+
+def _store_flat(plan: _Plan) -> None:
+    """The kernel's flat copies back into the live tensors (numpy writes: no autograd involved)."""
+    for live, flat in plan.pairs + plan.mom_pairs:
+        np.copyto(live, flat)
+
+
 def train_epoch(trainer: Any, indices: np.ndarray) -> float:
     """Train one epoch over `trainer.dataset.x_train[indices]`, in minibatches of `trainer.batch_size`.
 
@@ -741,14 +759,8 @@ def train_epoch(trainer: Any, indices: np.ndarray) -> float:
     if not (isinstance(idx, np.ndarray) and idx.dtype == np.int64 and idx.ndim == 1
             and idx.flags.c_contiguous and idx.flags.writeable):
         idx = np.require(np.asarray(indices).reshape(-1), np.int64, ["C", "A", "W"])
-    batch = int(trainer.batch_size)
-    if batch < 1:
-        raise ValueError(f"fused engine: batch size must be at least 1, got {batch}")
-    # The kernel works on flat copies: the parameters change only once the whole epoch succeeded.
-    for live, flat in plan.pairs:
-        np.copyto(flat, live)
-    for live, flat in plan.mom_pairs:
-        np.copyto(flat, live)
+    batch = _batch_size(trainer)
+    _load_flat(plan)  # the kernel works on flat copies: the parameters change only if the epoch succeeds
     loss = kernel(
         plan.x, plan.y, idx, batch, plan.theta, plan.mom, plan.offsets, plan.acts, plan.slopes,
         plan.widths, plan.loss_code, plan.squash, np.float32(trainer.learning_rate), plan.reg_code,
@@ -758,10 +770,7 @@ def train_epoch(trainer: Any, indices: np.ndarray) -> float:
     loss = float(loss)
     if not (math.isfinite(loss) and np.isfinite(plan.theta).all()):
         return loss if not math.isfinite(loss) else math.nan  # diverged: parameters left as they were
-    for live, flat in plan.pairs:  # numpy writes: no autograd involved, no graph spans epochs
-        np.copyto(live, flat)
-    for live, flat in plan.mom_pairs:
-        np.copyto(live, flat)
+    _store_flat(plan)
     return loss
 
 
@@ -823,7 +832,6 @@ class BlockResult:
     """What `train_epochs` did: `done` good epochs, their figures, and the state after the last one."""
 
     done: int
-    mean_losses: np.ndarray   # (done + 1 if diverged,) mean batch loss of each epoch tried
     figures: list[tuple[float, float, float | None, float | None]]  # per good epoch, as evaluate()
     confusion: np.ndarray | None  # test-set counts after the block (None: regression, no test rows, diverged)
     bad_loss: float           # diverged: the first non-finite figure of the failed epoch; else nan
@@ -843,34 +851,26 @@ def train_epochs(trainer: Any, orders: np.ndarray, learning_rates: np.ndarray) -
     lrs = np.require(learning_rates, np.float32, ["C", "A", "W"]).reshape(-1)
     if orders.ndim != 2 or len(orders) != len(lrs):
         raise ValueError(f"train_epochs: {len(lrs)} learning rates for orders of shape {orders.shape}")
-    batch = int(trainer.batch_size)
-    if batch < 1:
-        raise ValueError(f"fused engine: batch size must be at least 1, got {batch}")
+    batch = _batch_size(trainer)
     x_eval, y_eval, n_train, classify, n_classes = _eval_arrays(plan, trainer.dataset)
     n_test = len(x_eval) - n_train
     confusion = np.zeros(n_classes * n_classes, np.int64)
     stats = np.full((len(orders), 5), np.nan, np.float64)
-    for live, flat in plan.pairs:
-        np.copyto(flat, live)
-    for live, flat in plan.mom_pairs:
-        np.copyto(flat, live)
+    _load_flat(plan)
     done = int(kernel(
         plan.x, plan.y, orders, batch, plan.theta, plan.mom, plan.offsets, plan.acts, plan.slopes,
         plan.widths, plan.loss_code, plan.squash, lrs, plan.reg_code, np.float32(trainer.regularization_rate),
         np.float32(plan.momentum), plan.nesterov, INCLUDE_PENALTY_IN_LOSS,
         x_eval, y_eval, n_train, classify, n_classes, confusion,
         np.empty_like(plan.theta), np.empty_like(plan.mom), stats))
-    for live, flat in plan.pairs:  # the last good weights (the kernel rolled a bad epoch back)
-        np.copyto(live, flat)
-    for live, flat in plan.mom_pairs:
-        np.copyto(live, flat)
+    _store_flat(plan)  # the last good weights: the kernel rolled a bad epoch back
     figures = [_figures(row[1], row[2], row[3], row[4], n_train, n_test, classify) for row in stats[:done]]
     bad_loss = math.nan
     if done < len(orders):
         failed = stats[done]
         tried = (failed[0], failed[1] / n_train, failed[2] / n_test if n_test else 0.0)
         bad_loss = next((float(v) for v in tried if not math.isfinite(v)), math.nan)
-    return BlockResult(done=done, mean_losses=stats[:min(done + 1, len(orders)), 0].copy(), figures=figures,
+    return BlockResult(done=done, figures=figures,
                        confusion=(_confusion_matrix(confusion, n_classes, classify, n_test)
                                   if done == len(orders) else None),
                        bad_loss=bad_loss)

@@ -246,7 +246,7 @@ def test_big_counts_are_shortened_to_fit_their_cell_and_told_in_full_on_hover(qt
     view.set_matrix(np.array([[499_123, 877], [12_345, 487_655]]))
     view.grab()
     _, _, cell, _ = view._geometry
-    font, texts = fitted_counts(view.matrix, cell - 3, view.font())  # what paintEvent draws
+    font, texts = fitted_counts(view.matrix, cell, view.font())  # what paintEvent draws
     metrics = QFontMetricsF(font)
     shown = [t for row in texts for t in row]
     assert shown[0] in ("499k", "499.1k") and shown[1] == "877" and shown[2] in ("12k", "12.3k")
