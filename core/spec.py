@@ -164,7 +164,7 @@ def find_bad_text(value: Any, where: str = "", depth: int = 0) -> str | None:
 
 
 class DataSpec(_Strict):
-    source: DataSource = DataSource.spiral
+    source: DataSource = DataSource.circle
     samples: int = Field(500, ge=10, le=5_000_000, description="points to generate (toy sets only)")
     noise: float = Field(0.0, ge=0.0, le=1.0, description="TF Playground noise as a fraction (UI 0-50 %)")
     train_fraction: float = Field(0.5, gt=0.0, lt=1.0, description="share of rows used for training")
