@@ -387,6 +387,10 @@ def encode_target(values: pd.Series, name: str, task: str, where: str,
             raise DataError(f"{where}: target {echo(name)} has {_count(bad, 'non-numeric value')}, "
                             f"first at row {first} ({_preview(values.iloc[first - 1])}); regression needs numbers: "
                             "fix those cells, or set task to 'classification' if they are categories")
+        huge = np.abs(numbers) > np.finfo(np.float32).max
+        if huge.any():
+            raise DataError(f"{where}: target {echo(name)} has {_count(huge, 'value')} beyond the 32-bit float "
+                            f"range (about 3.4e38), first at row {_first_row(huge)}; rescale the column")
         return numbers.astype(np.float32), ()
     if _is_text(values):
         labels = values.astype("string").str.strip()
