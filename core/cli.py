@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="output folder (default: runs/<experiment>-<time>)")
     train.add_argument("--export", type=_export_list, default=(),
                        help=f"comma-separated: {','.join(EXPORT_CHOICES)} (or 'all')")
-    train.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    train.add_argument("--quiet", action="store_true", help="print nothing but errors and warnings")
     return parser
 
 
@@ -375,11 +375,16 @@ class _Progress:
         self.last_print = -math.inf
         self.printed_epoch = start_epoch
         self.last_message = ""
+        self.warned: set[str] = set()
         self.width = 0
 
     def emit(self, snap) -> None:
         if snap.message:
             self.last_message = snap.message
+        if snap.message and snap.state.value in ("running", "finished") and snap.message not in self.warned:
+            # a warning the run carries on with (the loss has risen): one line on stderr, even with --quiet
+            self.warned.add(snap.message)
+            self._warn(snap.message)
         if self.out.quiet:
             return
         now = time.perf_counter()
@@ -404,6 +409,12 @@ class _Progress:
         text += f"  {rate:.1f} epochs/s"
         self.width = max(self.width, len(text))
         return text
+
+    def _warn(self, text: str) -> None:
+        if self.tty and self.last_print > -math.inf and not self.out.quiet:
+            self._write("\n")  # off the progress line being updated in place
+            self.last_print = -math.inf
+        print(f"layerlab: warning: {text}", file=sys.stderr, flush=True)
 
     def _write(self, text: str) -> None:
         self.out.out.write(text)

@@ -58,3 +58,16 @@ def test_a_bad_csv_path_chosen_in_the_window_keeps_the_data(qtbot, window, tmp_p
     assert not window.load_csv(target, "y")
     assert window.spec == kept and window.message_bar.level == "error"
     assert "no such file" not in window.last_message and "folder" not in window.last_message
+
+
+def test_a_learning_rate_that_makes_the_loss_swing_is_warned_about_once(qtbot, make_window, spec_factory):
+    window = make_window(spec_factory(data={"source": "circle", "samples": 200, "noise": 0.0, "train_fraction": 0.5},
+                                      optimizer={"name": "sgd", "lr": 10.0}))
+    window.play_action.trigger()
+    qtbot.waitUntil(lambda: "may be too high" in window.message_bar.text, timeout=30_000)
+    assert window.message_bar.level == "warning" and "The loss has risen for" in window.message_bar.text
+    assert "may be too high" in window.statusBar().currentMessage()
+    reached = window.epoch
+    qtbot.waitUntil(lambda: window.epoch > reached + 100, timeout=30_000)
+    window.play_action.trigger()
+    assert sum("may be too high" in text for _, text in window.messages) == 1
