@@ -136,6 +136,11 @@ class _Strict(BaseModel):
         problem = find_bad_text(data)
         if problem:
             raise PydanticCustomError("bad_text", "{problem}", {"problem": problem})
+        if isinstance(data, dict):  # pydantic would read true as 1: a careless "lr": true is not a rate
+            for name, field in cls.model_fields.items():
+                if field.annotation in (int, float) and isinstance(data.get(name), bool):
+                    raise PydanticCustomError("bad_text", "{name}: got {value}; give a number",
+                                              {"name": name, "value": str(data[name]).lower()})
         return data
 
 
@@ -392,8 +397,10 @@ def loads_experiment(text: str) -> Experiment:
         raw = json.loads(text)
     except json.JSONDecodeError as err:
         raise SpecError(f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from None
-    except (TypeError, ValueError, RecursionError) as err:
-        raise SpecError(f"not valid JSON: {err}") from None
+    except RecursionError:
+        raise SpecError("not valid JSON: nested too deeply (an experiment is a few levels deep)") from None
+    except (TypeError, ValueError) as err:
+        raise SpecError(f"not valid JSON: {clip(err)}") from None
     return parse_experiment(raw)
 
 
