@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TextIO
 
 import core
+from core.echo import echo
 
 EXPORT_CHOICES = ("checkpoint", "torchscript", "onnx", "python")
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -69,7 +70,7 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {echo(text)}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -79,7 +80,7 @@ def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {echo(text)}") from None
     if not 0 <= value <= 2**31 - 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and {2**31 - 1}, got {value}")
     return value

@@ -83,3 +83,24 @@ def file_problem(path: "str | os.PathLike[str]") -> str | None:
             "a socket" if stat.S_ISSOCK(info.st_mode) else "a device file")
         return f"is {kind}, not a regular file"
     return None
+
+
+def read_text_head(path: "str | os.PathLike[str]", limit: int = 1 << 16) -> str:
+    """The first whole lines of a text file (at most `limit` bytes), decoded as `decode_text` would,
+    for previews: undecodable bytes become U+FFFD instead of an error. Raises NotText (naming what
+    the path is) for anything but a regular file, so a preview never blocks on a pipe or reads
+    /dev/zero forever."""
+    problem = file_problem(path)
+    if problem:
+        raise NotText(problem)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(limit)
+    except OSError as err:
+        raise NotText(f"cannot be read ({err.strerror or err})") from None
+    codec = next((c for bom, c, _ in _BOMS if raw.startswith(bom)), None)
+    body = raw[len(next(b for b, c, _ in _BOMS if c == codec)):] if codec else raw
+    text = codecs.getincrementaldecoder(codec or "utf-8")(errors="replace").decode(body, final=len(raw) < limit)
+    if len(raw) == limit and "\n" in text:
+        text = text[:text.rindex("\n") + 1]  # no half row at the end
+    return text

@@ -71,3 +71,20 @@ def test_a_learning_rate_that_makes_the_loss_swing_is_warned_about_once(qtbot, m
     qtbot.waitUntil(lambda: window.epoch > reached + 100, timeout=30_000)
     window.play_action.trigger()
     assert sum("may be too high" in text for _, text in window.messages) == 1
+
+
+def test_the_csv_dialog_previews_utf16_and_refuses_pipes_and_devices_at_once(qtbot, tmp_path):
+    from app.csv_dialog import CsvDialog
+
+    dialog = CsvDialog()
+    qtbot.addWidget(dialog)
+    wide = tmp_path / "notepad.csv"
+    wide.write_bytes(codecs.BOM_UTF16_LE + "a,b,kind\n1,2,x\n3,4,y\n".encode("utf-16-le"))
+    assert dialog.load_preview(str(wide))
+    assert dialog.preview.columnCount() == 3 and dialog.target_combo.currentText() == "kind"
+    os.mkfifo(tmp_path / "pipe.csv")  # opening it for reading would wait for a writer forever
+    os.symlink(tmp_path / "loop.csv", tmp_path / "loop.csv")
+    for path, words in ((tmp_path / "pipe.csv", "pipe (FIFO)"), ("/dev/zero", "device file"),
+                        (tmp_path / "loop.csv", "link loop")):
+        assert not dialog.load_preview(str(path))
+        assert words in dialog.error_label.text()
