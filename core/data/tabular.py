@@ -307,8 +307,7 @@ def _check_huge_cells(df: pd.DataFrame, names: list[str], where: str) -> None:
 
 
 def _preview(value: object) -> str:
-    s = str(value)
-    return repr(s if len(s) <= 40 else s[:37] + "...")
+    return echo(str(value))
 
 
 def _as_numbers(col: pd.Series, decimal_comma: bool) -> pd.Series:

@@ -183,3 +183,17 @@ def test_cli_reports_bad_strings_in_one_short_line(tmp_path, capsys, raw, words)
 def test_loads_experiment_keeps_rejecting_plain_garbage():
     with pytest.raises(SpecError):
         loads_experiment('{"schema_version": 1, "device": "\\ud800"}')
+
+
+def test_csv_messages_echo_at_most_about_80_characters_of_a_cell_or_name(tmp_path):
+    long_cell = "z" * 999  # just under the 1000-character cell limit, so it reaches the numeric check
+    path = tmp_path / "d.csv"
+    path.write_text(f"a,b,y\n1,{long_cell},0\n2,3,1\n3,4,0\n4,5,1\n")
+    with pytest.raises(DataError, match="column 'b' has 1 non-numeric value") as err:
+        load_csv(path, "y")
+    assert len(str(err.value)) < 400
+    wide = tmp_path / "w.csv"
+    wide.write_text("a," + "n" * 100_000 + ",y\n1,2,0\n3,4,1\n")
+    with pytest.raises(DataError, match="has no target column 'target'") as err:
+        load_csv(wide, "target")
+    assert len(str(err.value)) < 400
