@@ -6,6 +6,7 @@ window applies the choice, and any problem there is reported without touching th
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,19 +37,22 @@ def read_preview(path: str | Path, rows: int = PREVIEW_ROWS):  # noqa: ANN201 - 
 
     from core.data.tabular import sniff_delimiter
 
+    from core.echo import clip, echo
+    from core.textfile import NotText, read_text_head
+
     path = Path(path)
     try:
-        with path.open("r", encoding="utf-8-sig", errors="replace") as handle:
-            head = handle.read(65536)
-    except OSError as err:
-        raise ValueError(f"cannot read '{path}': {err.strerror}") from None
+        head = read_text_head(path, 1 << 20)  # never blocks on a pipe or reads /dev/zero; decodes UTF-16 by its mark
+    except NotText as err:
+        raise ValueError(f"{echo(str(path))}: {err}") from None
     if not head.strip():
-        raise ValueError(f"'{path.name}' is empty; a CSV needs a header line and data rows")
+        raise ValueError(f"{echo(path.name)} is empty; a CSV needs a header line and data rows")
+    if "\x00" in head:
+        raise ValueError(f"{echo(path.name)} contains NUL bytes: it is a binary file, not CSV text")
     try:
-        frame = pd.read_csv(path, sep=sniff_delimiter(head), nrows=rows, skipinitialspace=True,
-                            encoding="utf-8-sig", encoding_errors="replace")
+        frame = pd.read_csv(io.StringIO(head), sep=sniff_delimiter(head), nrows=rows, skipinitialspace=True)
     except Exception as err:  # noqa: BLE001 - pandas raises many kinds; all mean "cannot preview"
-        raise ValueError(f"'{path.name}' cannot be read as CSV: {err}") from None
+        raise ValueError(f"{echo(path.name)} cannot be read as CSV: {clip(err)}") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TextIO
 
 import core
+from core.echo import echo
 
 EXPORT_CHOICES = ("checkpoint", "torchscript", "onnx", "python")
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -61,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="output folder (default: runs/<experiment>-<time>)")
     train.add_argument("--export", type=_export_list, default=(),
                        help=f"comma-separated: {','.join(EXPORT_CHOICES)} (or 'all')")
-    train.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    train.add_argument("--quiet", action="store_true", help="print nothing but errors and warnings")
     return parser
 
 
@@ -69,7 +70,7 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {echo(text)}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
@@ -79,7 +80,7 @@ def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {echo(text)}") from None
     if not 0 <= value <= 2**31 - 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and {2**31 - 1}, got {value}")
     return value
@@ -375,11 +376,16 @@ class _Progress:
         self.last_print = -math.inf
         self.printed_epoch = start_epoch
         self.last_message = ""
+        self.warned: set[str] = set()
         self.width = 0
 
     def emit(self, snap) -> None:
         if snap.message:
             self.last_message = snap.message
+        if snap.message and snap.state.value in ("running", "finished") and snap.message not in self.warned:
+            # a warning the run carries on with (the loss has risen): one line on stderr, even with --quiet
+            self.warned.add(snap.message)
+            self._warn(snap.message)
         if self.out.quiet:
             return
         now = time.perf_counter()
@@ -404,6 +410,12 @@ class _Progress:
         text += f"  {rate:.1f} epochs/s"
         self.width = max(self.width, len(text))
         return text
+
+    def _warn(self, text: str) -> None:
+        if self.tty and self.last_print > -math.inf and not self.out.quiet:
+            self._write("\n")  # off the progress line being updated in place
+            self.last_print = -math.inf
+        print(f"layerlab: warning: {text}", file=sys.stderr, flush=True)
 
     def _write(self, text: str) -> None:
         self.out.out.write(text)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from core.echo import echo
+
 
 class DeviceUnavailable(RuntimeError):
     """A device was asked for strictly (e.g. `layerlab train --device cuda`) and this machine lacks it."""
@@ -37,7 +39,7 @@ def _parse(name: str) -> tuple[str, int | None]:
     text = (name or "auto").strip().lower()
     base, _, index = text.partition(":")
     if base not in ("auto", "cpu", "cuda", "mps") or (index and not (base == "cuda" and index.isdigit())):
-        raise ValueError(f"device '{name}' is not one of auto, cpu, cuda, cuda:N, mps")
+        raise ValueError(f"device {echo(name)} is not one of auto, cpu, cuda, cuda:N, mps")
     return base, int(index) if index else None
 
 

@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from core.echo import clip, echo, unencodable
+from core.textfile import NotText, decode_text, file_problem
 
 SCHEMA_VERSION = 1
 
@@ -122,11 +126,50 @@ class Engine(str, Enum):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", use_enum_values=False, validate_assignment=True,
+                              allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_is_text(cls, data: Any) -> Any:
+        # pydantic itself raises a bare UnicodeEncodeError on a lone surrogate: name the key instead
+        problem = find_bad_text(data)
+        if problem:
+            raise PydanticCustomError("bad_text", "{problem}", {"problem": problem})
+        if isinstance(data, dict):  # pydantic would read true as 1: a careless "lr": true is not a rate
+            for name, field in cls.model_fields.items():
+                if field.annotation in (int, float) and isinstance(data.get(name), bool):
+                    raise PydanticCustomError("bad_text", "{name}: got {value}; give a number",
+                                              {"name": name, "value": str(data[name]).lower()})
+        return data
+
+
+_TEXT_DEPTH = 16  # deeper than any real spec; pydantic reports the wrong types beyond it
+
+
+def find_bad_text(value: Any, where: str = "", depth: int = 0) -> str | None:
+    """'key.path: why' for the first string (or key) in `value` that is not valid text, else None."""
+    if isinstance(value, str):
+        why = unencodable(value)
+        return f"{where or 'value'}: {why}; retype it as plain text" if why else None
+    if depth >= _TEXT_DEPTH:
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{where}.{clip(key)}" if where else clip(key)
+            if isinstance(key, str) and (why := unencodable(key)):
+                return f"{here}: this key {why}"
+            if problem := find_bad_text(item, here, depth + 1):
+                return problem
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            if problem := find_bad_text(item, f"{where}.{i}" if where else str(i), depth + 1):
+                return problem
+    return None
 
 
 class DataSpec(_Strict):
-    source: DataSource = DataSource.spiral
+    source: DataSource = DataSource.circle
     samples: int = Field(500, ge=10, le=5_000_000, description="points to generate (toy sets only)")
     noise: float = Field(0.0, ge=0.0, le=1.0, description="TF Playground noise as a fraction (UI 0-50 %)")
     train_fraction: float = Field(0.5, gt=0.0, lt=1.0, description="share of rows used for training")
@@ -223,7 +266,7 @@ class Experiment(_Strict):
         v = v.strip().lower()
         base, _, index = v.partition(":")
         if base not in ("auto", "cpu", "cuda", "mps") or (index and not (base == "cuda" and index.isdigit())):
-            raise ValueError(f"device '{v}' is not one of auto, cpu, cuda, cuda:N, mps")
+            raise ValueError(f"device {echo(v)} is not one of auto, cpu, cuda, cuda:N, mps")
         return v
 
     @model_validator(mode="after")
@@ -270,7 +313,7 @@ def migrate(raw: dict[str, Any]) -> dict[str, Any]:
         raise SpecError("an experiment must be a JSON object at the top level")
     version = raw.get("schema_version", _guess_version(raw))
     if not isinstance(version, int) or isinstance(version, bool):
-        raise SpecError(f"schema_version must be an integer, got {version!r}")
+        raise SpecError(f"schema_version must be an integer, got {echo(version)}")
     if version > SCHEMA_VERSION:
         raise SpecError(f"this file has schema_version {version}, newer than this LayerLab "
                         f"understands ({SCHEMA_VERSION}); update LayerLab to open it")
@@ -322,15 +365,20 @@ def _describe(err: ValidationError) -> str:
     """One readable line per problem, naming the key path and the allowed values."""
     lines = []
     for e in err.errors():
-        where = ".".join(str(p) for p in e["loc"]) or "experiment"
+        where = ".".join(clip(p) for p in e["loc"]) or "experiment"
         msg = e["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
         if e["type"] == "enum":
             expected = e.get("ctx", {}).get("expected", "")
-            msg = f"got {e.get('input')!r}; allowed: {expected}"
+            msg = f"got {echo(e.get('input'))}; allowed: {expected}"
         elif e["type"] == "extra_forbidden":
             msg = "is not a known key"
+        elif e["type"] == "finite_number":
+            msg = f"got {echo(e.get('input'))}; NaN and infinity are not numbers it accepts: give a finite number"
+        elif e["type"] == "bad_text":  # names its own key path, which may lie deeper than loc
+            lines.append(msg if not e["loc"] else f"{where}.{msg}")
+            continue
         lines.append(f"{where}: {msg}")
     return "; ".join(lines)
 
@@ -349,33 +397,41 @@ def loads_experiment(text: str) -> Experiment:
         raw = json.loads(text)
     except json.JSONDecodeError as err:
         raise SpecError(f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}") from None
-    except (TypeError, ValueError, RecursionError) as err:
-        raise SpecError(f"not valid JSON: {err}") from None
+    except RecursionError:
+        raise SpecError("not valid JSON: nested too deeply (an experiment is a few levels deep)") from None
+    except (TypeError, ValueError) as err:
+        raise SpecError(f"not valid JSON: {clip(err)}") from None
     return parse_experiment(raw)
 
 
 def load_experiment(path: str | Path) -> Experiment:
     """Read an experiment file; every failure is a SpecError that names the file."""
     path = Path(path)
+    problem = file_problem(path)
+    if problem:
+        where = clip(path)
+        if problem.startswith("is a folder"):
+            raise SpecError(f"{where}: is a folder, not an experiment file") from None
+        raise SpecError(f"{where}: {problem}") from None
     try:
         raw_bytes = path.read_bytes()
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise SpecError(f"{path}: is a folder, not an experiment file") from None
     except OSError as err:
-        raise SpecError(f"{path}: cannot read ({err.strerror})") from None
+        raise SpecError(f"{clip(path)}: cannot read ({err.strerror})") from None
     try:
-        text = raw_bytes.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SpecError(f"{path}: not a text file (not UTF-8)") from None
+        text, _ = decode_text(raw_bytes)
+    except NotText as err:
+        raise SpecError(f"{clip(path)}: not a text file: it {err}") from None
     try:
         spec = loads_experiment(text)
     except SpecError as err:
-        raise SpecError(f"{path}: {err}") from None
+        raise SpecError(f"{clip(path)}: {err}") from None
     if spec.data.source == DataSource.csv and spec.data.path and not Path(spec.data.path).is_absolute():
         # CSV paths in a file are relative to that file, so experiments travel with their data.
-        resolved = (path.parent / spec.data.path).resolve()
+        joined = path.parent / spec.data.path
+        try:
+            resolved = joined.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: the CSV reader names it when it opens the file
+            resolved = joined.absolute()
         spec = spec.replace(data={**spec.data.model_dump(mode="json"), "path": str(resolved)})
     return spec
 

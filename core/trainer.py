@@ -28,6 +28,7 @@ from torch import nn
 from core.control import LiveSettings, TrainingControl
 from core.data.dataset import Dataset
 from core.device import resolve_device
+from core.health import LossWatch
 from core.history import LossHistory
 from core.losses import loss_function, regularization_penalty, validate_loss_for
 from core.model import build_model, count_parameters, hidden_layer_ends, linear_layers
@@ -79,7 +80,7 @@ class Trainer:
 
     Public attributes: spec, dataset, model, optimizer, schedule, device, device_note, engine,
     engine_note, epoch, step, history, batch_size, learning_rate, regularization_rate, task,
-    n_outputs, last_error.
+    n_outputs, last_error, loss_watch (its `warning` once the loss has risen: see core.health).
     """
 
     def __init__(self, spec: Experiment, dataset: Dataset | None = None,
@@ -88,6 +89,7 @@ class Trainer:
         # save, and the GUI thread (and the fused engine) need the remaining cores.
         torch.set_num_threads(1)
         self.spec = spec
+        self.loss_watch = LossWatch()  # warns once if the loss climbs or swings without becoming NaN
         if dataset is None:
             from core.data import load_dataset
 
@@ -183,6 +185,7 @@ class Trainer:
             raise ValueError(f"learning rate must be a positive number, got {lr}")
         self.schedule.set_base(lr, self.epoch)
         set_lr(self.optimizer, lr)
+        self.loss_watch.restart()  # a new rate starts a new curve
 
     def set_batch_size(self, n: int) -> None:
         n = int(n)
@@ -679,6 +682,7 @@ class Trainer:
         try:
             paused_shown = control.paused
             send(True, RunState.paused if paused_shown else RunState.running)
+            self.loss_watch.begin(self.evaluate()[0], self.epoch)  # cached by the snapshot just sent
             while True:
                 settings, edits, grid_wanted = control.take_pending()
                 problem = self._apply_live(settings, edits)
@@ -711,7 +715,10 @@ class Trainer:
                     count = min(count, limit - self.epoch)
                 started = clock()
                 try:
-                    pending_records.extend(self.train_epochs(count))
+                    records = self.train_epochs(count)
+                    pending_records.extend(records)
+                    if warning := self.loss_watch.update_many(records):
+                        note = "; ".join(t for t in (note, warning) if t)
                 except Diverged as err:
                     pending_records.extend(err.records)
                     state, message = RunState.diverged, str(err)

@@ -10,6 +10,7 @@ from core.data import toy
 from core.data.dataset import DataError, Dataset
 from core.data.features import compute_features, feature_names, fit_standardization, standardize
 from core.data.tabular import BUNDLED_SOURCES, Table, load_bundled, load_csv
+from core.echo import echo
 from core.spec import TOY_CLASSIFICATION, DataSource, Experiment, Task
 
 _SPLIT_STREAM = 1  # the split draws from its own stream, so it does not shift the generated points
@@ -29,23 +30,63 @@ def load_dataset(spec: Experiment) -> Dataset:
     return _tabular(spec, table)
 
 
-def split_indices(n: int, train_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train, test) row indices: a seeded shuffle cut at round(n · train_fraction); both parts non-empty."""
+def split_indices(n: int, train_fraction: float, seed: int, labels: np.ndarray | None = None,
+                  class_names: tuple[str, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) row indices: a seeded shuffle cut at round(n · train_fraction); both parts non-empty.
+
+    With `labels` (classification) the cut is stratified: each class trains on its share of the
+    training rows (largest remainders, at least one row each), so no class is left out of training
+    unless there are fewer training rows than classes, which is a DataError naming the class.
+    The order of each part stays the seeded shuffle's, so the split is a pure function of the seed."""
     n_train = int(round(n * train_fraction))
     if n < 2 or n_train < 1 or n_train >= n:
         raise DataError(f"{n} rows cannot be split into training and test rows at train_fraction "
                         f"{train_fraction:g} (that leaves {n_train} for training and {n - n_train} for testing); "
                         "add rows or move data.train_fraction towards 0.5")
     order = np.random.default_rng([seed, _SPLIT_STREAM]).permutation(n)
-    return order[:n_train], order[n_train:]
+    if labels is None:
+        return order[:n_train], order[n_train:]
+    codes = np.unique(np.asarray(labels), return_inverse=True)[1].reshape(-1)
+    counts = np.bincount(codes)
+    quota = _class_quotas(counts, n_train)
+    if (quota == 0).any():
+        missing = int(np.argmax(quota == 0))
+        name = class_names[missing] if missing < len(class_names) else str(missing)
+        raise DataError(f"class {echo(name)} has no training rows: {n} rows at train_fraction {train_fraction:g} "
+                        f"leave {n_train} for training, fewer than the {len(counts)} classes; add rows of every "
+                        "class or raise data.train_fraction")
+    # the first quota[c] rows of class c in shuffled order train; the rest test
+    rank = np.empty(n, np.int64)
+    ordered_codes = codes[order]
+    for c in range(len(counts)):
+        rank[order[ordered_codes == c]] = np.arange(counts[c])
+    is_train = rank < quota[codes]
+    return order[is_train[order]], order[~is_train[order]]
+
+
+def _class_quotas(counts: np.ndarray, n_train: int) -> np.ndarray:
+    """Training rows per class: proportional shares rounded by largest remainder (summing to n_train),
+    then every class that has rows gets at least one, taken from the class with the most."""
+    exact = counts * n_train / counts.sum()
+    quota = np.floor(exact).astype(np.int64)
+    by_remainder = np.argsort(-(exact - quota), kind="stable")
+    quota[by_remainder[:n_train - int(quota.sum())]] += 1
+    for c in np.flatnonzero((quota == 0) & (counts > 0)):
+        donor = int(np.argmax(quota))
+        if quota[donor] <= 1:
+            break  # fewer training rows than classes: the caller says which class is left out
+        quota[donor] -= 1
+        quota[c] += 1
+    return quota
 
 
 def _planar(spec: Experiment) -> Dataset:
     data = spec.data
     points, labels = toy.generate(data.source, data.samples, data.noise, spec.seed)
-    train, test = split_indices(len(points), data.train_fraction, spec.seed)
-    features = feature_names(spec.input_features)
     classification = data.source in TOY_CLASSIFICATION
+    train, test = split_indices(len(points), data.train_fraction, spec.seed,
+                                labels if classification else None, ("0", "1"))
+    features = feature_names(spec.input_features)
     y = labels.astype(np.float32)  # toy classification sets are binary: 0/1 floats for the single logit
     kind = f"{data.samples} points, noise {data.noise * 100:g} %"
     return Dataset(
@@ -70,7 +111,10 @@ def _planar(spec: Experiment) -> Dataset:
 def _tabular(spec: Experiment, table: Table) -> Dataset:
     if table.task != spec.task.value:  # bundled sets fix their task; the spec validator agrees
         raise DataError(f"'{spec.data.source.value}' is a {table.task} set; set task to '{table.task}'")
-    train, test = split_indices(len(table.x), spec.data.train_fraction, spec.seed)
+    _check_spans(spec, table)
+    classes = table.task == Task.classification.value
+    train, test = split_indices(len(table.x), spec.data.train_fraction, spec.seed,
+                                table.y if classes else None, table.class_names)
     raw_train, raw_test = table.x[train], table.x[test]
     mean, std = fit_standardization(raw_train)
     y_train, y_test = table.y[train], table.y[test]
@@ -98,6 +142,28 @@ def _tabular(spec: Experiment, table: Table) -> Dataset:
         y_mean=y_mean,
         y_std=y_std,
     )
+
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_spans(spec: Experiment, table: Table) -> None:
+    """Standardising subtracts the mean in 32-bit floats (here, in the model and in every export):
+    a column whose values span more than float32 holds (e.g. -3e38 and 3e38) would become inf/NaN
+    and look like a learning rate that is too high. Refuse it, naming the column."""
+    where = (f"CSV file {echo(spec.data.path)}" if spec.data.source == DataSource.csv
+             else f"bundled set '{spec.data.source.value}'")
+    columns = [("column", name, table.x[:, j]) for j, name in enumerate(table.columns)]
+    if table.task == Task.regression.value:
+        columns.append(("target", table.target, table.y))
+    for role, name, values in columns:
+        if not len(values):
+            continue
+        low, high = float(np.min(values)), float(np.max(values))
+        if not (np.isfinite(low) and np.isfinite(high)) or high - low > _FLOAT32_MAX:
+            raise DataError(f"{where}: {role} {echo(name)} spans {low:.3g} to {high:.3g}, too wide a range to "
+                            "standardise in 32-bit floats (it would become infinite); rescale it (e.g. divide "
+                            "it by 1e30)" + (" or leave it out with data.columns" if role == "column" else ""))
 
 
 def fit_target_standardization(y_train: np.ndarray) -> tuple[float, float]:

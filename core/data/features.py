@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.echo import echo
 from core.spec import Feature
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def feature_names(features: Iterable[Feature | str]) -> tuple[str, ...]:
             names.append(Feature(f).value)
         except ValueError:
             allowed = ", ".join(x.value for x in FEATURE_ORDER)
-            raise ValueError(f"unknown feature {f!r}; choose from {allowed}") from None
+            raise ValueError(f"unknown feature {echo(f)}; choose from {allowed}") from None
     if not names:
         raise ValueError("choose at least one feature")
     return tuple(names)

@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from core.data.dataset import DataError
+from core.echo import clip, echo
+from core.textfile import NotText, decode_text, file_problem
 from core.spec import BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, DataSource
 
 MAX_CLASSES = 100              # more distinct target values than this is not a classification problem
@@ -51,7 +53,7 @@ def load_csv(path: str | Path, target: str, columns: list[str] | None = None,
              task: str = "classification") -> Table:
     """Read a CSV file into a Table; every problem with the file is a DataError saying how to fix it."""
     path = Path(path)
-    where = f"CSV file '{path}'"
+    where = f"CSV file {echo(str(path))}"
     raw, text = _read_text(path, where)
     sep = sniff_delimiter(text)
     df = _parse(raw, text, sep, where)
@@ -62,7 +64,7 @@ def load_csv(path: str | Path, target: str, columns: list[str] | None = None,
     x = _numeric_inputs(df, inputs, where, decimal_comma=(sep == ";"))
     y, class_names = encode_target(df[target], target, task, where, decimal_comma=(sep == ";"))
     kind = f"{len(class_names)} classes" if class_names else "regression"
-    description = f"{path.name}: {_plural(len(df), 'row')}, {_plural(len(inputs), 'input')}, target '{target}' ({kind})"
+    description = f"{path.name}: {_plural(len(df), 'row')}, {_plural(len(inputs), 'input')}, target {echo(target)} ({kind})"
     return Table(x=x, y=y, columns=tuple(inputs), target=target, task=task, class_names=class_names,
                  description=description, meta={"path": str(path), "delimiter": sep, "rows": len(df)})
 
@@ -77,15 +79,23 @@ def sniff_delimiter(text: str) -> str:
 
 
 def _read_text(path: Path, where: str) -> tuple[bytes, str]:
-    """(bytes without a byte order mark, the same decoded), once the file is known to be UTF-8 text."""
-    if not path.exists():
+    """(UTF-8 bytes without a byte order mark, the same decoded), once the file is known to be text
+    (UTF-8, or UTF-16/32 with a byte order mark, which is re-encoded as UTF-8 for the parser)."""
+    problem = file_problem(path)
+    if problem == "no such file":
         hint = ""
-        if path.parent.is_dir():
-            near = difflib.get_close_matches(path.name, [p.name for p in path.parent.iterdir()], n=1, cutoff=0.8)
-            hint = f" (did you mean '{near[0]}'?)" if near else ""
+        try:
+            if path.parent.is_dir():
+                names = [p.name for p in path.parent.iterdir()]
+                near = difflib.get_close_matches(path.name, names, n=1, cutoff=0.8)
+                hint = f" (did you mean {echo(near[0])}?)" if near else ""
+        except OSError:
+            pass
         raise DataError(f"{where}: no such file{hint}; check data.path")
-    if not path.is_file():
+    if problem and problem.startswith("is a folder"):
         raise DataError(f"{where}: is a folder, not a file; point data.path at a .csv file inside it")
+    if problem:
+        raise DataError(f"{where}: {problem}; point data.path at a CSV file")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -99,19 +109,21 @@ def _read_text(path: Path, where: str) -> tuple[bytes, str]:
     if raw.startswith(b"PK\x03\x04"):
         raise DataError(f"{where}: this is a zip or Excel workbook (.xlsx), not CSV text; "
                         "in your spreadsheet use 'Save as' -> 'CSV UTF-8'")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DataError(f"{where}: the file is UTF-16 text; save it again as 'CSV UTF-8'")
-    if b"\x00" in raw[:65536]:
+    try:
+        text, encoding = decode_text(raw)
+    except NotText as err:
+        if b"\x00" in raw[:65536] and "UTF-16" not in str(err):
+            raise DataError(f"{where}: contains NUL bytes, so it is a binary file rather than CSV text; "
+                            "export the data as CSV") from None
+        raise DataError(f"{where}: {err} (e.g. 'CSV UTF-8' in Excel)") from None
+    if "\x00" in text[:65536]:
         raise DataError(f"{where}: contains NUL bytes, so it is a binary file rather than CSV text; "
                         "export the data as CSV")
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        return raw, raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw[:err.start].count(b"\n") + 1
-        raise DataError(f"{where}: is not UTF-8 text (byte 0x{raw[err.start]:02x} on line {line}); "
-                        "save it again with UTF-8 encoding (e.g. 'CSV UTF-8' in Excel)") from None
+    if encoding != "UTF-8" or raw.startswith(b"\xef\xbb\xbf"):
+        raw = text.encode("utf-8")
+    if not text.strip():
+        raise DataError(f"{where}: the file is empty; it needs a header line naming the columns and data rows")
+    return raw, text
 
 
 _FIELDS_RE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
@@ -197,7 +209,7 @@ def _check_header(names: list[str], where: str) -> None:
     seen: set[str] = set()
     for name in names:
         if name and name in seen:
-            raise DataError(f"{where}: the header names column '{name}' twice; give each column its own name")
+            raise DataError(f"{where}: the header names column {echo(name)} twice; give each column its own name")
         seen.add(name)
 
 
@@ -215,11 +227,11 @@ def _looks_like_data(names: list[str]) -> bool:
 def _suggest(name: str, options: list[str]) -> str:
     lower = {o.lower(): o for o in options}
     match = lower.get(name.lower()) or next(iter(difflib.get_close_matches(name, options, n=1)), None)
-    return f" (did you mean '{match}'?)" if match else ""
+    return f" (did you mean {echo(match)}?)" if match else ""
 
 
 def _listing(names: list[str], limit: int = 30) -> str:
-    shown = ", ".join(f"'{n}'" for n in names[:limit])
+    shown = ", ".join(echo(n) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
@@ -229,9 +241,9 @@ def _resolve_target(df: pd.DataFrame, target: str, where: str) -> str:
     if target in names:
         return target
     if _looks_like_data(names):
-        raise DataError(f"{where}: the first line ({', '.join(names[:5])}) looks like data, not column names; "
-                        f"add a header line naming the columns, including the target '{target}'")
-    raise DataError(f"{where}: has no target column '{target}'{_suggest(target, names)}; "
+        raise DataError(f"{where}: the first line ({', '.join(clip(n) for n in names[:5])}) looks like data, not column names; "
+                        f"add a header line naming the columns, including the target {echo(target)}")
+    raise DataError(f"{where}: has no target column {echo(target)}{_suggest(target, names)}; "
                     f"its columns are {_listing(names)}; set data.target to one of them")
 
 
@@ -240,7 +252,7 @@ def _resolve_columns(df: pd.DataFrame, target: str, columns: list[str] | None, w
     if columns is None:
         inputs = [c for c in names if c != target]
         if not inputs:
-            raise DataError(f"{where}: has only the target column '{target}'; add at least one input column")
+            raise DataError(f"{where}: has only the target column {echo(target)}; add at least one input column")
         return inputs
     chosen = [c.strip() for c in columns]
     unknown = [c for c in chosen if c not in names]
@@ -249,7 +261,7 @@ def _resolve_columns(df: pd.DataFrame, target: str, columns: list[str] | None, w
         raise DataError(f"{where}: data.columns names {_listing(unknown)}, which it does not have"
                         f"{_suggest(first, names)}; its columns are {_listing(names)}")
     if target in chosen:
-        raise DataError(f"{where}: the target '{target}' is also listed in data.columns; "
+        raise DataError(f"{where}: the target {echo(target)} is also listed in data.columns; "
                         "remove it there (a model cannot use the answer as an input)")
     if not chosen:
         raise DataError(f"{where}: data.columns is empty; name at least one input column or leave it out")
@@ -283,20 +295,19 @@ def _check_huge_cells(df: pd.DataFrame, names: list[str], where: str) -> None:
         lengths = strings.str.len().fillna(0).to_numpy()
         if lengths.max() > MAX_FIELD_CHARS:
             row = int(np.argmax(lengths)) + 1
-            raise DataError(f"{where}: column '{name}' has a {int(lengths.max()):,}-character value at row {row}; "
+            raise DataError(f"{where}: column {echo(name)} has a {int(lengths.max()):,}-character value at row {row}; "
                             "that is usually a quote that is never closed or text that is not table data; "
                             "fix that cell or leave the column out with data.columns")
         multiline = strings.str.contains("\n", regex=False).fillna(False).to_numpy(dtype=bool)
         if multiline.any():
             row = _first_row(multiline)
-            raise DataError(f"{where}: column '{name}' has a value spanning several lines at row {row} "
+            raise DataError(f"{where}: column {echo(name)} has a value spanning several lines at row {row} "
                             f"({_preview(col.iloc[row - 1])}); a quote (\") there probably closes much later; "
                             "remove the stray quote or leave the column out with data.columns")
 
 
 def _preview(value: object) -> str:
-    s = str(value)
-    return repr(s if len(s) <= 40 else s[:37] + "...")
+    return echo(str(value))
 
 
 def _as_numbers(col: pd.Series, decimal_comma: bool) -> pd.Series:
@@ -333,17 +344,17 @@ def _numeric_inputs(df: pd.DataFrame, inputs: list[str], where: str, decimal_com
         infinite = np.isinf(values)
         if bad.any():
             first = _first_row(bad)
-            problems.append(f"column '{name}' has {_count(bad, 'non-numeric value')}, first at row {first} "
+            problems.append(f"column {echo(name)} has {_count(bad, 'non-numeric value')}, first at row {first} "
                             f"({_preview(col.iloc[first - 1])})")
         elif missing.any():
-            problems.append(f"column '{name}' has {_count(missing, 'missing value')}, first at row "
+            problems.append(f"column {echo(name)} has {_count(missing, 'missing value')}, first at row "
                             f"{_first_row(missing)}")
         elif infinite.any():
-            problems.append(f"column '{name}' has {_count(infinite, 'infinite value')}, first at row "
+            problems.append(f"column {echo(name)} has {_count(infinite, 'infinite value')}, first at row "
                             f"{_first_row(infinite)}")
         elif (np.abs(values) > np.finfo(np.float32).max).any():
             huge = np.abs(values) > np.finfo(np.float32).max
-            problems.append(f"column '{name}' has {_count(huge, 'value')} beyond the 32-bit float range "
+            problems.append(f"column {echo(name)} has {_count(huge, 'value')} beyond the 32-bit float range "
                             f"(about 3.4e38), first at row {_first_row(huge)}")
         else:
             out[:, j] = values
@@ -365,16 +376,20 @@ def encode_target(values: pd.Series, name: str, task: str, where: str,
     n = len(values)
     missing = values.isna().to_numpy()
     if missing.any():
-        raise DataError(f"{where}: target '{name}' is empty in {_count(missing, 'row')}, first at row "
+        raise DataError(f"{where}: target {echo(name)} is empty in {_count(missing, 'row')}, first at row "
                         f"{_first_row(missing)}; fill those cells in or delete the rows")
     if task == "regression":
         numbers = _as_numbers(values, decimal_comma).to_numpy()
         bad = ~np.isfinite(numbers)
         if bad.any():
             first = _first_row(bad)
-            raise DataError(f"{where}: target '{name}' has {_count(bad, 'non-numeric value')}, "
+            raise DataError(f"{where}: target {echo(name)} has {_count(bad, 'non-numeric value')}, "
                             f"first at row {first} ({_preview(values.iloc[first - 1])}); regression needs numbers: "
                             "fix those cells, or set task to 'classification' if they are categories")
+        huge = np.abs(numbers) > np.finfo(np.float32).max
+        if huge.any():
+            raise DataError(f"{where}: target {echo(name)} has {_count(huge, 'value')} beyond the 32-bit float "
+                            f"range (about 3.4e38), first at row {_first_row(huge)}; rescale the column")
         return numbers.astype(np.float32), ()
     if _is_text(values):
         labels = values.astype("string").str.strip()
@@ -384,12 +399,12 @@ def encode_target(values: pd.Series, name: str, task: str, where: str,
         numbers = values.to_numpy(dtype=np.float64)
         bad = ~np.isfinite(numbers)
         if bad.any():
-            raise DataError(f"{where}: target '{name}' has {_count(bad, 'infinite value')}, first at row "
+            raise DataError(f"{where}: target {echo(name)} has {_count(bad, 'infinite value')}, first at row "
                             f"{_first_row(bad)}; fix or delete those rows")
         fractional = numbers != np.round(numbers)
         if fractional.any():
             first = _first_row(fractional)
-            raise DataError(f"{where}: target '{name}' holds fractional numbers (e.g. {numbers[first - 1]:g} at row "
+            raise DataError(f"{where}: target {echo(name)} holds fractional numbers (e.g. {numbers[first - 1]:g} at row "
                             f"{first}), which are not classes; set task to 'regression' to predict them")
         uniques, codes = np.unique(numbers, return_inverse=True)
         if pd.api.types.is_bool_dtype(values):
@@ -398,11 +413,11 @@ def encode_target(values: pd.Series, name: str, task: str, where: str,
             names = tuple(str(int(u)) for u in uniques)
     k = len(names)
     if k < 2:
-        raise DataError(f"{where}: target '{name}' has only one class ({names[0]!r}) in {_plural(n, 'row')}; "
+        raise DataError(f"{where}: target {echo(name)} has only one class ({echo(names[0])}) in {_plural(n, 'row')}; "
                         "classification needs at least two; pick another target or add rows of the other classes")
     limit = min(MAX_CLASSES, max(2, n // 2))
     if k > limit:
-        raise DataError(f"{where}: target '{name}' has {k} distinct values in {n} rows, too many classes to learn "
+        raise DataError(f"{where}: target {echo(name)} has {k} distinct values in {n} rows, too many classes to learn "
                         f"(at most {MAX_CLASSES}, and at most half the rows); if it is a number to predict, "
                         "set task to 'regression', otherwise pick another target")
     codes = np.asarray(codes)

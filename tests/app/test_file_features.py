@@ -302,7 +302,7 @@ def test_format_and_name_helpers():
     assert format_for_path("m.torchscript.pt") == "torchscript" and format_for_path("m.pt") == "torchscript"
     assert format_for_path("m.ckpt") == "checkpoint" and format_for_path("m.py") == "python"
     assert format_for_path("m.txt") is None
-    assert suggested_name("onnx", spec=Experiment()) == "spiral_model.onnx"
+    assert suggested_name("onnx", spec=Experiment().replace(data={"source": "spiral"})) == "spiral_model.onnx"
     assert suggested_name("python", stem="my_run") == "my_run.py"
 
 

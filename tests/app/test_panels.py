@@ -30,7 +30,7 @@ def test_patched_sets_dotted_keys_and_validates():
 
 
 def test_consequences_keep_task_and_loss_consistent():
-    spec = Experiment()  # spiral, classification, bce
+    spec = Experiment().replace(data={"source": "spiral"})  # classification, bce
     to_regression = with_consequences(spec, {"data.source": "plane"})
     assert to_regression["task"] == "regression" and to_regression["loss"] == "mse"
     patched(spec, to_regression)  # valid as a whole

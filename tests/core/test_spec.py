@@ -93,7 +93,8 @@ def test_version_0_file_is_migrated(tmp_path):
 @pytest.mark.parametrize("content, words", [
     (b"{not json", "not valid JSON"),
     (b"[1, 2]", "JSON object"),
-    (b"\xff\xfe\x00garbage", "not UTF-8"),
+    (b"\x80garbage", "not UTF-8"),
+    (b"\xff\xfe\x00garbage", "not valid JSON"),  # a UTF-16 mark: decoded as UTF-16, then not JSON
     (b"", "not valid JSON"),
 ])
 def test_broken_files_give_clear_messages_naming_the_file(tmp_path, content, words):

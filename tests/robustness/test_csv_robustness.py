@@ -159,9 +159,13 @@ def test_not_utf8(tmp_path):
 
 
 def test_utf16_and_excel_files(tmp_path):
-    utf16 = tmp_path / "u16.csv"
-    utf16.write_bytes("a,y\n1,x\n2,z\n".encode("utf-16"))
-    assert "UTF-16" in error_for(utf16)
+    utf16 = tmp_path / "u16.csv"  # with its byte order mark: read, as Excel's "Unicode Text" writes it
+    utf16.write_bytes("a,y\n1,x\n2,z\n3,x\n4,z\n".encode("utf-16"))
+    table = load_csv(utf16, "y")
+    assert table.columns == ("a",) and table.class_names == ("x", "z") and table.x[:, 0].tolist() == [1, 2, 3, 4]
+    bare = tmp_path / "u16-no-mark.csv"  # without it, it cannot be told from binary: say what it looks like
+    bare.write_bytes("a,y\n1,x\n2,z\n".encode("utf-16-le"))
+    assert "UTF-16" in error_for(bare) and "save it again as UTF-8" in error_for(bare)
     xlsx = tmp_path / "book.csv"
     xlsx.write_bytes(b"PK\x03\x04" + bytes(200))
     assert "Excel" in error_for(xlsx)
