@@ -292,6 +292,17 @@ def _numpy_scalar_globals() -> list:
     return [multiarray.scalar, np.dtype] + [getattr(np.dtypes, k) for k in kinds if hasattr(np.dtypes, k)]
 
 
+def _torch_global(name: str) -> bool:
+    """A global torch's weights-only reader itself allows (tensor rebuilders, dtypes, OrderedDict)."""
+    try:
+        from torch._weights_only_unpickler import _get_allowed_globals
+
+        allowed = _get_allowed_globals()
+    except (ImportError, AttributeError):
+        return name.startswith("torch.")
+    return name in allowed or f"builtins.{name}" in allowed
+
+
 def _refusal(path: Path, err: BaseException) -> CheckpointError:
     """Strong words for pickled code; 'incompatible or unexpected' for a data type it does not read."""
     text = str(err)
@@ -303,26 +314,30 @@ def _refusal(path: Path, err: BaseException) -> CheckpointError:
         return CheckpointError(f"{path}: " + _UNSAFE.format(what=f" (it would call {short(name, 80)})"))
     if "unrecognized function" in text or "Can only create new object" in text or "Can only build" in text:
         return CheckpointError(f"{path}: " + _UNSAFE.format(what=""))
-    names = _pickled_globals(path)  # a plain pickle the weights-only reader stopped on early
-    if names:
-        code = [n for n in names if not _data_global(n)]
+    names, complete = _pickled_globals(path)  # a plain pickle the weights-only reader stopped on early
+    if names or complete:
+        unknown = [n for n in names if not _torch_global(n)]
+        code = [n for n in unknown if not _data_global(n)]
         if code:
             return CheckpointError(f"{path}: " + _UNSAFE.format(what=f" (it would call {short(code[0], 80)})"))
-        return CheckpointError(f"{path}: " + _INCOMPATIBLE.format(what=f"a {short(names[0], 80)} value"))
+        what = f"a {short(unknown[0], 80)} value" if unknown else "a plain pickle, not a checkpoint LayerLab wrote"
+        return CheckpointError(f"{path}: " + _INCOMPATIBLE.format(what=what))
     return CheckpointError(f"{path}: not a LayerLab checkpoint (the file is damaged, truncated or of another "
                            "kind)")
 
 
-def _pickled_globals(path: Path, limit: int = 64 << 20) -> list[str]:
-    """The globals (module.name) a plain pickle file would import, read without running anything."""
+def _pickled_globals(path: Path, limit: int = 64 << 20) -> tuple[list[str], bool]:
+    """The globals (module.name) a plain pickle file would import, read without running anything,
+    and whether the whole file is a well-formed pickle."""
     import pickletools
 
     try:
         with open(path, "rb") as fh:
             content = fh.read(limit)
     except OSError:
-        return []
+        return [], False
     names: list[str] = []
+    complete = False
     strings: list[str] = []
     try:
         for op, arg, _ in pickletools.genops(content):
@@ -332,9 +347,11 @@ def _pickled_globals(path: Path, limit: int = 64 << 20) -> list[str]:
                 names.append(".".join(strings[-2:]) if len(strings) >= 2 else "an unnamed global")
             elif isinstance(arg, str) and "UNICODE" in op.name:
                 strings.append(arg)
+            elif op.name == "STOP":
+                complete = True
     except Exception:  # noqa: BLE001 - damaged or truncated: what was read so far still counts
         pass
-    return [n[len("builtins."):] if n.startswith("builtins.") else n for n in names]
+    return [n[len("builtins."):] if n.startswith("builtins.") else n for n in names], complete
 
 
 def _read_payload(path: Path) -> Any:
@@ -364,6 +381,8 @@ def _read_payload(path: Path) -> Any:
         raise _refusal(path, err) from None
     except PermissionError:
         raise CheckpointError(f"{path}: cannot read it (permission denied)") from None
+    except RecursionError:
+        raise CheckpointError(f"{path}: not a LayerLab checkpoint (its data is nested far too deeply)") from None
     except MemoryError:
         raise CheckpointError(f"{path}: too large to read into memory; it is not a checkpoint LayerLab wrote") \
             from None
