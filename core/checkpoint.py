@@ -400,7 +400,8 @@ def load_checkpoint(path: str | Path) -> CheckpointData:
         raise CheckpointError(f"{path}: not a LayerLab checkpoint (it holds no LayerLab header); "
                               "weights saved by other programs cannot be opened here")
     try:
-        fields = check_payload(raw, CHECKPOINT_VERSION)
+        with torch.random.fork_rng(devices=[]):  # checking builds networks: the caller's random state stays
+            fields = check_payload(raw, CHECKPOINT_VERSION)
     except CheckpointFieldError as err:
         hint = "" if "newer than this LayerLab" in str(err) else "; the file is damaged or was edited"
         raise CheckpointError(f"{path}: {err}{hint}") from None

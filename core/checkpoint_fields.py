@@ -18,6 +18,7 @@ MAX_EPOCH = 10**9          # more epochs than any run could have done
 MAX_STEP = 10**15
 MAX_WIDTH = 10**7          # inputs or outputs of the network
 MAX_HISTORY = 1_000_000    # saved histories are thinned to a few thousand points
+DRY_STEP_MAX_WEIGHTS = 4_000_000
 REQUIRED = ("checkpoint_version", "spec_json", "n_inputs", "n_outputs", "epoch", "step", "model_state",
             "optimizer_state", "scheduler_state", "history", "trainer_state")
 
@@ -100,7 +101,7 @@ def _check_model_state(value: Any, expected: dict[str, torch.Tensor]) -> dict[st
     return state
 
 
-def _check_optimizer(value: Any, params: list) -> dict:
+def _check_optimizer(value: Any, params: list, spec: Experiment) -> dict:
     state = _dict("optimizer_state", value)
     inner, groups = state.get("state"), state.get("param_groups")
     if not isinstance(inner, dict) or not isinstance(groups, list) or not all(
@@ -119,7 +120,30 @@ def _check_optimizer(value: Any, params: list) -> dict:
                     raise _fail("optimizer_state", f"'{name}' has shape {tuple(item.shape)}, but its weight "
                                 f"tensor has {shape_of[pid]}")
                 _finite_tensor(f"optimizer_state.{name}", item)
+    _dry_step(spec, state, params)
     return state
+
+
+def _dry_step(spec: Experiment, state: dict, params: list) -> None:
+    """One optimizer step on zero weights with the saved state: a state saved by another optimizer
+    (an SGD state under an Adam spec) fails here instead of in the middle of training."""
+    import copy
+
+    from core.optim import build_optimizer
+
+    if sum(p.numel() for p in params) > DRY_STEP_MAX_WEIGHTS:
+        return  # too large to copy cheaply; the shape checks above still ran
+    weights = [torch.zeros(p.shape, requires_grad=True) for p in params]
+    optimizer = build_optimizer(spec, weights)
+    try:
+        optimizer.load_state_dict(copy.deepcopy(state))
+        for w in weights:
+            w.grad = torch.zeros_like(w)
+        optimizer.step()
+    except (KeyError, RuntimeError, ValueError, TypeError, IndexError, AttributeError) as err:
+        text = f"{type(err).__name__}: {err}" if isinstance(err, KeyError) else str(err)
+        raise _fail("optimizer_state", f"does not fit the spec's optimizer ({spec.optimizer.name.value}): "
+                    f"{short(text, 160)}") from None
 
 
 def _check_schedule(value: Any, epoch: int) -> dict:
@@ -213,7 +237,7 @@ def check_payload(raw: dict, current_version: int) -> dict[str, Any]:
     return {
         "spec": spec, "n_inputs": n_inputs, "n_outputs": n_outputs, "epoch": epoch, "step": step,
         "model_state": _check_model_state(raw["model_state"], expected),
-        "optimizer_state": _check_optimizer(raw["optimizer_state"], params),
+        "optimizer_state": _check_optimizer(raw["optimizer_state"], params, spec),
         "scheduler_state": _check_schedule(raw["scheduler_state"], epoch),
         "history": _check_history(raw["history"], epoch),
         "trainer_state": _check_trainer_state(raw["trainer_state"]),
