@@ -32,6 +32,10 @@ class EpochRecord:
 
     def __post_init__(self) -> None:
         # Plain Python numbers only: a numpy scalar here made checkpoints unreadable (weights_only).
+        if (type(self.epoch) is int and type(self.step) is int and type(self.train_loss) is float
+                and type(self.test_loss) is float and type(self.learning_rate) is float
+                and type(self.train_accuracy) in _OPTIONAL and type(self.test_accuracy) in _OPTIONAL):
+            return  # the common case, checked cheaply: records are made every epoch
         for name in ("epoch", "step"):
             object.__setattr__(self, name, _plain_number(name, getattr(self, name), int))
         for name in ("train_loss", "test_loss", "learning_rate"):
@@ -40,6 +44,9 @@ class EpochRecord:
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, _plain_number(name, value, float))
+
+
+_OPTIONAL = (float, type(None))
 
 
 def _plain_number(name: str, value: object, kind: type) -> int | float:
