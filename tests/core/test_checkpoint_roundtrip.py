@@ -9,7 +9,6 @@ import csv
 import importlib.util
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
