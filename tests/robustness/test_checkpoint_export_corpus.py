@@ -316,11 +316,14 @@ def test_export_to_unusable_names(tmp_path, trainer, name, words):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
 
-def test_export_to_a_device_is_refused(trainer):
+def test_export_to_a_pipe_is_refused(tmp_path, trainer):
+    # A FIFO of our own, not a system device: a regression must not be able to replace /dev/*.
+    os.mkfifo(tmp_path / "pipe")
     with pytest.raises(ExportError, match="device or pipe"):
-        export_model(trainer, Path("/dev/full"), "torchscript")
+        export_model(trainer, tmp_path / "pipe", "torchscript")
     with pytest.raises(CheckpointError, match="device or pipe"):
-        save_checkpoint(trainer, "/dev/full")
+        save_checkpoint(trainer, tmp_path / "pipe")
+    assert stat.S_ISFIFO((tmp_path / "pipe").stat().st_mode) and _no_temp(tmp_path)
 
 
 def test_cli_export_where_a_folder_blocks_the_file(tmp_path, capsys):
