@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import signal
 import sys
 import tempfile
@@ -121,6 +122,13 @@ def main(argv: Sequence[str] | None = None, open_window: Callable[[], int] | Non
     except KeyboardInterrupt:  # Ctrl+C outside the training loop (loading data, exporting)
         print("\nlayerlab: error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as err:  # noqa: BLE001 - a bug or an unforeseen failure: still one line, no traceback
+        if os.environ.get("LAYERLAB_DEBUG"):
+            raise
+        text = " ".join(str(err).split())[:300] or "no details"
+        print(f"layerlab: error: unexpected {type(err).__name__}: {text} (set LAYERLAB_DEBUG=1 for the "
+              "full traceback)", file=sys.stderr)
+        return EXIT_RUNTIME
 
 
 def _open_window(open_window: Callable[[], int] | None) -> int:

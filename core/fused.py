@@ -818,8 +818,8 @@ def _figures(loss_train: float, loss_test: float, hits_train: float, hits_test: 
     """Summed losses and hit counts -> (train_loss, test_loss, train_acc, test_acc) as Trainer.evaluate."""
     train_loss = float(loss_train / n_train)
     test_loss = float(loss_test / n_test) if n_test else math.nan
-    train_acc = hits_train / n_train if classify else None
-    test_acc = hits_test / n_test if classify and n_test else None
+    train_acc = float(hits_train / n_train) if classify else None  # plain floats: records go into checkpoints
+    test_acc = float(hits_test / n_test) if classify and n_test else None
     return train_loss, test_loss, train_acc, test_acc
 
 

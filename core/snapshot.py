@@ -30,6 +30,35 @@ class EpochRecord:
     test_accuracy: float | None = None
     learning_rate: float = 0.0
 
+    def __post_init__(self) -> None:
+        # Plain Python numbers only: a numpy scalar here made checkpoints unreadable (weights_only).
+        if (type(self.epoch) is int and type(self.step) is int and type(self.train_loss) is float
+                and type(self.test_loss) is float and type(self.learning_rate) is float
+                and type(self.train_accuracy) in _OPTIONAL and type(self.test_accuracy) in _OPTIONAL):
+            return  # the common case, checked cheaply: records are made every epoch
+        for name in ("epoch", "step"):
+            object.__setattr__(self, name, _plain_number(name, getattr(self, name), int))
+        for name in ("train_loss", "test_loss", "learning_rate"):
+            object.__setattr__(self, name, _plain_number(name, getattr(self, name), float))
+        for name in ("train_accuracy", "test_accuracy"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, _plain_number(name, value, float))
+
+
+_OPTIONAL = (float, type(None))
+
+
+def _plain_number(name: str, value: object, kind: type) -> int | float:
+    """`value` as a plain int/float; TypeError for anything that is not a number (e.g. a string)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    if kind is int:
+        if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+            raise TypeError(f"{name} must be a whole number, got {float(value)!r}")
+        return int(value)
+    return float(value)
+
 
 @dataclass(frozen=True, eq=False)
 class Snapshot:

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.atomic import WriteError, atomic_path
+from core.atomic import WriteError, atomic_path, check_target, describe_write_failure
 from core.data.dataset import Dataset
 from core.export import verify
 from core.export.errors import ExportError
@@ -59,12 +59,24 @@ def _unpack(source: Any) -> tuple[Experiment, Dataset, nn.Module]:
 
 def _check_folder(path: Path) -> None:
     folder = path.parent
-    if not folder.exists():
-        raise ExportError(f"cannot export to {path}: folder {folder} does not exist; create it or choose another")
-    if not folder.is_dir():
-        raise ExportError(f"cannot export to {path}: {folder} is a file, not a folder")
-    if path.is_dir():
-        raise ExportError(f"cannot export to {path}: that is a folder; give a file name")
+    try:
+        if not folder.exists():
+            raise ExportError(f"cannot export to {path}: folder {folder} does not exist; create it or choose another")
+        if not folder.is_dir():
+            raise ExportError(f"cannot export to {path}: {folder} is a file, not a folder")
+        if path.is_dir():
+            raise ExportError(f"cannot export to {path}: that is a folder; give a file name")
+        check_target(path)
+    except WriteError as err:
+        raise ExportError(str(err)) from None
+    except (OSError, ValueError) as err:  # a symlink loop, a NUL byte or an unencodable name
+        raise ExportError(describe_write_failure(short_path(path), err)) from None
+
+
+def short_path(path: Path, limit: int = 120) -> str:
+    """The path for a message, cut to `limit` characters and with unprintable characters escaped."""
+    text = repr(str(path))[1:-1] if not str(path).isprintable() else str(path)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def export_model(source: Any, path: str | Path, fmt: str, *,
@@ -97,13 +109,14 @@ def export_model(source: Any, path: str | Path, fmt: str, *,
     except WriteError as err:
         raise ExportError(str(err)) from None
     except OSError as err:
-        raise ExportError(f"cannot export to {path}: {err.strerror or err}") from None
+        raise ExportError(describe_write_failure(path, err)) from None
     return ExportReport(path=path, format=fmt, max_abs_diff=diff, files=(path,), n_checked=len(raw))
 
 
 def _export_python(deployable, metadata, path: Path, raw, expected) -> ExportReport:
     """Code + weights are staged together in a private folder beside the target, then both renamed."""
     weights_path = path.with_name(weights_filename(path))
+    _check_folder(weights_path)
     try:
         stage = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     except PermissionError:
@@ -121,8 +134,8 @@ def _export_python(deployable, metadata, path: Path, raw, expected) -> ExportRep
     except BaseException as err:
         for final in published:  # a half-published pair is worse than none
             final.unlink(missing_ok=True)
-        if isinstance(err, OSError) and not isinstance(err, ExportError):
-            raise ExportError(f"cannot export to {path}: {err.strerror or err}") from None
+        if isinstance(err, OSError):
+            raise ExportError(describe_write_failure(path, err)) from None
         raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from core.atomic import write_all
 from core.export.errors import ExportError
 from core.export.wrapper import INPUT_NAME, METADATA_FILE, DeployableModel, ExportMetadata
 
@@ -32,11 +33,11 @@ def _quiet_exporter() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def write_onnx(deployable: DeployableModel, metadata: ExportMetadata, example: torch.Tensor,
-               path: Path) -> None:
-    """Export to `path`; the metadata goes into metadata_props (spec JSON, class and input names)."""
+def onnx_bytes(deployable: DeployableModel, metadata: ExportMetadata, example: torch.Tensor) -> bytes:
+    """The ONNX file's content, made in memory; the metadata goes into metadata_props (spec JSON,
+    class and input names)."""
     try:
-        import onnx
+        import onnx  # noqa: F401 - the model proto below is an onnx.ModelProto
         import onnxscript  # noqa: F401 - the dynamo exporter needs it; fail with a clear message here
     except ImportError as err:
         raise ExportError(f"ONNX export needs the '{err.name}' package; install it with: "
@@ -50,13 +51,12 @@ def write_onnx(deployable: DeployableModel, metadata: ExportMetadata, example: t
                 deployable, (example,), dynamo=True, dynamic_shapes={INPUT_NAME: {0: batch}},
                 input_names=[INPUT_NAME], output_names=[metadata.output_name],
                 verbose=False, optimize=True)
-            program.save(str(path))
+            model = program.model_proto
     except ExportError:
         raise
     except Exception as err:  # noqa: BLE001 - the exporter raises many types; all mean "cannot export"
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ExportError(f"the model cannot be exported to ONNX: {first}") from None
-    model = onnx.load(str(path))
     props = {
         METADATA_FILE: metadata.to_json(),
         "layerlab_version": metadata.layerlab_version,
@@ -71,4 +71,13 @@ def write_onnx(deployable: DeployableModel, metadata: ExportMetadata, example: t
         entry.key, entry.value = key, value
     model.doc_string = f"LayerLab model: {metadata.input_name} ({', '.join(metadata.raw_names)}) -> " \
                        f"{metadata.output_name}, {metadata.output_meaning}"
-    onnx.save(model, str(path))
+    try:
+        return model.SerializeToString()
+    except ValueError as err:  # protobuf's 2 GB limit
+        raise ExportError(f"the model is too large for one ONNX file ({err})") from None
+
+
+def write_onnx(deployable: DeployableModel, metadata: ExportMetadata, example: torch.Tensor,
+               path: Path) -> None:
+    """Write the ONNX file (one plain write of bytes made in memory)."""
+    write_all(path, onnx_bytes(deployable, metadata, example))

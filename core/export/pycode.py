@@ -7,6 +7,7 @@ state-dict file with torch.load(weights_only=True), so nothing in it runs hidden
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import torch
 from torch import nn
 
 from core.data.features import FeatureMap, Standardize
+from core.atomic import write_all
 from core.export.errors import ExportError
 from core.export.wrapper import DeployableModel, ExportMetadata
 
@@ -184,8 +186,10 @@ def _module_hint(weights_name: str) -> str:
 
 def write_python(deployable: DeployableModel, metadata: ExportMetadata, code_path: Path,
                  weights_path: Path) -> None:
-    """Write the code and its state-dict file (plain tensors only)."""
+    """Write the code and its state-dict file (plain tensors only), each serialised in memory first."""
     state = {k: v.detach().clone().cpu() for k, v in deployable.network.state_dict().items()}
-    torch.save(state, str(weights_path))
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
     code = generate_code(deployable, metadata, weights_path.name)
-    Path(code_path).write_text(code, encoding="utf-8")
+    write_all(weights_path, buffer.getvalue())
+    write_all(code_path, code.encode("utf-8"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
 import torch
 
+from core.atomic import write_all
 from core.export.errors import ExportError
 from core.export.wrapper import METADATA_FILE, DeployableModel, ExportMetadata
 
@@ -25,10 +27,21 @@ def to_torchscript(deployable: DeployableModel, example: torch.Tensor) -> torch.
                                   f"trace: {trace_err})") from None
 
 
-def write_torchscript(deployable: DeployableModel, metadata: ExportMetadata, example: torch.Tensor,
-                      path: Path) -> None:
-    """Write the scripted model with its metadata as the extra file 'layerlab.json'."""
+def torchscript_bytes(deployable: DeployableModel, metadata: ExportMetadata, example: torch.Tensor) -> bytes:
+    """The scripted model with its metadata as the extra file 'layerlab.json', serialised in memory:
+    torch.jit.save straight to a file aborts the whole process when the disk fills up."""
     scripted = to_torchscript(deployable, example)
+    buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.jit.save(scripted, str(path), _extra_files={METADATA_FILE: metadata.to_json()})
+        try:
+            torch.jit.save(scripted, buffer, _extra_files={METADATA_FILE: metadata.to_json()})
+        except RuntimeError as err:
+            raise ExportError(f"the model cannot be saved as TorchScript: {str(err).strip()[:200]}") from None
+    return buffer.getvalue()
+
+
+def write_torchscript(deployable: DeployableModel, metadata: ExportMetadata, example: torch.Tensor,
+                      path: Path) -> None:
+    """Write the TorchScript file (one plain write of bytes made in memory)."""
+    write_all(path, torchscript_bytes(deployable, metadata, example))
