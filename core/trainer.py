@@ -28,6 +28,7 @@ from torch import nn
 from core.control import LiveSettings, TrainingControl
 from core.data.dataset import Dataset
 from core.device import resolve_device
+from core.dropout_mask import batch_mask
 from core.history import LossHistory
 from core.losses import loss_function, regularization_penalty, validate_loss_for
 from core.model import build_model, count_parameters, hidden_layer_ends, linear_layers
@@ -265,10 +266,6 @@ class Trainer:
     def _torch_epoch(self, perm: np.ndarray) -> tuple[float, int]:
         if self._mode_matters or not self.model.training:
             self.model.train()
-        if self._has_dropout:
-            # Dropout draws from torch's global generator: seed it per epoch, so a run is the same
-            # whatever else used that generator, and a resumed checkpoint continues identically.
-            torch.manual_seed((self.spec.seed * 1_000_003 + self.epoch) % (2**63))
         kind = self.spec.regularization.kind
         rate = self.regularization_rate
         with_penalty = kind != RegularizationKind.none and rate > 0
@@ -282,8 +279,12 @@ class Trainer:
         # zero_grad(set_to_none=True) done directly: the optimizer's method costs ~15 µs a batch.
         params = [p for group in optimizer.param_groups for p in group["params"]]
         total = torch.zeros((), device=self.device)
+        # Dropout masks come from core.dropout_mask (seed, epoch, position, unit), the same as the
+        # fused engine's, so a run is the same whatever else used torch's generator, and resumable.
+        forward = self._masked_forward if self._has_dropout else model
         for start, stop in bounds:
-            objective = loss_fn(model(x_epoch[start:stop]), y_epoch[start:stop])
+            objective = loss_fn(forward(x_epoch[start:stop], start), y_epoch[start:stop]) if self._has_dropout \
+                else loss_fn(forward(x_epoch[start:stop]), y_epoch[start:stop])
             if with_penalty:
                 penalty = regularization_penalty(model, kind, rate)
                 if penalty is not None:
@@ -294,6 +295,20 @@ class Trainer:
             optimizer.step()
             total += objective.detach()
         return float(total) / len(bounds), len(bounds)
+
+    def _masked_forward(self, x: torch.Tensor, first_position: int) -> torch.Tensor:
+        """The model in training mode on a batch, its dropout applying the masks of core.dropout_mask."""
+        h = x
+        hidden = 0
+        for module in self.model:
+            if isinstance(module, nn.Linear):
+                hidden += 1
+            if isinstance(module, nn.Dropout) and module.p > 0:
+                mask = batch_mask(self.spec.seed, self.epoch, hidden, first_position, h.shape[0], h.shape[1], module.p)
+                h = h * torch.from_numpy(mask).to(h.device)
+            else:
+                h = module(h)
+        return h
 
     def _fused_epoch(self, perm: np.ndarray) -> tuple[float, int]:
         from core import fused
