@@ -59,18 +59,18 @@ _eval_kernel = None
 _block_kernel = None
 # The compiled helpers, read by the kernels as module globals (closure cells of functions would
 # change numba's cache key in every process).
-_act = _act_grad = _opt_factors = _opt_step = _drop_key = _drop_kept = None
+_act = _act_grad = _opt_factors = _opt_slice = _drop_key = _drop_kept = None
 
 
 def _compile_helpers() -> None:
-    global _act, _act_grad, _opt_factors, _opt_step, _drop_key, _drop_kept
+    global _act, _act_grad, _opt_factors, _opt_slice, _drop_key, _drop_kept
     if _act is not None:
         return
     from numba import njit
 
     _act_grad = njit(nogil=True)(fused_act.derivative)
     _opt_factors = njit(nogil=True)(fused_optim.factors)
-    _opt_step = njit(nogil=True)(fused_optim.param_step)
+    _opt_slice = njit(nogil=True)(fused_optim.step_slice)
     _drop_key = njit(nogil=True)(dropout_mask.layer_key)
     _drop_kept = njit(nogil=True)(dropout_mask.element_kept)
     _act = njit(nogil=True)(fused_act.forward)  # last: it marks the set as complete
@@ -107,6 +107,7 @@ def _compile_epoch() -> Any:
         delta = np.zeros((bmax, maxw), np.float32)       # d(batch loss)/d(pre-activation), this layer
         delta_prev = np.zeros((bmax, maxw), np.float32)  # the same for the layer below
         grad_row = np.zeros(maxw, np.float32)
+        grad_bias = np.zeros(1, np.float32)
         drop_keys = np.zeros(n_layers, np.uint64)
         for layer in range(n_layers):
             if net.drop_thresholds[layer] > 0:
@@ -274,6 +275,21 @@ def _compile_epoch() -> Any:
                         for i in range(n_in):
                             grad_row[i] += d * a_row[i]
                     w_row = w[o]
+                    if code != SGD:  # the adaptive optimizers: gradient (+ regularisation) first, then the step
+                        if reg_code == REG_L2:
+                            for i in range(n_in):
+                                grad_row[i] += reg_rate * w_row[i]
+                        elif reg_code == REG_L1:
+                            for i in range(n_in):
+                                wv = w_row[i]
+                                if wv > zero:
+                                    grad_row[i] += reg_rate
+                                elif wv < zero:
+                                    grad_row[i] -= reg_rate
+                        _opt_slice(code, hyper, fac, theta, grad_row, state, w_start + o * n_in, n_in)
+                        grad_bias[0] = gb
+                        _opt_slice(code, hyper, fac, theta, grad_bias, state, w_end + o, 1)
+                        continue
                     for i in range(n_in):
                         g = grad_row[i]
                         wv = w_row[i]
@@ -284,17 +300,11 @@ def _compile_epoch() -> Any:
                                 g += reg_rate
                             elif wv < zero:
                                 g -= reg_rate
-                        if code != SGD:
-                            w_row[i] = _opt_step(code, hyper, fac, state, w_start + o * n_in + i, wv, g)
-                            continue
                         if use_momentum:
                             buf = momentum * mw[o, i] + g
                             mw[o, i] = buf
                             g = g + momentum * buf if nesterov else buf
                         w_row[i] = wv - lr * g
-                    if code != SGD:
-                        bias[o] = _opt_step(code, hyper, fac, state, w_end + o, bias[o], gb)
-                        continue
                     if use_momentum:
                         buf = momentum * mb[o] + gb
                         mb[o] = buf

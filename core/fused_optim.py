@@ -13,7 +13,6 @@ bias corrections and Adagrad's decayed rate in float64 from the step count, the 
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -130,41 +129,54 @@ def factors(code, hyper, step, lr, out):
         out[F_STEP_SIZE] = lr
 
 
-def param_step(code, hyper, fac, state, j, p, g):
-    """The new value of parameter `p` (flat index j) given its gradient `g`; updates `state[:, j]`.
-    Not for plain SGD, which the kernel runs inline."""
-    if code == ADAMW:
-        p = p * np.float32(fac[F_DECAY_SCALE])
-    elif hyper[HP_WEIGHT_DECAY] != 0.0:
-        g = g + np.float32(hyper[HP_WEIGHT_DECAY]) * p
+def step_slice(code, hyper, fac, theta, grad, state, j0, n):
+    """Update parameters theta[j0:j0+n] from their gradients grad[:n], and state[:, j0:j0+n].
+    Not for plain SGD, which the kernel runs inline. One loop per optimizer, so it vectorises."""
+    p = theta[j0:j0 + n]
+    eps = np.float32(hyper[HP_EPS])
+    wd = np.float32(hyper[HP_WEIGHT_DECAY])
+    step_size = np.float32(fac[F_STEP_SIZE])
     if code == ADAM or code == ADAMW:
-        m = state[0, j]
+        m = state[0, j0:j0 + n]
+        v = state[1, j0:j0 + n]
         weight = np.float32(1.0 - hyper[HP_BETA1])
-        m = m + weight * (g - m)  # lerp, as torch computes it for weights below 0.5
-        v = state[1, j] * np.float32(hyper[HP_BETA2]) + np.float32(1.0 - hyper[HP_BETA2]) * g * g
-        state[0, j] = m
-        state[1, j] = v
-        denom = np.sqrt(v) / np.float32(fac[F_BIAS2_SQRT]) + np.float32(hyper[HP_EPS])
-        return p - np.float32(fac[F_STEP_SIZE]) * (m / denom)
-    if code == RMSPROP:
-        alpha = hyper[HP_ALPHA]
-        v = state[0, j] * np.float32(alpha) + np.float32(1.0 - alpha) * g * g
-        state[0, j] = v
-        avg = np.sqrt(v) + np.float32(hyper[HP_EPS])
-        if hyper[HP_MOMENTUM] > 0.0:
-            buf = state[1, j] * np.float32(hyper[HP_MOMENTUM]) + g / avg
-            state[1, j] = buf
-            return p - np.float32(fac[F_STEP_SIZE]) * buf
-        return p - np.float32(fac[F_STEP_SIZE]) * (g / avg)
-    # ADAGRAD
-    s = state[0, j] + g * g
-    state[0, j] = s
-    return p - np.float32(fac[F_STEP_SIZE]) * (g / (np.sqrt(s) + np.float32(hyper[HP_EPS])))
-
-
-def sgd_uses_momentum(config: OptimizerConfig) -> bool:
-    return config.code == SGD and bool(config.slots)
-
-
-def is_finite(value: float) -> bool:
-    return math.isfinite(value)
+        beta2 = np.float32(hyper[HP_BETA2])
+        weight2 = np.float32(1.0 - hyper[HP_BETA2])
+        bias2_sqrt = np.float32(fac[F_BIAS2_SQRT])
+        decay = np.float32(fac[F_DECAY_SCALE]) if code == ADAMW else np.float32(1.0)
+        coupled = wd if code == ADAM else np.float32(0.0)
+        for i in range(n):
+            pi = p[i] * decay  # AdamW: decoupled decay first (decay is 1 for Adam)
+            g = grad[i] + coupled * pi  # Adam: L2 weight decay on the gradient (0 for AdamW)
+            mi = m[i] + weight * (g - m[i])  # lerp, as torch computes it for weights below 0.5
+            vi = v[i] * beta2 + weight2 * g * g
+            m[i] = mi
+            v[i] = vi
+            p[i] = pi - step_size * (mi / (np.sqrt(vi) / bias2_sqrt + eps))
+    elif code == RMSPROP:
+        v = state[0, j0:j0 + n]
+        alpha = np.float32(hyper[HP_ALPHA])
+        weight2 = np.float32(1.0 - hyper[HP_ALPHA])
+        momentum = np.float32(hyper[HP_MOMENTUM])
+        if momentum > 0:
+            buf = state[1, j0:j0 + n]
+            for i in range(n):
+                g = grad[i] + wd * p[i]
+                vi = v[i] * alpha + weight2 * g * g
+                v[i] = vi
+                bi = buf[i] * momentum + g / (np.sqrt(vi) + eps)
+                buf[i] = bi
+                p[i] = p[i] - step_size * bi
+        else:
+            for i in range(n):
+                g = grad[i] + wd * p[i]
+                vi = v[i] * alpha + weight2 * g * g
+                v[i] = vi
+                p[i] = p[i] - step_size * (g / (np.sqrt(vi) + eps))
+    else:  # ADAGRAD
+        total = state[0, j0:j0 + n]
+        for i in range(n):
+            g = grad[i] + wd * p[i]
+            si = total[i] + g * g
+            total[i] = si
+            p[i] = p[i] - step_size * (g / (np.sqrt(si) + eps))
