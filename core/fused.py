@@ -46,13 +46,18 @@ _VALUE_LOSSES = {Loss.mse: kernels.MSE, Loss.huber: kernels.HUBER, Loss.l1: kern
 _REG_CODES = {RegularizationKind.none: kernels.REG_NONE, RegularizationKind.l1: kernels.REG_L1,
               RegularizationKind.l2: kernels.REG_L2}
 
-# Rough per-epoch cost models, measured on the 2-core dev machine (torch 2.13, one thread): the
-# fused kernel runs ~5e9 multiply-adds/s (3 per weight per row: forward, backward, gradient); the
-# torch loop pays ~200 µs per Linear per minibatch in op calls, then BLAS at ~3e10/s. Wide layers
-# with big batches go to torch, where BLAS wins.
-FUSED_MACS_PER_SECOND = 5e9
-TORCH_MACS_PER_SECOND = 3e10
-TORCH_SECONDS_PER_LAYER_STEP = 200e-6
+# Per-epoch cost models, fitted to benchmarks/crossover.py on the 2-core dev machine (torch 2.13, one
+# thread; spiral, two relu layers of 8..512 units, batches 10..250, SGD and Adam). Fused: multiply-adds
+# (3 per weight per row: forward, backward, gradient) at ~9e9/s, plus the optimizer's pass over every
+# parameter each step, plus a fixed cost per epoch (evaluation, bookkeeping). Torch: ~200 µs per
+# Linear per minibatch in op calls (~20 % more for the adaptive optimizers' steps), plus BLAS, whose
+# rate grows with the batch: TORCH_MACS_PER_SECOND * b / (b + TORCH_HALF_RATE_BATCH).
+FUSED_MACS_PER_SECOND = 9e9
+FUSED_SECONDS_PER_PARAMETER_STEP = {"sgd": 3.5e-9, "adaptive": 8e-9}
+FUSED_SECONDS_PER_EPOCH = 2e-4
+TORCH_MACS_PER_SECOND = 2.4e10
+TORCH_HALF_RATE_BATCH = 25.0
+TORCH_SECONDS_PER_LAYER_STEP = {"sgd": 200e-6, "adaptive": 240e-6}
 MAX_BUFFER_ELEMENTS = 32_000_000
 
 
@@ -82,10 +87,16 @@ def _loss_code(spec: Any, n_outputs: int) -> tuple[int | None, bool, str]:
     return _VALUE_LOSSES[loss], True, ""
 
 
-def supports(trainer: Any) -> tuple[bool, str]:
+def _optimizer_name(spec: Any) -> str:
+    return getattr(spec.optimizer.name, "value", str(spec.optimizer.name))
+
+
+def supports(trainer: Any, *, check_speed: bool = True) -> tuple[bool, str]:
     """(True, "") if `trainer` can train with the fused engine, else (False, a short reason).
 
-    Cheap and side-effect free: it reads the spec, the model and the data, and never imports numba.
+    With `check_speed` (what engine 'auto' asks) it also says no where the torch engine is
+    estimated to be faster. Cheap and side-effect free: it reads the spec, the model and the data,
+    and never imports numba.
     """
     if not _numba_available():
         return False, "numba not installed"
@@ -114,19 +125,31 @@ def supports(trainer: Any) -> tuple[bool, str]:
     rows = min(int(trainer.batch_size), n_rows)
     if (len(widths) * max(widths) * rows * 5) > MAX_BUFFER_ELEMENTS:
         return False, f"batch size {trainer.batch_size} is too large for the fused engine's buffers"
-    fused_s, torch_s = estimated_epoch_seconds(widths, n_rows, rows)
+    if not check_speed:
+        return True, ""
+    fused_s, torch_s = estimated_epoch_seconds(widths, n_rows, rows, _optimizer_name(spec))
     if fused_s > torch_s:
         return False, (f"the torch engine is faster for this net and batch size (about {torch_s * 1e3:.1f} "
                        f"vs {fused_s * 1e3:.1f} ms per epoch)")
     return True, ""
 
 
-def estimated_epoch_seconds(widths: list[int], n_rows: int, batch_size: int) -> tuple[float, float]:
-    """(fused, torch) rough seconds per epoch for Linear widths [inputs, hidden..., outputs]."""
+def estimated_epoch_seconds(widths: list[int], n_rows: int, batch_size: int,
+                            optimizer: str = "sgd") -> tuple[float, float]:
+    """(fused, torch) rough seconds per epoch for Linear widths [inputs, hidden..., outputs] trained
+    with `optimizer` (an OptimizerName value; anything but 'sgd' costs as the adaptive ones do)."""
+    kind = "sgd" if optimizer == "sgd" else "adaptive"
     macs = 3.0 * n_rows * sum(a * b for a, b in zip(widths, widths[1:]))
-    steps = -(-n_rows // max(1, batch_size))
-    torch_s = steps * (len(widths) - 1) * TORCH_SECONDS_PER_LAYER_STEP + macs / TORCH_MACS_PER_SECOND
-    return macs / FUSED_MACS_PER_SECOND, torch_s
+    n_params = sum(a * b + b for a, b in zip(widths, widths[1:]))
+    batch = max(1, min(batch_size, n_rows))
+    steps = -(-n_rows // batch)
+    fused_s = (macs / FUSED_MACS_PER_SECOND + steps * n_params * FUSED_SECONDS_PER_PARAMETER_STEP[kind]
+               + FUSED_SECONDS_PER_EPOCH)
+    blas = TORCH_MACS_PER_SECOND * batch / (batch + TORCH_HALF_RATE_BATCH)
+    torch_s = steps * (len(widths) - 1) * TORCH_SECONDS_PER_LAYER_STEP[kind] + macs / blas
+    return fused_s, torch_s
+
+
 # --------------------------------------------------------------------------------------------
 # Per-trainer plan: the flat buffers and the parameter views, rebuilt only when something is replaced
 
@@ -182,7 +205,7 @@ def _plan_for(trainer: Any) -> _Plan:
             and plan.x_source is dataset.x_train and plan.y_source is dataset.y_train):
         if _pointers(plan.params + _live_state(optimizer, plan.params, spec)) == plan.pointers:
             return plan
-    ok, why = supports(trainer)
+    ok, why = supports(trainer, check_speed=False)
     if not ok:
         raise ValueError(f"fused engine cannot train this model: {why}; use engine 'torch'")
     plan = _build_plan(trainer)

@@ -164,7 +164,7 @@ class Trainer:
             return self.engine
         try:
             from core import fused
-            ok, why = fused.supports(self)
+            ok, why = fused.supports(self, check_speed=wanted == Engine.auto)
         except Exception as err:  # fused.py absent or broken: the torch path always works
             ok, why = False, f"the fused engine is not available ({type(err).__name__}: {err})"
         self.engine = "fused" if ok else "torch"
