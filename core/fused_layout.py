@@ -43,7 +43,7 @@ def _problem_name(name: str, module: nn.Module) -> str:
     kind = type(module).__name__
     if "Norm" in kind:
         what = "batch norm" if "Batch" in kind else "layer norm" if "Layer" in kind else "normalisation"
-        return f"'{name}': {what} is not on the fast path (normalisation)"
+        return f"{what} ('{name}') is not on the fast path"
     return f"'{name}' ({kind}) is not supported by the fused engine"
 
 

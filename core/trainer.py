@@ -48,6 +48,8 @@ EVAL_CHUNK_ROWS = 65_536
 # Trainer.run trains at most this long (and this many epochs) between two looks at its control.
 MAX_BLOCK_SECONDS = 0.05
 MAX_BLOCK_EPOCHS = 1024
+# The engine notice names a slowdown only from this factor on (below it the estimate is noise).
+NOTICE_MIN_SLOWDOWN = 1.5
 # Neuron thumbnails are skipped when all hidden layers together would exceed this many values.
 MAX_NEURON_GRID_VALUES = 1 << 24
 
@@ -79,7 +81,7 @@ class Trainer:
     """Data, model, optimizer and the epoch loop for one Experiment. Not thread-safe: one thread drives it.
 
     Public attributes: spec, dataset, model, optimizer, schedule, device, device_note, engine,
-    engine_note, epoch, step, history, batch_size, learning_rate, regularization_rate, task,
+    engine_note, engine_notice, epoch, step, history, batch_size, learning_rate, regularization_rate, task,
     n_outputs, last_error.
     """
 
@@ -169,7 +171,33 @@ class Trainer:
             ok, why = False, f"the fused engine is not available ({type(err).__name__}: {err})"
         self.engine = "fused" if ok else "torch"
         self.engine_note = "" if ok else f"{why}; using the torch engine"
+        self._engine_why = why
         return self.engine
+
+    @property
+    def engine_notice(self) -> str:
+        """One line for the window when the torch engine runs although the user did not ask for it:
+        why, and roughly what it costs ("batch norm ('norm1') is not on the fast path: about 60×
+        slower"); "" on the fused engine or with engine 'torch' chosen in the experiment."""
+        if self.engine == "fused" or Engine(self.spec.engine) == Engine.torch:
+            return ""
+        why = getattr(self, "_engine_why", "") or self.engine_note
+        if self.engine_note.startswith("the fused engine failed"):
+            return self.engine_note
+        if "torch engine is faster" in why:
+            return "Torch engine: faster than the fast path for this net and batch size"
+        if self.device.type != "cpu" or not why:
+            return f"Torch engine: {why}" if why else ""
+        from core.fused import estimated_epoch_seconds
+
+        linears = linear_layers(self.model)
+        widths = [linears[0].in_features] + [m.out_features for m in linears]
+        fused_s, torch_s = estimated_epoch_seconds(widths, len(self.dataset.x_train), self.batch_size,
+                                                   self.spec.optimizer.name.value)
+        slower = torch_s / fused_s
+        if slower < NOTICE_MIN_SLOWDOWN:
+            return f"Torch engine: {why}"
+        return f"Torch engine: {why}: about {_round_figure(slower)}× slower"
 
     # ------------------------------------------------------------------ live settings
     @property
@@ -786,6 +814,14 @@ def _mode_free(module: nn.Module) -> bool:
     if isinstance(module, nn.Dropout):
         return module.p == 0
     return type(module) in _MODE_FREE_TYPES
+
+
+def _round_figure(value: float) -> str:
+    """A rough factor as people say it: 1.8, 7, 60, 300 (two significant digits at most)."""
+    if value < 10:
+        return f"{value:.1f}".rstrip("0").rstrip(".") if value < 2 else f"{value:.0f}"
+    digits = 10 ** (len(str(int(value))) - 2)
+    return f"{round(value / digits) * digits:,}"
 
 
 def _check_dataset(dataset: Dataset) -> None:
