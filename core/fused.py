@@ -53,7 +53,7 @@ _REG_CODES = {RegularizationKind.none: kernels.REG_NONE, RegularizationKind.l1: 
 # Linear per minibatch in op calls (~20 % more for the adaptive optimizers' steps), plus BLAS, whose
 # rate grows with the batch: TORCH_MACS_PER_SECOND * b / (b + TORCH_HALF_RATE_BATCH).
 FUSED_MACS_PER_SECOND = 9e9
-FUSED_SECONDS_PER_PARAMETER_STEP = {"sgd": 3.5e-9, "adaptive": 8e-9}
+FUSED_SECONDS_PER_PARAMETER_STEP = {"sgd": 3.5e-9, "adaptive": 4.5e-9}
 FUSED_SECONDS_PER_EPOCH = 2e-4
 TORCH_MACS_PER_SECOND = 2.4e10
 TORCH_HALF_RATE_BATCH = 25.0

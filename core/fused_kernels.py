@@ -29,6 +29,9 @@ BCE, MSE, HUBER, L1_LOSS, HINGE, SOFTMAX_CE = range(6)
 # Regularisation codes (on Linear weights only).
 REG_NONE, REG_L1, REG_L2 = range(3)
 EVAL_CHUNK_ROWS = 256  # rows per evaluation chunk: long enough to vectorise, small enough for cache
+# IEEE division (x/0 is inf or NaN, as in torch, caught by the divergence checks) instead of Python's
+# ZeroDivisionError check on every division, which keeps the optimizer loops from vectorising.
+ERROR_MODEL = "numpy"
 STATS_COLUMNS = 5      # block kernel, per epoch: mean batch loss, train/test loss sums, train/test hits
 
 
@@ -68,12 +71,12 @@ def _compile_helpers() -> None:
         return
     from numba import njit
 
-    _act_grad = njit(nogil=True)(fused_act.derivative)
-    _opt_factors = njit(nogil=True)(fused_optim.factors)
-    _opt_slice = njit(nogil=True)(fused_optim.step_slice)
-    _drop_key = njit(nogil=True)(dropout_mask.layer_key)
-    _drop_kept = njit(nogil=True)(dropout_mask.element_kept)
-    _act = njit(nogil=True)(fused_act.forward)  # last: it marks the set as complete
+    _act_grad = njit(nogil=True, error_model=ERROR_MODEL)(fused_act.derivative)
+    _opt_factors = njit(nogil=True, error_model=ERROR_MODEL)(fused_optim.factors)
+    _opt_slice = njit(nogil=True, error_model=ERROR_MODEL)(fused_optim.step_slice)
+    _drop_key = njit(nogil=True, error_model=ERROR_MODEL)(dropout_mask.layer_key)
+    _drop_kept = njit(nogil=True, error_model=ERROR_MODEL)(dropout_mask.element_kept)
+    _act = njit(nogil=True, error_model=ERROR_MODEL)(fused_act.forward)  # last: it marks the set as complete
 
 
 def _compile_epoch() -> Any:
@@ -83,7 +86,7 @@ def _compile_epoch() -> Any:
 
     # fastmath: only reassociation (so dot products vectorise) and fused multiply-add, like BLAS;
     # no nnan/ninf, so NaN and inf propagate and divergence is caught as in the torch path.
-    @njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
+    @njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, error_model=ERROR_MODEL)
     def epoch_kernel(x, y, idx, batch, theta, net, opt, lr, reg_rate, epoch):
         # One epoch over rows idx in minibatches of `batch`: forward, mean batch loss, its exact
         # gradient, the optimizer step. Returns the mean of the batch losses. All per-row buffers
@@ -324,7 +327,7 @@ def _compile_eval() -> Any:
 
     stamp = _dependency_stamp()
 
-    @njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
+    @njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, error_model=ERROR_MODEL)
     def eval_kernel(x, y, n_train, theta, net, classify, n_classes, confusion):
         # Rows [0, n_train) are the training set, the rest the test set. Returns the summed loss
         # and the number of correct predictions of each part; `confusion` (n_classes**2, test rows,
@@ -456,7 +459,7 @@ def _compile_block() -> Any:
     stamp = _dependency_stamp()
 
     # The two kernels are read as module globals (_kernel, _eval_kernel), not closure cells.
-    @njit(cache=True, nogil=True)
+    @njit(cache=True, nogil=True, error_model=ERROR_MODEL)
     def block_kernel(x, y, orders, batch, theta, net, opt, lrs, reg_rate, first_epoch,
                      x_eval, y_eval, n_train, classify, n_classes, confusion, theta_good, state_good, stats):
         # Epoch e trains on rows orders[e] at lrs[e], then evaluates both sets; stats[e] gets
