@@ -162,7 +162,8 @@ class _Plan:
     y_source: np.ndarray
     optimizer: Any
     params: list[torch.Tensor]
-    state_tensors: list[torch.Tensor]   # the optimizer's state tensors the engine keeps, slot by slot
+    slot_keys: tuple[str, ...]          # the optimizer state the engine keeps ("exp_avg", ...)
+    state_tensors: list[torch.Tensor]   # those tensors, slot by slot, parameter by parameter
     step_tensors: list[torch.Tensor]    # the optimizer's per-parameter step counts (not SGD)
     pointers: tuple[int, ...]
     x: np.ndarray
@@ -185,13 +186,17 @@ def _pointers(tensors: list[torch.Tensor]) -> tuple[int, ...]:
     return tuple(t.data_ptr() for t in tensors)
 
 
-def _live_state(optimizer: Any, params: list[torch.Tensor], spec: Any) -> list[torch.Tensor]:
-    """The optimizer's state tensors and step counts now (created as torch would, where missing)."""
-    config, _ = fused_optim.read_optimizer(optimizer, spec)
-    if optimizer is None or config is None:
-        return []
-    slots, steps = fused_optim.state_tensors(optimizer, params, config)
-    return [t for slot in slots for t in slot] + steps
+def _state_unchanged(plan: _Plan) -> bool:
+    """Whether the optimizer still holds the very state tensors the plan copies (a load_state_dict
+    or a rollback replaces them); cheap, as it runs before every call."""
+    state = plan.optimizer.state if plan.optimizer is not None else {}
+    held = iter(plan.state_tensors)
+    for key in plan.slot_keys:
+        for p in plan.params:
+            t = state.get(p, {}).get(key)
+            if t is None or t is not next(held):
+                return False
+    return all(state.get(p, {}).get("step") is t for p, t in zip(plan.params, plan.step_tensors))
 
 
 def _plan_for(trainer: Any) -> _Plan:
@@ -203,7 +208,7 @@ def _plan_for(trainer: Any) -> _Plan:
         plan = getattr(trainer, "_fused_plan", None)
     if (plan is not None and plan.model is model and plan.spec is spec and plan.optimizer is optimizer
             and plan.x_source is dataset.x_train and plan.y_source is dataset.y_train):
-        if _pointers(plan.params + _live_state(optimizer, plan.params, spec)) == plan.pointers:
+        if _pointers(plan.params) == plan.pointers and _state_unchanged(plan):
             return plan
     ok, why = supports(trainer, check_speed=False)
     if not ok:
@@ -241,8 +246,8 @@ def _build_plan(trainer: Any) -> _Plan:
     flat_state = [t for slot in slots for t in slot]
     return _Plan(
         model=model, spec=spec, x_source=dataset.x_train, y_source=dataset.y_train,
-        optimizer=optimizer, params=params, state_tensors=flat_state, step_tensors=steps,
-        pointers=_pointers(params + flat_state + steps),
+        optimizer=optimizer, params=params, slot_keys=config.slots if optimizer is not None else (),
+        state_tensors=flat_state, step_tensors=steps, pointers=_pointers(params),
         # Writeable, aligned, C-ordered float32 always: any other array type would cost a new compile.
         x=np.require(dataset.x_train, np.float32, ["C", "A", "W"]),
         y=np.require(dataset.y_train, np.float32, ["C", "A", "W"]),  # class indices are exact in float32

@@ -147,23 +147,40 @@ def _compile_epoch() -> Any:
                 param = act_params[layer]
                 threshold = net.drop_thresholds[layer]
                 scale = net.drop_scales[layer]
+                keep_pre = threshold > 0 or act > LEAKY_RELU
                 for b in range(bc):
                     a_in = act_out[layer, b]
                     a_out = act_out[layer + 1, b]
-                    z_out = pre[layer, b]
                     for o in range(n_out):
                         w_row = w[o]
                         z = zero
                         for i in range(n_in):
                             z += w_row[i] * a_in[i]
-                        z += bias[o]
-                        z_out[o] = z
-                        a = _act(act, z, param)
-                        if threshold > 0:
+                        a_out[o] = z + bias[o]
+                    if keep_pre:  # the backward pass needs z itself
+                        for o in range(n_out):
+                            pre[layer, b, o] = a_out[o]
+                    # The classic activations loop inline (the SGD rows' speed), the rest call in.
+                    if act == TANH:  # via exp: 5x faster than libm tanhf, within 2e-7 of it
+                        for o in range(n_out):
+                            a_out[o] = one - two / (np.exp(two * a_out[o]) + one)
+                    elif act == RELU:
+                        for o in range(n_out):
+                            a_out[o] = a_out[o] if a_out[o] > zero else zero
+                    elif act == SIGMOID:
+                        for o in range(n_out):
+                            a_out[o] = one / (one + np.exp(-a_out[o]))
+                    elif act == LEAKY_RELU:
+                        for o in range(n_out):
+                            a_out[o] = a_out[o] if a_out[o] > zero else a_out[o] * param
+                    elif act != LINEAR:
+                        for o in range(n_out):
+                            a_out[o] = _act(act, a_out[o], param)
+                    if threshold > 0:
+                        for o in range(n_out):
                             factor = scale if _drop_kept(drop_keys[layer], start + b, n_out, o, threshold) else zero
                             drop[layer, b, o] = factor
-                            a = a * factor
-                        a_out[o] = a
+                            a_out[o] = a_out[o] * factor
             # ---- loss and its gradient wrt the output (mean over the batch)
             n_out = widths[n_layers]
             out = act_out[n_layers]
@@ -248,18 +265,33 @@ def _compile_epoch() -> Any:
                             w_row = w[o]
                             for i in range(n_in):
                                 dp[i] += d * w_row[i]
-                        z_in = pre[layer - 1, b]
                         if dropped:  # through the mask, then the activation at its undropped value
                             for i in range(n_in):
                                 factor = drop[layer - 1, b, i]
                                 if factor == zero:
                                     dp[i] = zero
                                 else:
-                                    z = z_in[i]
+                                    z = pre[layer - 1, b, i]
                                     dp[i] = dp[i] * factor * _act_grad(act, z, _act(act, z, param), param)
+                        elif act == TANH:
+                            for i in range(n_in):
+                                a = a_in[b, i]
+                                dp[i] *= one - a * a
+                        elif act == RELU:
+                            for i in range(n_in):
+                                if a_in[b, i] <= zero:
+                                    dp[i] = zero
+                        elif act == SIGMOID:
+                            for i in range(n_in):
+                                a = a_in[b, i]
+                                dp[i] *= a * (one - a)
+                        elif act == LEAKY_RELU:
+                            for i in range(n_in):
+                                if a_in[b, i] <= zero:
+                                    dp[i] *= param
                         elif act != LINEAR:
                             for i in range(n_in):
-                                dp[i] *= _act_grad(act, z_in[i], a_in[b, i], param)
+                                dp[i] *= _act_grad(act, pre[layer - 1, b, i], a_in[b, i], param)
                 mom = state[0]
                 if use_momentum:
                     mw = mom[w_start:w_end].reshape((n_out, n_in))
