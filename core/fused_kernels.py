@@ -62,11 +62,41 @@ _eval_kernel = None
 _block_kernel = None
 # The compiled helpers, read by the kernels as module globals (closure cells of functions would
 # change numba's cache key in every process).
-_act = _act_grad = _opt_factors = _opt_slice = _drop_key = _drop_kept = None
+_act = _act_grad = _opt_factors = _opt_slice = _drop_key = _drop_kept = _adaptive_layer = None
+
+
+def adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc, n_in, n_out,
+                   w_start, w_end, reg_code, reg_rate):
+    """One Linear layer's gradient (regularisation included) and adaptive optimizer step, row by row."""
+    zero = np.float32(0.0)
+    for o in range(n_out):
+        for i in range(n_in):
+            grad_row[i] = zero
+        gb = zero
+        for b in range(bc):
+            d = delta[b, o]
+            gb += d
+            a_row = a_in[b]
+            for i in range(n_in):
+                grad_row[i] += d * a_row[i]
+        w_row = w[o]
+        if reg_code == REG_L2:
+            for i in range(n_in):
+                grad_row[i] += reg_rate * w_row[i]
+        elif reg_code == REG_L1:
+            for i in range(n_in):
+                wv = w_row[i]
+                if wv > zero:
+                    grad_row[i] += reg_rate
+                elif wv < zero:
+                    grad_row[i] -= reg_rate
+        _opt_slice(code, hyper, fac, theta, grad_row, state, w_start + o * n_in, n_in)
+        grad_bias[0] = gb
+        _opt_slice(code, hyper, fac, theta, grad_bias, state, w_end + o, 1)
 
 
 def _compile_helpers() -> None:
-    global _act, _act_grad, _opt_factors, _opt_slice, _drop_key, _drop_kept
+    global _act, _act_grad, _opt_factors, _opt_slice, _drop_key, _drop_kept, _adaptive_layer
     if _act is not None:
         return
     from numba import njit
@@ -76,6 +106,7 @@ def _compile_helpers() -> None:
     _opt_slice = njit(nogil=True, error_model=ERROR_MODEL)(fused_optim.step_slice)
     _drop_key = njit(nogil=True, error_model=ERROR_MODEL)(dropout_mask.layer_key)
     _drop_kept = njit(nogil=True, error_model=ERROR_MODEL)(dropout_mask.element_kept)
+    _adaptive_layer = njit(nogil=True, error_model=ERROR_MODEL, fastmath={"reassoc", "contract"})(adaptive_layer)
     _act = njit(nogil=True, error_model=ERROR_MODEL)(fused_act.forward)  # last: it marks the set as complete
 
 
@@ -156,24 +187,20 @@ def _compile_epoch() -> Any:
                         z = zero
                         for i in range(n_in):
                             z += w_row[i] * a_in[i]
-                        a_out[o] = z + bias[o]
-                    if keep_pre:  # the backward pass needs z itself
-                        for o in range(n_out):
-                            pre[layer, b, o] = a_out[o]
-                    # The classic activations loop inline (the SGD rows' speed), the rest call in.
-                    if act == TANH:  # via exp: 5x faster than libm tanhf, within 2e-7 of it
-                        for o in range(n_out):
-                            a_out[o] = one - two / (np.exp(two * a_out[o]) + one)
-                    elif act == RELU:
-                        for o in range(n_out):
-                            a_out[o] = a_out[o] if a_out[o] > zero else zero
-                    elif act == SIGMOID:
-                        for o in range(n_out):
-                            a_out[o] = one / (one + np.exp(-a_out[o]))
-                    elif act == LEAKY_RELU:
-                        for o in range(n_out):
-                            a_out[o] = a_out[o] if a_out[o] > zero else a_out[o] * param
-                    elif act != LINEAR:
+                        z += bias[o]
+                        if keep_pre:  # the backward pass needs z itself
+                            pre[layer, b, o] = z
+                        # The classic activations inline (the SGD rows' speed); the rest below.
+                        if act == TANH:  # via exp: 5x faster than libm tanhf, within 2e-7 of it
+                            z = one - two / (np.exp(two * z) + one)
+                        elif act == RELU:
+                            z = z if z > zero else zero
+                        elif act == SIGMOID:
+                            z = one / (one + np.exp(-z))
+                        elif act == LEAKY_RELU:
+                            z = z if z > zero else z * param
+                        a_out[o] = z
+                    if act > LEAKY_RELU:  # no calls in the loop above: they would slow the classic path
                         for o in range(n_out):
                             a_out[o] = _act(act, a_out[o], param)
                     if threshold > 0:
@@ -292,6 +319,11 @@ def _compile_epoch() -> Any:
                         elif act != LINEAR:
                             for i in range(n_in):
                                 dp[i] *= _act_grad(act, pre[layer - 1, b, i], a_in[b, i], param)
+                if code != SGD:  # adaptive optimizers: one call a layer keeps calls out of the SGD loops
+                    _adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc,
+                                    n_in, n_out, w_start, w_end, reg_code, reg_rate)
+                    delta, delta_prev = delta_prev, delta
+                    continue
                 mom = state[0]
                 if use_momentum:
                     mw = mom[w_start:w_end].reshape((n_out, n_in))
@@ -310,21 +342,6 @@ def _compile_epoch() -> Any:
                         for i in range(n_in):
                             grad_row[i] += d * a_row[i]
                     w_row = w[o]
-                    if code != SGD:  # the adaptive optimizers: gradient (+ regularisation) first, then the step
-                        if reg_code == REG_L2:
-                            for i in range(n_in):
-                                grad_row[i] += reg_rate * w_row[i]
-                        elif reg_code == REG_L1:
-                            for i in range(n_in):
-                                wv = w_row[i]
-                                if wv > zero:
-                                    grad_row[i] += reg_rate
-                                elif wv < zero:
-                                    grad_row[i] -= reg_rate
-                        _opt_slice(code, hyper, fac, theta, grad_row, state, w_start + o * n_in, n_in)
-                        grad_bias[0] = gb
-                        _opt_slice(code, hyper, fac, theta, grad_bias, state, w_end + o, 1)
-                        continue
                     for i in range(n_in):
                         g = grad_row[i]
                         wv = w_row[i]
