@@ -309,10 +309,10 @@ class Trainer:
         total = torch.zeros((), device=self.device)
         # Dropout masks come from core.dropout_mask (seed, epoch, position, unit), the same as the
         # fused engine's, so a run is the same whatever else used torch's generator, and resumable.
-        forward = self._masked_forward if self._has_dropout else model
+        masked = self._has_dropout
         for start, stop in bounds:
-            objective = loss_fn(forward(x_epoch[start:stop], start), y_epoch[start:stop]) if self._has_dropout \
-                else loss_fn(forward(x_epoch[start:stop]), y_epoch[start:stop])
+            x = x_epoch[start:stop]
+            objective = loss_fn(self._masked_forward(x, start) if masked else model(x), y_epoch[start:stop])
             if with_penalty:
                 penalty = regularization_penalty(model, kind, rate)
                 if penalty is not None:
