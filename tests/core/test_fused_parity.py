@@ -126,3 +126,26 @@ def test_dropout_masks_depend_on_seed_epoch_layer_and_position_only():
     np.testing.assert_array_equal(dropout_mask.batch_mask(3, 5, 1, 120, 10, 50, 0.3), mask[100:110])
     for other in [(4, 5, 1), (3, 6, 1), (3, 5, 2)]:
         assert (dropout_mask.batch_mask(*other, 20, 400, 50, 0.3) != mask).mean() > 0.3
+
+
+@pytest.mark.parametrize("block", [False, True], ids=["epoch by epoch", "in blocks"])
+def test_a_diverging_adam_epoch_rolls_back_weights_and_optimizer_state(block):
+    from core.trainer import Diverged
+
+    spec = parse_experiment({"schema_version": 1, "data": {"source": "plane", "samples": 100}, "task": "regression",
+                             "loss": "mse", "engine": "fused", "optimizer": {"name": "adam", "lr": 0.01},
+                             "layers": [{"units": 6, "activation": "relu"}] * 2})
+    t = Trainer(spec)
+    t.train_epochs(3)
+    t.set_learning_rate(1e35)  # Adam's steps are about lr in size: overflow needs a huge one
+    with pytest.raises(Diverged) as err:
+        for _ in range(5):
+            kept = (_params(t), {k: {n: v.clone() for n, v in s.items()} for k, s in t.optimizer.state_dict()["state"].items()})
+            t.train_epochs(4) if block else t.train_epoch()
+    assert t.engine == "fused" and not err.value.records  # it diverged in the first epoch it tried
+    for a, b in zip(kept[0], _params(t)):
+        np.testing.assert_array_equal(a, b)
+    state = t.optimizer.state_dict()["state"]
+    for k, entry in kept[1].items():
+        for name, value in entry.items():
+            assert torch.equal(state[k][name], value), f"optimizer state {k}.{name} was not rolled back"
