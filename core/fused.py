@@ -13,7 +13,7 @@ Same updates as the torch path: the same batches in the same order (the caller's
 same dropout masks (core/dropout_mask.py), the mean batch loss, its exact gradient, regularisation
 on Linear weights only (l2: rate*0.5*sum w**2, l1: rate*sum|w|), and torch.optim's SGD (momentum,
 nesterov), Adam, AdamW, RMSprop and Adagrad steps (core/fused_optim.py). Every activation of the
-registry (core/fused_act.py). Float32 throughout, like torch; results agree within float rounding
+registry (core/fused_act.py) and layer norm (core/fused_norm.py); batch norm stays on torch. Float32 throughout, like torch; results agree within float rounding
 (summation order differs; tanh is computed as 1 - 2/(exp(2z)+1), within 2e-7 of libm's and 5x faster).
 
     ok, why = supports(trainer)          # cheap; never imports numba
@@ -40,6 +40,7 @@ from core import fused_kernels as kernels
 from core import fused_optim
 from core.fused_kernels import KernelOptimizer
 from core.fused_layout import NetPlan, net_plan, read_layout
+from core.fused_layout import parameters as fused_layout_parameters
 from core.spec import Loss, RegularizationKind, Task
 
 _VALUE_LOSSES = {Loss.mse: kernels.MSE, Loss.huber: kernels.HUBER, Loss.l1: kernels.L1_LOSS}
@@ -227,7 +228,7 @@ def _build_plan(trainer: Any) -> _Plan:
     layout, _ = read_layout(model)
     config, _ = fused_optim.read_optimizer(optimizer, spec)
     assert layout is not None and config is not None
-    params = [p for m in layout.linears for p in (m.weight, m.bias)]
+    params = fused_layout_parameters(layout)
     slots, steps = fused_optim.state_tensors(optimizer, params, config) if optimizer is not None else ([], [])
     sizes = [p.numel() for p in params]
     starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
@@ -254,7 +255,7 @@ def _build_plan(trainer: Any) -> _Plan:
         theta=theta,
         pairs=[pair(p, theta, k) for k, p in enumerate(params)],
         state_pairs=[pair(t, state[s], k) for s, slot in enumerate(slots) for k, t in enumerate(slot)],
-        net=net_plan(layout, starts[0:-1:2].copy(), int(code), squash, int(spec.seed)),
+        net=net_plan(layout, starts, int(code), squash, int(spec.seed)),
         opt=opt,
     )
 
@@ -321,8 +322,8 @@ def evaluate(trainer: Any) -> tuple[float, float, float | None, float | None, np
 
     The same figures as `Trainer.evaluate` on the torch path, within float rounding (no penalty;
     accuracies None for regression; test loss NaN, test accuracy and confusion None without test
-    rows), from one compiled pass instead of ~20 torch op calls, in eval mode (no dropout; the
-    engine runs no normalisation). `confusion` is (C, C) test-set counts, rows = truth,
+    rows), from one compiled pass instead of ~20 torch op calls, in eval mode (no dropout; layer
+    norm is the same in both modes). `confusion` is (C, C) test-set counts, rows = truth,
     C = max(n_classes, 2). Raises ValueError if `supports(trainer)` is False.
     """
     plan = _plan_for(trainer)
@@ -426,7 +427,7 @@ def warm_up() -> float:
     net = NetPlan(offsets=np.zeros(1, np.int64), acts=np.zeros(1, np.int64), act_params=np.zeros(1, np.float32),
                   widths=np.ones(2, np.int64), loss_code=kernels.BCE, squash=False,
                   drop_thresholds=np.zeros(1, np.int64), drop_scales=np.ones(1, np.float32),
-                  drop_run=np.uint64(0))
+                  drop_run=np.uint64(0), norm_offsets=np.full(1, -1, np.int64), norm_eps=np.zeros(1, np.float32))
     opt = KernelOptimizer(code=fused_optim.SGD, hyper=np.zeros(fused_optim.N_HYPER), state=np.zeros((1, 1), np.float32),
                           step=np.zeros(1), factors=np.zeros(fused_optim.N_FACTORS), counts_steps=False,
                           reg_code=kernels.REG_NONE, with_penalty=INCLUDE_PENALTY_IN_LOSS)

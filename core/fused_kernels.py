@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from core import dropout_mask, fused_act, fused_optim
+from core import dropout_mask, fused_act, fused_norm, fused_optim
 from core.fused_act import LEAKY_RELU, LINEAR, RELU, SIGMOID, TANH
 from core.fused_optim import HP_MOMENTUM, HP_NESTEROV, SGD
 
@@ -51,7 +51,7 @@ class KernelOptimizer(NamedTuple):
 def _dependency_stamp() -> int:
     """A number that changes whenever a compiled-in helper module's source does."""
     digest = hashlib.sha256()
-    for module in (fused_act, fused_optim, dropout_mask):
+    for module in (fused_act, fused_optim, dropout_mask, fused_norm):
         digest.update(Path(module.__file__).read_bytes())
     return int(digest.hexdigest()[:15], 16)
 
@@ -63,6 +63,7 @@ _block_kernel = None
 # The compiled helpers, read by the kernels as module globals (closure cells of functions would
 # change numba's cache key in every process).
 _act = _act_grad = _opt_factors = _opt_slice = _drop_key = _drop_kept = _adaptive_layer = None
+_norm_fwd = _norm_bwd = _norm_cols = _sgd_slice = None
 
 
 def adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc, n_in, n_out,
@@ -97,6 +98,7 @@ def adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, gra
 
 def _compile_helpers() -> None:
     global _act, _act_grad, _opt_factors, _opt_slice, _drop_key, _drop_kept, _adaptive_layer
+    global _norm_fwd, _norm_bwd, _norm_cols, _sgd_slice
     if _act is not None:
         return
     from numba import njit
@@ -106,6 +108,10 @@ def _compile_helpers() -> None:
     _opt_slice = njit(nogil=True, error_model=ERROR_MODEL)(fused_optim.step_slice)
     _drop_key = njit(nogil=True, error_model=ERROR_MODEL)(dropout_mask.layer_key)
     _drop_kept = njit(nogil=True, error_model=ERROR_MODEL)(dropout_mask.element_kept)
+    _norm_fwd = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.forward_row)
+    _norm_bwd = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.backward_row)
+    _norm_cols = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.forward_columns)
+    _sgd_slice = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.sgd_slice)
     _adaptive_layer = njit(nogil=True, error_model=ERROR_MODEL, fastmath={"reassoc", "contract"})(adaptive_layer)
     _act = njit(nogil=True, error_model=ERROR_MODEL)(fused_act.forward)  # last: it marks the set as complete
 
@@ -143,6 +149,9 @@ def _compile_epoch() -> Any:
         grad_row = np.zeros(maxw, np.float32)
         grad_bias = np.zeros(1, np.float32)
         drop_keys = np.zeros(n_layers, np.uint64)
+        norm_hat = np.zeros((n_layers, bmax, maxw), np.float32)  # layer norm's normalised input
+        norm_rstd = np.zeros((n_layers, bmax), np.float32)       # and 1 / sqrt(var + eps), per row
+        norm_grad = np.zeros((n_layers, 2, maxw), np.float32)    # d loss / d (its weight, its bias)
         for layer in range(n_layers):
             if net.drop_thresholds[layer] > 0:
                 drop_keys[layer] = _drop_key(net.drop_run, epoch, layer + 1)
@@ -179,6 +188,15 @@ def _compile_epoch() -> Any:
                 threshold = net.drop_thresholds[layer]
                 scale = net.drop_scales[layer]
                 keep_pre = threshold > 0 or act > LEAKY_RELU
+                g_off = net.norm_offsets[layer]
+                inline_act = act if g_off < 0 else LINEAR  # with layer norm: activation after it
+                if g_off >= 0:
+                    keep_pre = True
+                    gamma = theta[g_off:g_off + n_out]
+                    beta = theta[g_off + n_out:g_off + 2 * n_out]
+                    for i in range(n_out):
+                        norm_grad[layer, 0, i] = zero
+                        norm_grad[layer, 1, i] = zero
                 for b in range(bc):
                     a_in = act_out[layer, b]
                     a_out = act_out[layer + 1, b]
@@ -191,16 +209,24 @@ def _compile_epoch() -> Any:
                         if keep_pre:  # the backward pass needs z itself
                             pre[layer, b, o] = z
                         # The classic activations inline (the SGD rows' speed); the rest below.
-                        if act == TANH:  # via exp: 5x faster than libm tanhf, within 2e-7 of it
+                        if inline_act == TANH:  # via exp: 5x faster than libm tanhf, within 2e-7 of it
                             z = one - two / (np.exp(two * z) + one)
-                        elif act == RELU:
+                        elif inline_act == RELU:
                             z = z if z > zero else zero
-                        elif act == SIGMOID:
+                        elif inline_act == SIGMOID:
                             z = one / (one + np.exp(-z))
-                        elif act == LEAKY_RELU:
+                        elif inline_act == LEAKY_RELU:
                             z = z if z > zero else z * param
                         a_out[o] = z
-                    if act > LEAKY_RELU:  # no calls in the loop above: they would slow the classic path
+                    if g_off >= 0:  # layer norm, then the activation
+                        norm_rstd[layer, b] = _norm_fwd(a_out, n_out, gamma, beta, net.norm_eps[layer],
+                                                        norm_hat[layer, b])
+                        for o in range(n_out):
+                            pre[layer, b, o] = a_out[o]
+                        if act != LINEAR:
+                            for o in range(n_out):
+                                a_out[o] = _act(act, a_out[o], param)
+                    elif act > LEAKY_RELU:  # no calls in the loop above: they would slow the classic path
                         for o in range(n_out):
                             a_out[o] = _act(act, a_out[o], param)
                     if threshold > 0:
@@ -319,6 +345,18 @@ def _compile_epoch() -> Any:
                         elif act != LINEAR:
                             for i in range(n_in):
                                 dp[i] *= _act_grad(act, pre[layer - 1, b, i], a_in[b, i], param)
+                        g_prev = net.norm_offsets[layer - 1]
+                        if g_prev >= 0:  # back through the layer below's layer norm
+                            _norm_bwd(dp, n_in, theta[g_prev:g_prev + n_in], norm_hat[layer - 1, b],
+                                      norm_rstd[layer - 1, b], norm_grad[layer - 1, 0], norm_grad[layer - 1, 1])
+                g_off = net.norm_offsets[layer]
+                if g_off >= 0:  # this layer's layer norm weight and bias (their gradients are complete)
+                    if code != SGD:
+                        _opt_slice(code, hyper, fac, theta, norm_grad[layer, 0], state, g_off, n_out)
+                        _opt_slice(code, hyper, fac, theta, norm_grad[layer, 1], state, g_off + n_out, n_out)
+                    else:
+                        _sgd_slice(theta, state[0], norm_grad[layer, 0], g_off, n_out, lr, momentum, nesterov)
+                        _sgd_slice(theta, state[0], norm_grad[layer, 1], g_off + n_out, n_out, lr, momentum, nesterov)
                 if code != SGD:  # adaptive optimizers: one call a layer keeps calls out of the SGD loops
                     _adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc,
                                     n_in, n_out, w_start, w_end, reg_code, reg_rate)
@@ -421,8 +459,9 @@ def _compile_eval() -> Any:
                 w_end = offsets[layer] + n_units * n_in
                 w = theta[offsets[layer]:w_end].reshape((n_units, n_in))
                 bias = theta[w_end:w_end + n_units]
-                act = acts[layer]
                 param = act_params[layer]
+                g_off = net.norm_offsets[layer]
+                act = acts[layer] if g_off < 0 else LINEAR  # with layer norm: activation after it
                 for o in range(n_units):
                     z = dst[o]
                     bo = bias[o]
@@ -449,6 +488,15 @@ def _compile_eval() -> Any:
                     elif act != LINEAR:
                         for r in range(m):
                             z[r] = _act(act, z[r], param)
+                if g_off >= 0:
+                    _norm_cols(dst, n_units, m, theta[g_off:g_off + n_units], theta[g_off + n_units:g_off + 2 * n_units],
+                               net.norm_eps[layer])
+                    act = acts[layer]
+                    if act != LINEAR:
+                        for o in range(n_units):
+                            z = dst[o]
+                            for r in range(m):
+                                z[r] = _act(act, z[r], param)
             out = h[n_layers % 2]
             for r in range(m):
                 row = start + r

@@ -159,7 +159,6 @@ def test_divergence_is_caught_and_rolled_back():
 
 @pytest.mark.parametrize("changes, words", [
     ({"layers": [{"units": 4, "norm": "batch"}]}, "batch norm"),
-    ({"layers": [{"units": 4, "norm": "layer"}]}, "layer norm"),
 ])
 def test_unsupported_specs_are_refused_with_a_reason(changes, words):
     t = Trainer(_spec(engine="fused", **changes))

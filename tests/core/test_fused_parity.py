@@ -88,6 +88,22 @@ def test_dropout_uses_the_same_masks_on_both_engines(optimizer):
                                       {"units": 6, "activation": "tanh", "dropout": 0.1}]))
 
 
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+def test_layer_norm_trains_like_torch(optimizer):
+    changes = {"optimizer": {**OPTIMIZERS[optimizer], "lr": OPTIMIZERS[optimizer]["lr"] / 2}} \
+        if optimizer == "sgd nesterov" else {"optimizer": OPTIMIZERS[optimizer]}  # momentum 0.9 drifts
+    _train_and_compare(*_pair(layers=[{"units": 8, "activation": "gelu", "norm": "layer", "dropout": 0.2},
+                                      {"units": 6, "activation": "tanh", "norm": "layer"}],
+                              regularization={"kind": "l2", "rate": 0.01}, **changes))
+
+
+def test_layer_norm_regression_and_evaluation_match_torch():
+    torch_run, fused_run = _pair(data={"source": "plane", "samples": 100}, task="regression", loss="huber",
+                                 optimizer=OPTIMIZERS["adam"], layers=[{"units": 8, "activation": "relu", "norm": "layer"}])
+    _train_and_compare(torch_run, fused_run)
+    assert fused_run.evaluate() == pytest.approx(torch_run.evaluate(), rel=RTOL, abs=ATOL)
+
+
 @pytest.mark.parametrize("changes", [
     {"regularization": {"kind": "l2", "rate": 0.01}, "schedule": {"kind": "cosine"}},
     {"regularization": {"kind": "l1", "rate": 0.003}, "schedule": {"kind": "step", "step_size": 4, "gamma": 0.5}},
