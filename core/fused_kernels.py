@@ -63,7 +63,7 @@ _block_kernel = None
 # The compiled helpers, read by the kernels as module globals (closure cells of functions would
 # change numba's cache key in every process).
 _act = _act_grad = _opt_factors = _opt_slice = _drop_key = _drop_kept = _adaptive_layer = None
-_norm_fwd = _norm_bwd = _norm_cols = _sgd_slice = None
+_norm_fwd = _norm_bwd = _norm_cols = _sgd_slice = _forward_extras = _backward_extras = None
 
 
 def adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc, n_in, n_out,
@@ -96,9 +96,50 @@ def adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, gra
         _opt_slice(code, hyper, fac, theta, grad_bias, state, w_end + o, 1)
 
 
+def forward_extras(layer, bc, n_out, act, param, g_off, eps, threshold, scale, drop_key, start, theta,
+                   act_out, pre, drop, norm_hat, norm_rstd):
+    """After a layer's Linear (act_out[layer + 1] holds z): keep z, then layer norm, the activation
+    and dropout, row by row. For the layers the kernel's inline loop does not finish."""
+    zero = np.float32(0.0)
+    for b in range(bc):
+        a_out = act_out[layer + 1, b]
+        if g_off >= 0:
+            norm_rstd[layer, b] = _norm_fwd(a_out, n_out, theta[g_off:g_off + n_out],
+                                            theta[g_off + n_out:g_off + 2 * n_out], eps, norm_hat[layer, b])
+        for o in range(n_out):
+            pre[layer, b, o] = a_out[o]
+        if act != LINEAR:
+            for o in range(n_out):
+                a_out[o] = _act(act, a_out[o], param)
+        if threshold > 0:
+            for o in range(n_out):
+                factor = scale if _drop_kept(drop_key, start + b, n_out, o, threshold) else zero
+                drop[layer, b, o] = factor
+                a_out[o] = a_out[o] * factor
+
+
+def backward_extras(layer, bc, n, act, param, g_off, dropped, theta, dp_rows, pre, drop, norm_hat, norm_rstd,
+                    norm_grad):
+    """dp_rows[b] (d loss / d layer's output) into d loss / d its Linear's z: back through dropout,
+    the activation and layer norm (accumulating the norm's weight and bias gradients)."""
+    zero = np.float32(0.0)
+    for b in range(bc):
+        dp = dp_rows[b]
+        for i in range(n):
+            factor = drop[layer, b, i] if dropped else np.float32(1.0)
+            if factor == zero:
+                dp[i] = zero
+            else:
+                z = pre[layer, b, i]
+                dp[i] = dp[i] * factor * _act_grad(act, z, _act(act, z, param), param)
+        if g_off >= 0:
+            _norm_bwd(dp, n, theta[g_off:g_off + n], norm_hat[layer, b], norm_rstd[layer, b],
+                      norm_grad[layer, 0], norm_grad[layer, 1])
+
+
 def _compile_helpers() -> None:
     global _act, _act_grad, _opt_factors, _opt_slice, _drop_key, _drop_kept, _adaptive_layer
-    global _norm_fwd, _norm_bwd, _norm_cols, _sgd_slice
+    global _norm_fwd, _norm_bwd, _norm_cols, _sgd_slice, _forward_extras, _backward_extras
     if _act is not None:
         return
     from numba import njit
@@ -112,6 +153,8 @@ def _compile_helpers() -> None:
     _norm_bwd = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.backward_row)
     _norm_cols = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.forward_columns)
     _sgd_slice = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.sgd_slice)
+    _forward_extras = njit(nogil=True, error_model=ERROR_MODEL)(forward_extras)
+    _backward_extras = njit(nogil=True, error_model=ERROR_MODEL)(backward_extras)
     _adaptive_layer = njit(nogil=True, error_model=ERROR_MODEL, fastmath={"reassoc", "contract"})(adaptive_layer)
     _act = njit(nogil=True, error_model=ERROR_MODEL)(fused_act.forward)  # last: it marks the set as complete
 
@@ -187,13 +230,12 @@ def _compile_epoch() -> Any:
                 param = act_params[layer]
                 threshold = net.drop_thresholds[layer]
                 scale = net.drop_scales[layer]
-                keep_pre = threshold > 0 or act > LEAKY_RELU
                 g_off = net.norm_offsets[layer]
-                inline_act = act if g_off < 0 else LINEAR  # with layer norm: activation after it
+                # Layer norm, the other activations and dropout run in one call a layer, after the
+                # rows: calls inside the row loop would slow the classic path down.
+                special = g_off >= 0 or act > LEAKY_RELU or threshold > 0
+                inline_act = LINEAR if special else act
                 if g_off >= 0:
-                    keep_pre = True
-                    gamma = theta[g_off:g_off + n_out]
-                    beta = theta[g_off + n_out:g_off + 2 * n_out]
                     for i in range(n_out):
                         norm_grad[layer, 0, i] = zero
                         norm_grad[layer, 1, i] = zero
@@ -206,9 +248,6 @@ def _compile_epoch() -> Any:
                         for i in range(n_in):
                             z += w_row[i] * a_in[i]
                         z += bias[o]
-                        if keep_pre:  # the backward pass needs z itself
-                            pre[layer, b, o] = z
-                        # The classic activations inline (the SGD rows' speed); the rest below.
                         if inline_act == TANH:  # via exp: 5x faster than libm tanhf, within 2e-7 of it
                             z = one - two / (np.exp(two * z) + one)
                         elif inline_act == RELU:
@@ -218,22 +257,9 @@ def _compile_epoch() -> Any:
                         elif inline_act == LEAKY_RELU:
                             z = z if z > zero else z * param
                         a_out[o] = z
-                    if g_off >= 0:  # layer norm, then the activation
-                        norm_rstd[layer, b] = _norm_fwd(a_out, n_out, gamma, beta, net.norm_eps[layer],
-                                                        norm_hat[layer, b])
-                        for o in range(n_out):
-                            pre[layer, b, o] = a_out[o]
-                        if act != LINEAR:
-                            for o in range(n_out):
-                                a_out[o] = _act(act, a_out[o], param)
-                    elif act > LEAKY_RELU:  # no calls in the loop above: they would slow the classic path
-                        for o in range(n_out):
-                            a_out[o] = _act(act, a_out[o], param)
-                    if threshold > 0:
-                        for o in range(n_out):
-                            factor = scale if _drop_kept(drop_keys[layer], start + b, n_out, o, threshold) else zero
-                            drop[layer, b, o] = factor
-                            a_out[o] = a_out[o] * factor
+                if special:
+                    _forward_extras(layer, bc, n_out, act, param, g_off, net.norm_eps[layer], threshold, scale,
+                                    drop_keys[layer], start, theta, act_out, pre, drop, norm_hat, norm_rstd)
             # ---- loss and its gradient wrt the output (mean over the batch)
             n_out = widths[n_layers]
             out = act_out[n_layers]
@@ -308,7 +334,8 @@ def _compile_epoch() -> Any:
                 if layer > 0:  # the layer below's delta, with the weights before this step
                     act = acts[layer - 1]
                     param = act_params[layer - 1]
-                    dropped = net.drop_thresholds[layer - 1] > 0
+                    special_prev = (net.norm_offsets[layer - 1] >= 0 or act > LEAKY_RELU
+                                    or net.drop_thresholds[layer - 1] > 0)
                     for b in range(bc):
                         dp = delta_prev[b]
                         for i in range(n_in):
@@ -318,15 +345,9 @@ def _compile_epoch() -> Any:
                             w_row = w[o]
                             for i in range(n_in):
                                 dp[i] += d * w_row[i]
-                        if dropped:  # through the mask, then the activation at its undropped value
-                            for i in range(n_in):
-                                factor = drop[layer - 1, b, i]
-                                if factor == zero:
-                                    dp[i] = zero
-                                else:
-                                    z = pre[layer - 1, b, i]
-                                    dp[i] = dp[i] * factor * _act_grad(act, z, _act(act, z, param), param)
-                        elif act == TANH:
+                        if special_prev:
+                            continue  # below, for all rows in one call
+                        if act == TANH:
                             for i in range(n_in):
                                 a = a_in[b, i]
                                 dp[i] *= one - a * a
@@ -342,13 +363,10 @@ def _compile_epoch() -> Any:
                             for i in range(n_in):
                                 if a_in[b, i] <= zero:
                                     dp[i] *= param
-                        elif act != LINEAR:
-                            for i in range(n_in):
-                                dp[i] *= _act_grad(act, pre[layer - 1, b, i], a_in[b, i], param)
-                        g_prev = net.norm_offsets[layer - 1]
-                        if g_prev >= 0:  # back through the layer below's layer norm
-                            _norm_bwd(dp, n_in, theta[g_prev:g_prev + n_in], norm_hat[layer - 1, b],
-                                      norm_rstd[layer - 1, b], norm_grad[layer - 1, 0], norm_grad[layer - 1, 1])
+                    if special_prev:
+                        _backward_extras(layer - 1, bc, n_in, act, param, net.norm_offsets[layer - 1],
+                                         net.drop_thresholds[layer - 1] > 0, theta, delta_prev, pre, drop,
+                                         norm_hat, norm_rstd, norm_grad)
                 g_off = net.norm_offsets[layer]
                 if g_off >= 0:  # this layer's layer norm weight and bias (their gradients are complete)
                     if code != SGD:
