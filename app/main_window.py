@@ -155,6 +155,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         layout.addWidget(body, 1)
         self.setCentralWidget(central)
 
+        self.engine_notice = ""  # why the torch engine runs, as last shown ("" on the fused engine)
         self.device_status = QLabel("Device: –")
         self.device_status.setObjectName("deviceStatus")
         self.epoch_status = QLabel("Epoch 0")
@@ -712,9 +713,24 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         device = info.get("device", "?")
         engine = info.get("engine", "")
         self.device_status.setText(f"Device: {device}" + (f" · {engine}" if engine else ""))
+        notice = info.get("engine_notice") or ""
+        self.device_status.setToolTip(notice or (f"Training on the {engine} engine." if engine else ""))
         note = info.get("device_note") or ""
         if note:
             self.show_message(note, "warning")
+        self._show_engine_notice(notice, banner=not note)
+
+    def _show_engine_notice(self, notice: str, banner: bool) -> None:
+        """Say once, in the banner, why training runs on the slower torch engine; take it away
+        when a change brings the fast engine back."""
+        previous, self.engine_notice = self.engine_notice, notice
+        if notice == previous:
+            return
+        if previous and self.message_bar.text == previous:
+            self.message_bar.dismiss()
+        if notice and banner:
+            self.show_message(notice, "info")
+            self.message_bar.show_message(notice, "info")
 
     def _on_run_ended(self, state: Any) -> None:
         if state != RunState.diverged:

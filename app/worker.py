@@ -123,6 +123,7 @@ class _RunThread(QThread):
             self.started_info.emit(gen, {"device": str(trainer.device), "engine": trainer.engine,
                                          "device_note": getattr(trainer, "device_note", ""),
                                          "engine_note": getattr(trainer, "engine_note", ""),
+                                         "engine_notice": getattr(trainer, "engine_notice", ""),
                                          "dataset": trainer.dataset})
             if trainer.engine == "fused":
                 self._warm_up()  # after started_info: the data is on screen while it compiles

@@ -2,11 +2,13 @@
 
 Runs TF Playground's setting from docs/TARGETS (spiral, 500 points, 50 % train, inputs x1 x2, tanh,
 batch 10, SGD lr 0.03, bce) for the three nets of the targets and prints one table with the ratios
-the targets are stated in. Each figure is the median of 3 timed runs (wall clock, one torch thread);
+the targets are stated in; then the no-speed-cliff table: Adam on spiral [8,8] relu (batch 10) and
+digits 64->[64,32] relu (batch 32), fused (T-block) over the torch path (T-torch), over fused SGD
+on the same net, and the torch path over a bare torch.optim.Adam loop. Each figure is the median of 3 timed runs (wall clock, one torch thread);
 figures compared as a ratio (bare / T-torch; T-fused, T-block and fused) are timed in alternating windows.
 
     python3 benchmarks/engine.py [--device cpu|cuda] [--batch-size 10] [--seconds 1.0] [--quick]
-                                 [--clock wall|cpu]
+                                 [--clock wall|cpu] [--sgd-only]
 
 --clock cpu times with the process's CPU time instead of the wall clock: on a shared machine it
 leaves out the time other processes take (every timed workload here runs on one thread).
@@ -148,12 +150,92 @@ def bare_loop(layers: list[int], batch_size: int, device: torch.device, data):
     return epoch, model
 
 
+# The no-cliff workloads (docs/TARGETS): (name, data, hidden widths, batch, fused-over-torch target).
+ADAM_CASES = [
+    ("spiral [8,8] relu Adam", {"source": "spiral", "samples": 500, "train_fraction": 0.5, "noise": 0.0},
+     [8, 8], 10, 50.0),
+    ("digits [64,32] relu Adam", {"source": "digits"}, [64, 32], 32, 10.0),
+]
+ADAM_OVER_SGD_TARGET = 0.5  # fused Adam over fused SGD on the spiral net
+
+
+def _adam_spec(data: dict, layers: list[int], batch_size: int, engine: str, optimizer: str = "adam"):
+    return parse_experiment({
+        "schema_version": 1, "data": data, "layers": [{"units": u, "activation": "relu"} for u in layers],
+        "loss": "bce" if data["source"] == "spiral" else "cross_entropy",
+        "optimizer": {"name": optimizer, "lr": 0.01}, "batch_size": batch_size, "engine": engine,
+    })
+
+
+def bare_adam_loop(trainer):
+    """A hand-written per-batch torch loop with torch.optim.Adam on the trainer's data and net shape."""
+    spec = trainer.spec
+    model = build_model(spec, trainer.dataset.n_inputs, trainer.n_outputs)
+    opt = torch.optim.Adam(model.parameters(), lr=spec.optimizer.lr)
+    x, y = trainer.x_train, trainer.y_train
+    n, batch = len(x), trainer.batch_size
+    loss_fn = F.binary_cross_entropy_with_logits if trainer.n_outputs == 1 else F.cross_entropy
+    state = {"epoch": 0}
+
+    def epoch() -> float:
+        idx = torch.from_numpy(np.random.default_rng([spec.seed, state["epoch"]]).permutation(n))
+        total = torch.zeros(())
+        for s in range(0, n, batch):
+            b = idx[s:s + batch]
+            out = model(x[b])
+            loss = loss_fn(out.reshape(-1), y[b]) if trainer.n_outputs == 1 else loss_fn(out, y[b])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.detach()
+        state["epoch"] += 1
+        return float(total)
+
+    return epoch
+
+
+def adam_table(seconds: float, runs: int) -> list[str]:
+    """Print the no-cliff table (Adam on both engines, against a bare loop and fused SGD); return misses."""
+    from core.trainer import Trainer
+
+    print()
+    head = (f"{'workload':<26} {'bare':>6} {'T-torch':>8} {'T/bare':>7} {'T-block':>8} {'fused/T':>8} {'target':>7} "
+            f"{'met?':>5} {'SGD blk':>8} {'A/SGD':>6} {'met?':>5}")
+    print(head)
+    print("-" * len(head))
+    missed = []
+    for name, data, layers, batch, target in ADAM_CASES:
+        t_torch = Trainer(_adam_spec(data, layers, batch, "torch"))
+        t_fused = Trainer(_adam_spec(data, layers, batch, "fused"))
+        t_sgd = Trainer(_adam_spec(data, layers, batch, "fused", "sgd"))
+        if t_fused.engine != "fused":
+            print(f"  ({name}: fused engine not used: {t_fused.engine_note})")
+            missed.append(f"{name}: fused engine not used")
+            continue
+        bare, torch_rate, fused_rate, sgd_rate = _rates(
+            [bare_adam_loop(t_torch), t_torch.train_epoch, _Block(t_fused, 32), _Block(t_sgd, 32)], seconds, runs)
+        ratio, vs_torch, vs_sgd = torch_rate / bare, fused_rate / torch_rate, fused_rate / sgd_rate
+        spiral = data["source"] == "spiral"
+        checks = [(ratio >= TORCH_RATIO_TARGET, f"{name} T/bare {ratio:.2f} < {TORCH_RATIO_TARGET}"),
+                  (vs_torch >= target, f"{name} fused/T {vs_torch:.0f}x < {target:.0f}x")]
+        if spiral:
+            checks.append((vs_sgd >= ADAM_OVER_SGD_TARGET, f"{name} Adam/SGD {vs_sgd:.2f} < {ADAM_OVER_SGD_TARGET}"))
+        missed += [why for ok, why in checks if not ok]
+        sgd_met = ("yes" if vs_sgd >= ADAM_OVER_SGD_TARGET else "NO") if spiral else "-"
+        print(f"{name:<26} {bare:6.1f} {torch_rate:8.1f} {ratio:7.2f} {fused_rate:8.0f} {vs_torch:7.1f}x {target:6.0f}x "
+              f"{'yes' if vs_torch >= target else 'NO':>5} {sgd_rate:8.0f} {vs_sgd:6.2f} {sgd_met:>5}")
+    print(f"Targets: fused Adam (T-block) >= 50x / 10x the torch path (T-torch); Adam >= {ADAM_OVER_SGD_TARGET}x "
+          f"fused SGD on the spiral net (A/SGD); T/bare >= {TORCH_RATIO_TARGET} (bare: torch.optim.Adam loop)")
+    return missed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", help="cpu or cuda (the fused engine is CPU-only)")
     parser.add_argument("--batch-size", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=None, help="per timed run (default 1.0; 0.3 with --quick)")
     parser.add_argument("--quick", action="store_true", help="one short run per figure")
+    parser.add_argument("--sgd-only", action="store_true", help="skip the Adam (no speed cliff) table")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall clock (default) or process CPU time (steadier on a busy machine)")
     args = parser.parse_args(argv)
@@ -228,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"epochs/s except ms columns. Targets (docs/TARGETS): T/bare >= {TORCH_RATIO_TARGET}; T-block >= 1x / 3x / "
           "10x the browser engine (3,615 / 370 / 31 epochs/s) at [4,2] / [8]x6 / [64,64]. "
           "Browser grid ms: 8.2 / 70 / 733.")
+    if device.type == "cpu" and not args.sgd_only:
+        missed += adam_table(seconds, runs)
+    print()
     print("all targets met" if not missed else "MISSED: " + "; ".join(missed))
     if args.batch_size != 10:
         print(f"(the browser figures were measured at batch 10, this run used batch {args.batch_size})")

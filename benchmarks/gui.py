@@ -6,7 +6,10 @@ Prints one table:
 - GUI event-loop latency while training: a 10 ms QTimer's lateness, p50 / p99,
 - time to first paint of `python -m app` from process start (target <= 2 s).
 
-    python benchmarks/gui.py [--seconds 6] [--repeats 2] [--engine auto|torch|fused]
+    python benchmarks/gui.py [--seconds 6] [--repeats 2] [--engine auto|torch|fused] [--adam-dropout]
+
+--adam-dropout trains the same 6×8 net with Adam (lr 0.01) and dropout 0.1 after every hidden layer
+(the issue's "no speed cliff" workload, on the fused engine too).
 
 Runs offscreen unless DISPLAY / QT_QPA_PLATFORM say otherwise. Figures depend on the machine and on
 what else runs on it; the ratios are the point.
@@ -32,13 +35,18 @@ if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
 
 
 ENGINE = "auto"  # --engine: which training engine the spec asks for
+ADAM_DROPOUT = False  # --adam-dropout: Adam and dropout 0.1 instead of SGD
 
 
 def bench_spec():
     from core.spec import Experiment
 
-    return Experiment().replace(data={"source": "spiral", "samples": 500, "noise": 0.0, "train_fraction": 0.5},
+    spec = Experiment().replace(data={"source": "spiral", "samples": 500, "noise": 0.0, "train_fraction": 0.5},
                                 layers=[{"units": 8, "activation": "tanh"}] * 6, batch_size=10, engine=ENGINE)
+    if ADAM_DROPOUT:
+        spec = spec.replace(optimizer={"name": "adam", "lr": 0.01},
+                            layers=[{"units": 8, "activation": "tanh", "dropout": 0.1}] * 6)
+    return spec
 
 
 def headless_epochs_per_second(seconds: float) -> tuple[float, str]:
@@ -135,9 +143,11 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=2, help="alternating headless/window runs")
     parser.add_argument("--engine", choices=("auto", "torch", "fused"), default="auto",
                         help="training engine (auto picks fused for this net on the CPU)")
+    parser.add_argument("--adam-dropout", action="store_true", help="Adam and dropout 0.1 on the same net")
     args = parser.parse_args()
-    global ENGINE
+    global ENGINE, ADAM_DROPOUT
     ENGINE = args.engine
+    ADAM_DROPOUT = args.adam_dropout
 
     headless, inside, engine = [], [], ""
     for _ in range(args.repeats):
@@ -163,7 +173,7 @@ def main() -> int:
         ("event-loop lateness p99 (ms)", f"{p99:.1f}", "", ""),
         ("time to first paint (s)", f"{paint:.2f}", "<= 2.0", "ok" if paint <= 2.0 else "ABOVE"),
     ]
-    print(f"LayerLab window benchmark: 6x8 tanh on spiral, engine {engine}, {args.repeats}x{args.seconds:g} s, "
+    print(f"LayerLab window benchmark: 6x8 tanh{' Adam + dropout 0.1' if ADAM_DROPOUT else ''} on spiral, engine {engine}, {args.repeats}x{args.seconds:g} s, "
           f"{os.cpu_count()} CPUs, Qt platform {os.environ.get('QT_QPA_PLATFORM') or 'default'}")
     print_table(rows, min_value_width=9)
     return 0

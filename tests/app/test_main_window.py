@@ -330,3 +330,16 @@ def test_closing_while_the_fused_engine_compiles_ends_cleanly(qtbot, monkeypatch
     window.close()
     qtbot.waitUntil(lambda: not live_threads(), timeout=30_000)
     assert window.epoch == 0  # stopped before any epoch ran
+
+
+def test_the_window_says_why_the_slower_engine_runs_and_the_status_bar_names_it(qtbot, make_window, spec_factory):
+    window = make_window(spec_factory(engine="auto", layers=[{"units": 8, "norm": "batch"}]))
+    qtbot.waitUntil(lambda: "not on the fast path" in window.message_bar.text, timeout=30_000)
+    assert window.message_bar.text.startswith("Torch engine: batch norm ('norm1') is not on the fast path: about ")
+    assert window.message_bar.level == "info"
+    assert window.device_status.text().endswith("· torch")
+    assert window.device_status.toolTip() == window.message_bar.text
+
+    fast = make_window(spec_factory(engine="auto", optimizer={"name": "adam", "lr": 0.01}))
+    qtbot.waitUntil(lambda: fast.device_status.text().endswith("· fused"), timeout=30_000)
+    assert fast.message_bar.text == "" and fast.engine_notice == ""

@@ -267,8 +267,7 @@ def test_torch_epoch_makes_the_same_updates_as_a_per_batch_loop():
 @pytest.mark.parametrize("layer", [{"units": 6, "dropout": 0.5}, {"units": 6, "norm": "batch"}])
 def test_dropout_and_batch_norm_nets_are_still_evaluated_in_eval_mode(layer):
     """Mode switches are skipped only for nets whose output does not depend on the mode."""
-    trainer = Trainer(_spec(engine="auto", layers=[layer, {"units": 3}]))
-    assert trainer.engine == "torch"
+    trainer = Trainer(_spec(engine="torch", layers=[layer, {"units": 3}]))
     record = trainer.train_epoch()
     model = trainer.model
     model.eval()

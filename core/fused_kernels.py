@@ -1,0 +1,640 @@
+"""The fused engine's compiled kernels: one epoch, one evaluation, a block of epochs.
+
+Built on first use (importing numba only then keeps `import core` light) and cached on disk by
+numba. The kernels compile in the activation maths (core/fused_act.py), the optimizer updates
+(core/fused_optim.py) and the dropout masks (core/dropout_mask.py); numba's cache only watches the
+file a kernel is defined in, so each kernel closes over a stamp of those files' sources, which is
+part of numba's cache key: editing them recompiles instead of running stale code.
+
+Arguments: `net` is a fused_layout.NetPlan, `opt` a KernelOptimizer (below); flat float32 `theta`
+holds every parameter (layer k's weight (out, in) at net.offsets[k], its bias right after).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import threading
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from core import dropout_mask, fused_act, fused_norm, fused_optim
+from core.fused_act import LEAKY_RELU, LINEAR, RELU, SIGMOID, TANH
+from core.fused_optim import HP_MOMENTUM, HP_NESTEROV, SGD
+
+# Loss codes; mse/huber/l1 apply to sigmoid(logit) for binary classification (NetPlan.squash).
+BCE, MSE, HUBER, L1_LOSS, HINGE, SOFTMAX_CE = range(6)
+# Regularisation codes (on Linear weights only).
+REG_NONE, REG_L1, REG_L2 = range(3)
+EVAL_CHUNK_ROWS = 256  # rows per evaluation chunk: long enough to vectorise, small enough for cache
+# IEEE division (x/0 is inf or NaN, as in torch, caught by the divergence checks) instead of Python's
+# ZeroDivisionError check on every division, which keeps the optimizer loops from vectorising.
+ERROR_MODEL = "numpy"
+STATS_COLUMNS = 5      # block kernel, per epoch: mean batch loss, train/test loss sums, train/test hits
+
+
+class KernelOptimizer(NamedTuple):
+    """The optimizer as the kernels take it; `state` and `step` are updated in place."""
+
+    code: int
+    hyper: np.ndarray        # float64 (fused_optim.N_HYPER,)
+    state: np.ndarray        # float32 (slots, parameters), at least (1, 1)
+    step: np.ndarray         # float64 (1,): torch's step count (unused by SGD)
+    factors: np.ndarray      # float64 (fused_optim.N_FACTORS,) scratch
+    counts_steps: bool
+    reg_code: int
+    with_penalty: bool       # whether the returned batch losses include the regularisation penalty
+
+
+def _dependency_stamp() -> int:
+    """A number that changes whenever a compiled-in helper module's source does."""
+    digest = hashlib.sha256()
+    for module in (fused_act, fused_optim, dropout_mask, fused_norm):
+        digest.update(Path(module.__file__).read_bytes())
+    return int(digest.hexdigest()[:15], 16)
+
+
+_lock = threading.Lock()
+_kernel = None
+_eval_kernel = None
+_block_kernel = None
+# The compiled helpers, read by the kernels as module globals (closure cells of functions would
+# change numba's cache key in every process).
+_act = _act_grad = _opt_factors = _opt_slice = _drop_key = _drop_kept = _adaptive_layer = None
+_norm_fwd = _norm_bwd = _norm_cols = _sgd_slice = _forward_extras = _backward_extras = None
+
+
+def adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc, n_in, n_out,
+                   w_start, w_end, reg_code, reg_rate):
+    """One Linear layer's gradient (regularisation included) and adaptive optimizer step, row by row."""
+    zero = np.float32(0.0)
+    for o in range(n_out):
+        for i in range(n_in):
+            grad_row[i] = zero
+        gb = zero
+        for b in range(bc):
+            d = delta[b, o]
+            gb += d
+            a_row = a_in[b]
+            for i in range(n_in):
+                grad_row[i] += d * a_row[i]
+        w_row = w[o]
+        if reg_code == REG_L2:
+            for i in range(n_in):
+                grad_row[i] += reg_rate * w_row[i]
+        elif reg_code == REG_L1:
+            for i in range(n_in):
+                wv = w_row[i]
+                if wv > zero:
+                    grad_row[i] += reg_rate
+                elif wv < zero:
+                    grad_row[i] -= reg_rate
+        _opt_slice(code, hyper, fac, theta, grad_row, state, w_start + o * n_in, n_in)
+        grad_bias[0] = gb
+        _opt_slice(code, hyper, fac, theta, grad_bias, state, w_end + o, 1)
+
+
+def forward_extras(layer, bc, n_out, act, param, g_off, eps, threshold, scale, drop_key, start, theta,
+                   act_out, pre, drop, norm_hat, norm_rstd):
+    """After a layer's Linear (act_out[layer + 1] holds z): keep z, then layer norm, the activation
+    and dropout, row by row. For the layers the kernel's inline loop does not finish."""
+    zero = np.float32(0.0)
+    for b in range(bc):
+        a_out = act_out[layer + 1, b]
+        if g_off >= 0:
+            norm_rstd[layer, b] = _norm_fwd(a_out, n_out, theta[g_off:g_off + n_out],
+                                            theta[g_off + n_out:g_off + 2 * n_out], eps, norm_hat[layer, b])
+        for o in range(n_out):
+            pre[layer, b, o] = a_out[o]
+        if act != LINEAR:
+            for o in range(n_out):
+                a_out[o] = _act(act, a_out[o], param)
+        if threshold > 0:
+            for o in range(n_out):
+                factor = scale if _drop_kept(drop_key, start + b, n_out, o, threshold) else zero
+                drop[layer, b, o] = factor
+                a_out[o] = a_out[o] * factor
+
+
+def backward_extras(layer, bc, n, act, param, g_off, dropped, theta, dp_rows, pre, drop, norm_hat, norm_rstd,
+                    norm_grad):
+    """dp_rows[b] (d loss / d layer's output) into d loss / d its Linear's z: back through dropout,
+    the activation and layer norm (accumulating the norm's weight and bias gradients)."""
+    zero = np.float32(0.0)
+    for b in range(bc):
+        dp = dp_rows[b]
+        for i in range(n):
+            factor = drop[layer, b, i] if dropped else np.float32(1.0)
+            if factor == zero:
+                dp[i] = zero
+            else:
+                z = pre[layer, b, i]
+                dp[i] = dp[i] * factor * _act_grad(act, z, _act(act, z, param), param)
+        if g_off >= 0:
+            _norm_bwd(dp, n, theta[g_off:g_off + n], norm_hat[layer, b], norm_rstd[layer, b],
+                      norm_grad[layer, 0], norm_grad[layer, 1])
+
+
+def _compile_helpers() -> None:
+    global _act, _act_grad, _opt_factors, _opt_slice, _drop_key, _drop_kept, _adaptive_layer
+    global _norm_fwd, _norm_bwd, _norm_cols, _sgd_slice, _forward_extras, _backward_extras
+    if _act is not None:
+        return
+    from numba import njit
+
+    _act_grad = njit(nogil=True, error_model=ERROR_MODEL)(fused_act.derivative)
+    _opt_factors = njit(nogil=True, error_model=ERROR_MODEL)(fused_optim.factors)
+    _opt_slice = njit(nogil=True, error_model=ERROR_MODEL)(fused_optim.step_slice)
+    _drop_key = njit(nogil=True, error_model=ERROR_MODEL)(dropout_mask.layer_key)
+    _drop_kept = njit(nogil=True, error_model=ERROR_MODEL)(dropout_mask.element_kept)
+    _norm_fwd = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.forward_row)
+    _norm_bwd = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.backward_row)
+    _norm_cols = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.forward_columns)
+    _sgd_slice = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.sgd_slice)
+    _forward_extras = njit(nogil=True, error_model=ERROR_MODEL)(forward_extras)
+    _backward_extras = njit(nogil=True, error_model=ERROR_MODEL)(backward_extras)
+    _adaptive_layer = njit(nogil=True, error_model=ERROR_MODEL, fastmath={"reassoc", "contract"})(adaptive_layer)
+    _act = njit(nogil=True, error_model=ERROR_MODEL)(fused_act.forward)  # last: it marks the set as complete
+
+
+def _compile_epoch() -> Any:
+    from numba import njit
+
+    stamp = _dependency_stamp()
+
+    # fastmath: only reassociation (so dot products vectorise) and fused multiply-add, like BLAS;
+    # no nnan/ninf, so NaN and inf propagate and divergence is caught as in the torch path.
+    @njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, error_model=ERROR_MODEL)
+    def epoch_kernel(x, y, idx, batch, theta, net, opt, lr, reg_rate, epoch):
+        # One epoch over rows idx in minibatches of `batch`: forward, mean batch loss, its exact
+        # gradient, the optimizer step. Returns the mean of the batch losses. All per-row buffers
+        # are batch-major, so the inner loops run over contiguous units.
+        if stamp < 0:
+            raise ValueError("unreachable: the stamp keys numba's cache on the helper sources")
+        offsets, acts, act_params, widths = net.offsets, net.acts, net.act_params, net.widths
+        loss_code, squash = net.loss_code, net.squash
+        n = idx.shape[0]
+        n_layers = widths.shape[0] - 1
+        for j in range(n):  # before any update: a bad index must not leave a half-trained epoch
+            if idx[j] < 0 or idx[j] >= x.shape[0]:
+                raise IndexError("fused engine: indices must lie in [0, number of training rows)")
+        maxw = 0
+        for width in widths:
+            maxw = max(maxw, width)
+        bmax = min(batch, n)
+        act_out = np.zeros((n_layers + 1, bmax, maxw), np.float32)  # after activation and dropout
+        pre = np.zeros((n_layers, bmax, maxw), np.float32)          # before the activation
+        drop = np.ones((n_layers, bmax, maxw), np.float32)          # dropout factor: 0 or 1/(1-p)
+        delta = np.zeros((bmax, maxw), np.float32)       # d(batch loss)/d(pre-activation), this layer
+        delta_prev = np.zeros((bmax, maxw), np.float32)  # the same for the layer below
+        grad_row = np.zeros(maxw, np.float32)
+        grad_bias = np.zeros(1, np.float32)
+        drop_keys = np.zeros(n_layers, np.uint64)
+        norm_hat = np.zeros((n_layers, bmax, maxw), np.float32)  # layer norm's normalised input
+        norm_rstd = np.zeros((n_layers, bmax), np.float32)       # and 1 / sqrt(var + eps), per row
+        norm_grad = np.zeros((n_layers, 2, maxw), np.float32)    # d loss / d (its weight, its bias)
+        for layer in range(n_layers):
+            if net.drop_thresholds[layer] > 0:
+                drop_keys[layer] = _drop_key(net.drop_run, epoch, layer + 1)
+        code, hyper, state, fac = opt.code, opt.hyper, opt.state, opt.factors
+        reg_code = opt.reg_code
+        momentum = np.float32(hyper[HP_MOMENTUM])
+        nesterov = hyper[HP_NESTEROV] != 0.0
+        use_momentum = code == SGD and momentum != 0.0
+        lr64 = float(lr)
+        zero = np.float32(0.0)
+        half = np.float32(0.5)
+        one = np.float32(1.0)
+        two = np.float32(2.0)
+        total = 0.0
+        n_batches = 0
+        start = 0
+        while start < n:
+            bc = min(batch, n - start)
+            inv_b = one / np.float32(bc)
+            # ---- gather the batch
+            for b in range(bc):
+                row = idx[start + b]
+                for i in range(widths[0]):
+                    act_out[0, b, i] = x[row, i]
+            # ---- forward
+            for layer in range(n_layers):
+                n_in = widths[layer]
+                n_out = widths[layer + 1]
+                w_end = offsets[layer] + n_out * n_in
+                w = theta[offsets[layer]:w_end].reshape((n_out, n_in))
+                bias = theta[w_end:w_end + n_out]
+                act = acts[layer]
+                param = act_params[layer]
+                threshold = net.drop_thresholds[layer]
+                scale = net.drop_scales[layer]
+                g_off = net.norm_offsets[layer]
+                # Layer norm, the other activations and dropout run in one call a layer, after the
+                # rows: calls inside the row loop would slow the classic path down.
+                special = g_off >= 0 or act > LEAKY_RELU or threshold > 0
+                inline_act = LINEAR if special else act
+                if g_off >= 0:
+                    for i in range(n_out):
+                        norm_grad[layer, 0, i] = zero
+                        norm_grad[layer, 1, i] = zero
+                for b in range(bc):
+                    a_in = act_out[layer, b]
+                    a_out = act_out[layer + 1, b]
+                    for o in range(n_out):
+                        w_row = w[o]
+                        z = zero
+                        for i in range(n_in):
+                            z += w_row[i] * a_in[i]
+                        z += bias[o]
+                        if inline_act == TANH:  # via exp: 5x faster than libm tanhf, within 2e-7 of it
+                            z = one - two / (np.exp(two * z) + one)
+                        elif inline_act == RELU:
+                            z = z if z > zero else zero
+                        elif inline_act == SIGMOID:
+                            z = one / (one + np.exp(-z))
+                        elif inline_act == LEAKY_RELU:
+                            z = z if z > zero else z * param
+                        a_out[o] = z
+                if special:
+                    _forward_extras(layer, bc, n_out, act, param, g_off, net.norm_eps[layer], threshold, scale,
+                                    drop_keys[layer], start, theta, act_out, pre, drop, norm_hat, norm_rstd)
+            # ---- loss and its gradient wrt the output (mean over the batch)
+            n_out = widths[n_layers]
+            out = act_out[n_layers]
+            batch_loss = 0.0
+            if loss_code == SOFTMAX_CE:  # y holds class indices
+                for b in range(bc):
+                    zmax = out[b, 0]
+                    for o in range(1, n_out):
+                        zmax = max(zmax, out[b, o])
+                    s = zero
+                    for o in range(n_out):
+                        s += np.exp(out[b, o] - zmax)
+                    target = int(y[idx[start + b]])
+                    batch_loss += float(np.log(s) + zmax - out[b, target])
+                    for o in range(n_out):
+                        p = np.exp(out[b, o] - zmax) / s
+                        if o == target:
+                            p -= one
+                        delta[b, o] = p * inv_b
+            else:  # one output: a logit (classification) or a value (regression)
+                for b in range(bc):
+                    z = out[b, 0]
+                    t = y[idx[start + b]]
+                    if loss_code == BCE:  # with logits
+                        e = np.exp(-abs(z))
+                        batch_loss += float(max(z, zero) - z * t + np.log1p(e))
+                        p = one / (one + e) if z >= zero else e / (one + e)
+                        g = p - t
+                    elif loss_code == HINGE:  # on the logit, targets as -1/+1
+                        sign = two * t - one
+                        margin = one - sign * z
+                        batch_loss += float(max(margin, zero))
+                        g = -sign if margin >= zero else zero
+                    else:  # mse / huber / l1 on sigmoid(logit) or on the value
+                        p = one / (one + np.exp(-z)) if squash else z
+                        d = p - t
+                        ad = abs(d)
+                        if loss_code == MSE:
+                            batch_loss += float(d * d)
+                            g = two * d
+                        elif loss_code == HUBER:  # delta 1 (torch's default)
+                            batch_loss += float(half * d * d if ad < one else ad - half)
+                            g = d if ad <= one else (one if d > zero else -one)
+                        else:
+                            batch_loss += float(ad)
+                            g = one if d > zero else (-one if d < zero else zero)
+                        if squash:
+                            g *= p * (one - p)
+                    delta[b, 0] = g * inv_b
+            batch_loss /= bc
+            if opt.with_penalty and reg_code != REG_NONE and reg_rate > zero:
+                penalty = 0.0
+                for layer in range(n_layers):
+                    for j in range(offsets[layer], offsets[layer] + widths[layer + 1] * widths[layer]):
+                        v = float(theta[j])
+                        penalty += abs(v) if reg_code == REG_L1 else 0.5 * v * v
+                batch_loss += reg_rate * penalty
+            total += batch_loss
+            n_batches += 1
+            if opt.counts_steps:
+                opt.step[0] += 1.0
+                _opt_factors(code, hyper, opt.step[0], lr64, fac)
+            # ---- backward and the optimizer step, output layer first
+            for layer in range(n_layers - 1, -1, -1):
+                n_in = widths[layer]
+                n_out = widths[layer + 1]
+                w_start = offsets[layer]
+                w_end = w_start + n_out * n_in
+                w = theta[w_start:w_end].reshape((n_out, n_in))
+                bias = theta[w_end:w_end + n_out]
+                a_in = act_out[layer]
+                if layer > 0:  # the layer below's delta, with the weights before this step
+                    act = acts[layer - 1]
+                    param = act_params[layer - 1]
+                    special_prev = (net.norm_offsets[layer - 1] >= 0 or act > LEAKY_RELU
+                                    or net.drop_thresholds[layer - 1] > 0)
+                    for b in range(bc):
+                        dp = delta_prev[b]
+                        for i in range(n_in):
+                            dp[i] = zero
+                        for o in range(n_out):
+                            d = delta[b, o]
+                            w_row = w[o]
+                            for i in range(n_in):
+                                dp[i] += d * w_row[i]
+                        if special_prev:
+                            continue  # below, for all rows in one call
+                        if act == TANH:
+                            for i in range(n_in):
+                                a = a_in[b, i]
+                                dp[i] *= one - a * a
+                        elif act == RELU:
+                            for i in range(n_in):
+                                if a_in[b, i] <= zero:
+                                    dp[i] = zero
+                        elif act == SIGMOID:
+                            for i in range(n_in):
+                                a = a_in[b, i]
+                                dp[i] *= a * (one - a)
+                        elif act == LEAKY_RELU:
+                            for i in range(n_in):
+                                if a_in[b, i] <= zero:
+                                    dp[i] *= param
+                    if special_prev:
+                        _backward_extras(layer - 1, bc, n_in, act, param, net.norm_offsets[layer - 1],
+                                         net.drop_thresholds[layer - 1] > 0, theta, delta_prev, pre, drop,
+                                         norm_hat, norm_rstd, norm_grad)
+                g_off = net.norm_offsets[layer]
+                if g_off >= 0:  # this layer's layer norm weight and bias (their gradients are complete)
+                    if code != SGD:
+                        _opt_slice(code, hyper, fac, theta, norm_grad[layer, 0], state, g_off, n_out)
+                        _opt_slice(code, hyper, fac, theta, norm_grad[layer, 1], state, g_off + n_out, n_out)
+                    else:
+                        _sgd_slice(theta, state[0], norm_grad[layer, 0], g_off, n_out, lr, momentum, nesterov)
+                        _sgd_slice(theta, state[0], norm_grad[layer, 1], g_off + n_out, n_out, lr, momentum, nesterov)
+                if code != SGD:  # adaptive optimizers: one call a layer keeps calls out of the SGD loops
+                    _adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc,
+                                    n_in, n_out, w_start, w_end, reg_code, reg_rate)
+                    delta, delta_prev = delta_prev, delta
+                    continue
+                mom = state[0]
+                if use_momentum:
+                    mw = mom[w_start:w_end].reshape((n_out, n_in))
+                    mb = mom[w_end:w_end + n_out]
+                else:
+                    mw = mom[:1].reshape((1, 1))
+                    mb = mom[:1]
+                for o in range(n_out):
+                    for i in range(n_in):
+                        grad_row[i] = zero
+                    gb = zero
+                    for b in range(bc):
+                        d = delta[b, o]
+                        gb += d
+                        a_row = a_in[b]
+                        for i in range(n_in):
+                            grad_row[i] += d * a_row[i]
+                    w_row = w[o]
+                    for i in range(n_in):
+                        g = grad_row[i]
+                        wv = w_row[i]
+                        if reg_code == REG_L2:
+                            g += reg_rate * wv
+                        elif reg_code == REG_L1:
+                            if wv > zero:
+                                g += reg_rate
+                            elif wv < zero:
+                                g -= reg_rate
+                        if use_momentum:
+                            buf = momentum * mw[o, i] + g
+                            mw[o, i] = buf
+                            g = g + momentum * buf if nesterov else buf
+                        w_row[i] = wv - lr * g
+                    if use_momentum:
+                        buf = momentum * mb[o] + gb
+                        mb[o] = buf
+                        gb = gb + momentum * buf if nesterov else buf
+                    bias[o] -= lr * gb
+                delta, delta_prev = delta_prev, delta
+            start += bc
+        if n_batches == 0:
+            return math.nan
+        return total / n_batches
+
+    return epoch_kernel
+
+
+def _compile_eval() -> Any:
+    from numba import njit
+
+    stamp = _dependency_stamp()
+
+    @njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, error_model=ERROR_MODEL)
+    def eval_kernel(x, y, n_train, theta, net, classify, n_classes, confusion):
+        # Rows [0, n_train) are the training set, the rest the test set. Returns the summed loss
+        # and the number of correct predictions of each part; `confusion` (n_classes**2, test rows,
+        # index truth * n_classes + prediction) is filled when classify. Same float32 forward
+        # (eval mode: no dropout) and per-row loss as epoch_kernel.
+        # Rows go through in chunks, unit-major (h[unit, row]): the inner loops run over rows,
+        # long and contiguous whatever the layer widths, so they vectorise.
+        if stamp < 0:
+            raise ValueError("unreachable: the stamp keys numba's cache on the helper sources")
+        offsets, acts, act_params, widths = net.offsets, net.acts, net.act_params, net.widths
+        loss_code, squash = net.loss_code, net.squash
+        n = x.shape[0]
+        n_layers = widths.shape[0] - 1
+        maxw = 0
+        for width in widths:
+            maxw = max(maxw, width)
+        chunk = EVAL_CHUNK_ROWS
+        h = np.zeros((2, maxw, chunk), np.float32)
+        zero = np.float32(0.0)
+        half = np.float32(0.5)
+        one = np.float32(1.0)
+        two = np.float32(2.0)
+        loss_train = 0.0
+        loss_test = 0.0
+        hits_train = 0
+        hits_test = 0
+        for k in range(confusion.shape[0]):
+            confusion[k] = 0
+        n_out = widths[n_layers]
+        for start in range(0, n, chunk):
+            m = min(chunk, n - start)
+            first = h[0]
+            for i in range(widths[0]):
+                row_in = first[i]
+                for r in range(m):
+                    row_in[r] = x[start + r, i]
+            for layer in range(n_layers):
+                src = h[layer % 2]
+                dst = h[(layer + 1) % 2]
+                n_in = widths[layer]
+                n_units = widths[layer + 1]
+                w_end = offsets[layer] + n_units * n_in
+                w = theta[offsets[layer]:w_end].reshape((n_units, n_in))
+                bias = theta[w_end:w_end + n_units]
+                param = act_params[layer]
+                g_off = net.norm_offsets[layer]
+                act = acts[layer] if g_off < 0 else LINEAR  # with layer norm: activation after it
+                for o in range(n_units):
+                    z = dst[o]
+                    bo = bias[o]
+                    for r in range(m):
+                        z[r] = bo
+                    for i in range(n_in):
+                        wv = w[o, i]
+                        a_in = src[i]
+                        for r in range(m):
+                            z[r] += wv * a_in[r]
+                    # The common activations loop by themselves (they vectorise); the rest per value.
+                    if act == TANH:
+                        for r in range(m):
+                            z[r] = one - two / (np.exp(two * z[r]) + one)
+                    elif act == RELU:
+                        for r in range(m):
+                            z[r] = z[r] if z[r] > zero else zero
+                    elif act == SIGMOID:
+                        for r in range(m):
+                            z[r] = one / (one + np.exp(-z[r]))
+                    elif act == LEAKY_RELU:
+                        for r in range(m):
+                            z[r] = z[r] if z[r] > zero else z[r] * param
+                    elif act != LINEAR:
+                        for r in range(m):
+                            z[r] = _act(act, z[r], param)
+                if g_off >= 0:
+                    _norm_cols(dst, n_units, m, theta[g_off:g_off + n_units], theta[g_off + n_units:g_off + 2 * n_units],
+                               net.norm_eps[layer])
+                    act = acts[layer]
+                    if act != LINEAR:
+                        for o in range(n_units):
+                            z = dst[o]
+                            for r in range(m):
+                                z[r] = _act(act, z[r], param)
+            out = h[n_layers % 2]
+            for r in range(m):
+                row = start + r
+                predicted = 0
+                if loss_code == SOFTMAX_CE:
+                    zmax = out[0, r]
+                    for o in range(1, n_out):
+                        if out[o, r] > zmax:  # strict: ties go to the first, as torch.argmax
+                            zmax = out[o, r]
+                            predicted = o
+                    s = zero
+                    for o in range(n_out):
+                        s += np.exp(out[o, r] - zmax)
+                    target = int(y[row])
+                    if 0 <= target < n_out:
+                        row_loss = float(np.log(s) + zmax - out[target, r])
+                    else:  # not a class of this model: say so in the loss rather than read out of bounds
+                        row_loss = math.nan
+                else:
+                    z1 = out[0, r]
+                    t = y[row]
+                    predicted = 1 if z1 > zero else 0
+                    if loss_code == BCE:
+                        row_loss = float(max(z1, zero) - z1 * t + np.log1p(np.exp(-abs(z1))))
+                    elif loss_code == HINGE:
+                        row_loss = float(max(one - (two * t - one) * z1, zero))
+                    else:
+                        p = one / (one + np.exp(-z1)) if squash else z1
+                        d = p - t
+                        ad = abs(d)
+                        if loss_code == MSE:
+                            row_loss = float(d * d)
+                        elif loss_code == HUBER:
+                            row_loss = float(half * d * d if ad < one else ad - half)
+                        else:
+                            row_loss = float(ad)
+                if row < n_train:
+                    loss_train += row_loss
+                else:
+                    loss_test += row_loss
+                if classify:
+                    truth = int(y[row])
+                    if row < n_train:
+                        hits_train += predicted == truth
+                    else:
+                        hits_test += predicted == truth
+                        if 0 <= truth < n_classes:
+                            confusion[truth * n_classes + predicted] += 1
+        return loss_train, loss_test, hits_train, hits_test
+
+    return eval_kernel
+
+
+def _compile_block() -> Any:
+    from numba import njit
+
+    stamp = _dependency_stamp()
+
+    # The two kernels are read as module globals (_kernel, _eval_kernel), not closure cells.
+    @njit(cache=True, nogil=True, error_model=ERROR_MODEL)
+    def block_kernel(x, y, orders, batch, theta, net, opt, lrs, reg_rate, first_epoch,
+                     x_eval, y_eval, n_train, classify, n_classes, confusion, theta_good, state_good, stats):
+        # Epoch e trains on rows orders[e] at lrs[e], then evaluates both sets; stats[e] gets
+        # (mean batch loss, train loss sum, test loss sum, train hits, test hits). At the first
+        # epoch whose loss or parameters are not finite, theta and the optimizer state go back to
+        # that epoch's start and the loop ends. Returns the number of good epochs; `confusion` is
+        # the last one's.
+        if stamp < 0:
+            raise ValueError("unreachable: the stamp keys numba's cache on the helper sources")
+        n_test = x_eval.shape[0] - n_train
+        for e in range(orders.shape[0]):
+            theta_good[:] = theta
+            state_good[:] = opt.state
+            step_good = opt.step[0]
+            loss = _kernel(x, y, orders[e], batch, theta, net, opt, lrs[e], reg_rate, first_epoch + e)
+            stats[e, 0] = loss
+            ok = math.isfinite(loss) and np.isfinite(theta).all()
+            if ok:
+                lt, ls, ht, hs = _eval_kernel(x_eval, y_eval, n_train, theta, net, classify, n_classes, confusion)
+                stats[e, 1] = lt
+                stats[e, 2] = ls
+                stats[e, 3] = ht
+                stats[e, 4] = hs
+                ok = math.isfinite(lt) and (n_test == 0 or math.isfinite(ls))
+            if not ok:
+                theta[:] = theta_good
+                opt.state[:] = state_good
+                opt.step[0] = step_good
+                return e
+        return orders.shape[0]
+
+    return block_kernel
+
+
+def epoch_kernel() -> Any:
+    global _kernel
+    if _kernel is None:
+        with _lock:
+            if _kernel is None:
+                _compile_helpers()
+                _kernel = _compile_epoch()
+    return _kernel
+
+
+def eval_kernel() -> Any:
+    global _eval_kernel
+    if _eval_kernel is None:
+        with _lock:
+            if _eval_kernel is None:
+                _compile_helpers()
+                _eval_kernel = _compile_eval()
+    return _eval_kernel
+
+
+def block_kernel() -> Any:
+    global _block_kernel
+    if _block_kernel is None:
+        epoch_kernel()  # built first, outside the lock: the block kernel calls both
+        eval_kernel()
+        with _lock:
+            if _block_kernel is None:
+                _block_kernel = _compile_block()
+    return _block_kernel
