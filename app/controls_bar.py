@@ -20,6 +20,9 @@ from app.widgets import Blocked, caption_group, enum_combo, named, select_data
 from core.spec import REGRESSION_LOSSES, Experiment, Loss, RegularizationKind, Task
 
 
+DEVICE_COMBO_CHARS = 5  # "cuda:0" nearly; longer entries are shown in full in the open list
+
+
 class ControlsBar(QFrame):
     """Play/Pause, Step, Reset, the epoch counter, and every training choice."""
 
@@ -88,7 +91,10 @@ class ControlsBar(QFrame):
         self.task_combo = enum_combo("problemTypeCombo", "Problem type", texts.TASK_TIP, texts.TASK_LABELS)
         self.device_combo = named(QComboBox(), "deviceCombo", "Device", texts.DEVICE_TIP)
         self.device_combo.addItem("auto", "auto")
-        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # A fixed width: the device list fills in after the first paint ("cuda (unavailable)"), and a
+        # combo that grew with it would wrap the bar and push the whole window down.
+        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_combo.setMinimumContentsLength(DEVICE_COMBO_CHARS)
 
         self._wire(self.activation_combo, self.activationChosen)
         self._wire(self.loss_combo, self.lossChosen)
@@ -104,16 +110,17 @@ class ControlsBar(QFrame):
         flow = QFlowLayout(choices)
         flow.setContentsMargins(0, 0, 0, 0)
         flow.setSpacing(10)
-        for caption, widget in (("Learning rate", self.learning_rate_combo),
-                                ("Activation", self.activation_combo),
-                                ("Loss", self.loss_combo),
-                                ("Optimizer", self.optimizer_combo),
-                                ("Regularisation", self.regularization_combo),
-                                ("Reg. rate", self.regularization_rate_combo),
-                                ("LR schedule", self.schedule_combo),
-                                ("Problem type", self.task_combo),
-                                ("Device", self.device_combo)):
-            flow.addWidget(caption_group(caption, widget))
+        # The penalty and its rate share one caption: one row fits a 1366-pixel-wide window.
+        for caption, *widgets in (("Learning rate", self.learning_rate_combo),
+                                  ("Activation", self.activation_combo),
+                                  ("Loss", self.loss_combo),
+                                  ("Optimizer", self.optimizer_combo),
+                                  ("Regularisation · rate", self.regularization_combo,
+                                   self.regularization_rate_combo),
+                                  ("LR schedule", self.schedule_combo),
+                                  ("Problem type", self.task_combo),
+                                  ("Device", self.device_combo)):
+            flow.addWidget(caption_group(caption, *widgets))
         layout.addWidget(choices, 1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.playing = False
@@ -192,6 +199,8 @@ class ControlsBar(QFrame):
                                                    if name == "auto" else name))
             index = combo.findData(current)
             combo.setCurrentIndex(index if index >= 0 else 0)
+        view = combo.view()
+        view.setMinimumWidth(view.sizeHintForColumn(0) + 24)  # the open list shows whole entries
 
     def set_loss_choices(self, task: Task, n_classes: int) -> None:
         """Enable only the losses that fit the task: regression losses for values, cross-entropy for

@@ -93,6 +93,7 @@ class DataPanel(QFrame):
         self.description = QLabel("")
         self.description.setObjectName("dataDescription")
         self.description.setWordWrap(True)
+        self.description.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.description)
 
         layout.addSpacing(4)
@@ -172,6 +173,13 @@ class DataPanel(QFrame):
         self.batch_size_spin.valueChanged.connect(self.batchSizeChanged)
         self.samples_spin.valueChanged.connect(self.samplesChanged)
         self._thumbnails_loaded = False
+
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
+        # Room for four lines from the start: the text arrives with the data, after the first paint,
+        # and must not push the controls below it down (measured once the style sheet's font applies).
+        self.description.ensurePolished()
+        self.description.setMinimumHeight(4 * self.description.fontMetrics().lineSpacing() + 2)
+        super().showEvent(event)
 
     # --- thumbnails (after the first paint: they import core's generators) --------------------
     def load_thumbnails(self) -> None:

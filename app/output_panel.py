@@ -154,6 +154,13 @@ class OutputPanel(QFrame):
         self.splitter.setSizes([400, 260])  # the boundary is the star; the curves sit below it
         layout.addWidget(self.splitter, 1)
 
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
+        # Two lines from the start (loss, then accuracy once the data is known): the figures must
+        # not push the plots down when the first snapshot arrives.
+        self.figures.ensurePolished()
+        self.figures.setMinimumHeight(2 * self.figures.fontMetrics().lineSpacing() + 4)
+        super().showEvent(event)
+
     def _show_readout(self, text: str) -> None:
         self.readout.setText(text)
 
