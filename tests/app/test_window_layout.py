@@ -40,3 +40,46 @@ def test_nothing_moves_when_the_devices_and_data_arrive(qtbot):
     assert not moved, f"widgets moved after the first paint: {moved}"
     window.close()
     qtbot.waitUntil(lambda: not live_threads(), timeout=THREAD_STOP_MS)
+
+
+def _layers(n: int, units: int) -> list[dict]:
+    return [{"units": units, "activation": "tanh"}] * n
+
+
+def _settle(window, size: tuple[int, int]) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    assert (window.width(), window.height()) == size
+    QApplication.processEvents()  # the layouts follow the new size
+
+
+def _whole_network_shown(window) -> None:
+    """No scrolling needed, and every column, the output included, lies inside the visible pane."""
+    view = window.network_view
+    viewport = view.scroll.viewport()
+    assert not view.scroll.horizontalScrollBar().isVisible(), "the network needs a horizontal scrollbar"
+    assert view.canvas.width() <= viewport.width()
+    n_hidden = view.hidden_layer_count
+    output = view.node_rect("output", n_hidden, 0)
+    first_input = view.node_rect("input", 0, 0)
+    assert first_input.left() >= 0 and output.right() <= viewport.width(), (first_input, output)
+    assert output.bottom() <= viewport.height()
+    for k in range(n_hidden):  # every header sits over its own column, none overlaps the next
+        header = view.header(k)
+        assert header.isVisible() and header.geometry().right() <= viewport.width()
+        if k:
+            assert view.header(k - 1).geometry().right() < header.geometry().left()
+
+
+def test_six_by_eight_network_fits_at_1366(make_window):
+    window = make_window(quick_spec(layers=_layers(6, 8)))
+    window.resize(*LAPTOP)
+    _settle(window, LAPTOP)
+    _whole_network_shown(window)
+
+
+def test_ten_by_thirty_two_network_fits_at_1920(make_window):
+    window = make_window(quick_spec(layers=_layers(10, 32)))
+    window.resize(1920, 1050)
+    _settle(window, (1920, 1050))
+    _whole_network_shown(window)
