@@ -30,6 +30,9 @@ _MISS_PEN = pg.mkPen(*_MISS_RGB, 255, width=1.8)
 _LEGEND_VALUES = 5  # regression legend: this many sample values across the targets' range
 MAX_SHOWN_POINTS = 10_000  # per split: more dots add nothing to the picture but cost every repaint
 _SAMPLE_SEED = 20240501    # the shown subset is the same every time for the same data
+# Axis sizes on the plane: across (left + right) equals down (top + bottom), so a square widget
+# holds a square plot; the top leaves room for the top tick label.
+PLANE_AXES = {"left": 30, "right": 10, "top": 14, "bottom": 26}
 _SIDE_AXES_PX = 84  # the labelled left axis and the right frame, beside the title
 
 
@@ -138,10 +141,11 @@ class BoundaryView(pg.PlotWidget):
         self.setMouseEnabled(False, False)
         self.hideButtons()
         item = self.getPlotItem()
-        item.setAspectLocked(True)
         item.showAxes(True, showValues=(True, False, False, True))
         for name in ("top", "right"):
             item.getAxis(name).setStyle(showValues=False, tickLength=0)
+        for name in ("left", "bottom"):  # the labels at the ends may reach past the plot: never clip them
+            item.getAxis(name).setStyle(hideOverlappingLabels=False)
         self._image = _SmoothImageItem(axisOrder="row-major")
         self._image.setZValue(-10)
         self.addItem(self._image)
@@ -275,14 +279,29 @@ class BoundaryView(pg.PlotWidget):
     def _set_extent(self, extent: tuple[float, float, float, float]) -> None:
         self.extent = extent
         x0, x1, y0, y1 = extent
-        self.setXRange(x0, x1, padding=0)
-        self.setYRange(y0, y1, padding=0)
+        self.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self._caption.setPos(x0, y1)
+
+    @property
+    def view_range(self) -> tuple[float, float, float, float]:
+        """The plane shown now (x0, x1, y0, y1): the data's extent on the input plane."""
+        (x0, x1), (y0, y1) = self.getPlotItem().getViewBox().viewRange()
+        return float(x0), float(x1), float(y0), float(y1)
 
     # --- the two looks: the input plane, or a projection of a table ------------------------------
     def _set_planar_look(self, planar: bool) -> None:
         item = self.getPlotItem()
-        item.setAspectLocked(planar)  # the plane is square; a projection uses the room it has
+        # No aspect lock: it widens one range to fit the box (a blank strip, an arm cut off). The
+        # plane instead gets axes whose sizes add up the same across and down (left + right =
+        # top + bottom), so the owner's square widget holds a square plot showing the whole extent.
+        item.setAspectLocked(False)
+        axes = PLANE_AXES if planar else {"left": None, "right": None, "top": None, "bottom": None}
+        for name, size in axes.items():
+            axis = item.getAxis(name)
+            if name in ("left", "right"):
+                axis.setWidth(size)
+            else:
+                axis.setHeight(size)
         if planar:
             item.setTitle(None)
             item.setLabel("bottom", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QWidget
 
@@ -83,3 +84,17 @@ def test_ten_by_thirty_two_network_fits_at_1920(make_window):
     window.resize(1920, 1050)
     _settle(window, (1920, 1050))
     _whole_network_shown(window)
+
+
+def test_boundary_plot_shows_exactly_the_data_extent_in_a_square(make_window):
+    window = make_window(quick_spec(data={"source": "spiral", "samples": 200, "noise": 0.0,
+                                          "train_fraction": 0.5}))
+    for size in (LAPTOP, (1920, 1050), (1440, 880)):
+        window.resize(*size)
+        _settle(window, size)
+        view = window.boundary_view
+        assert view.view_range == pytest.approx(tuple(window.dataset.extent), abs=1e-6), size
+        box = view.getPlotItem().getViewBox()
+        assert abs(box.width() - box.height()) <= 2, (size, box.width(), box.height())
+        snap = window._latest
+        assert snap.boundary is not None and snap.boundary.shape[0] >= 100  # no stairs along the edges
