@@ -206,6 +206,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         o.showTestToggled.connect(self._set_show_test)
         o.discretizeToggled.connect(self._set_discretize)
         o.logScaleToggled.connect(self._set_log_scale)
+        o.epochViewChosen.connect(self._set_epoch_view)
 
     def _action(self, text: str, slot, shortcuts=(), tip: str = "", checkable: bool = False,  # noqa: ANN001
                 name: str = "") -> QAction:
@@ -760,6 +761,10 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.loss_plot.set_log_scale(on)
         self.settings.set_flag("log_scale", on)
 
+    def _set_epoch_view(self, view: str) -> None:
+        self.loss_plot.set_epoch_view(view)
+        self.settings.set_text("epoch_view", view)
+
     def show_about(self) -> None:
         show_about(self)
 
@@ -796,6 +801,8 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.output_panel.show_test_box.setChecked(self.settings.flag("show_test", False))
         self.output_panel.discretize_box.setChecked(self.settings.flag("discretize", False))
         self.output_panel.log_box.setChecked(self.settings.flag("log_scale", False))
+        view = self.output_panel.epoch_view_combo.findData(self.settings.text("epoch_view", "all"))
+        self.output_panel.epoch_view_combo.setCurrentIndex(max(0, view))
 
     def save_window_state(self) -> None:
         self.settings.set_geometry(self.saveGeometry())

@@ -6,19 +6,20 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout,
                                QWidget)
 
 from app.boundary_view import BoundaryView
 from app.confusion_view import ConfusionView
-from app.loss_plot import LossPlot
+from app.loss_plot import EPOCH_VIEWS, LossPlot
 from app.widgets import named
 
 
 def _fmt(value: float | None, percent: bool = False) -> str:
+    """Losses with 4 significant digits (0.0001234, not 0.000); accuracy as a percentage."""
     if value is None or not math.isfinite(value):
         return "–"
-    return f"{value:.1%}" if percent else f"{value:.3f}"
+    return f"{value:.1%}" if percent else f"{value:.4g}"
 
 
 class _Square(QWidget):
@@ -66,6 +67,7 @@ class OutputPanel(QFrame):
     showTestToggled = Signal(bool)
     discretizeToggled = Signal(bool)
     logScaleToggled = Signal(bool)
+    epochViewChosen = Signal(str)  # a key of loss_plot.EPOCH_VIEWS
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,9 +105,17 @@ class OutputPanel(QFrame):
         top_layout.addLayout(toggles)
 
         self.loss_plot = LossPlot()
-        self.log_box = named(QCheckBox("Log scale"), "logScaleCheck", "Log scale loss axis",
+        self.log_box = named(QCheckBox("Log loss"), "logScaleCheck", "Log scale loss axis",
                              "Show the loss on a logarithmic axis, so small late improvements stay visible.")
         self.log_box.toggled.connect(self.logScaleToggled)
+        self.epoch_view_combo = named(QComboBox(), "epochViewCombo", "Epoch axis",
+                                      "Which epochs the curves show: the whole run, the whole run on a log "
+                                      "axis (the early epochs, where most learning happens, get room), or "
+                                      "only the newest fifth of the run.")
+        for key, label in EPOCH_VIEWS.items():
+            self.epoch_view_combo.addItem(label, key)
+        self.epoch_view_combo.currentIndexChanged.connect(
+            lambda i: self.epochViewChosen.emit(str(self.epoch_view_combo.itemData(i))))
         self.readout = QLabel("")
         self.readout.setObjectName("lossReadout")
         self.readout.setAccessibleName("Loss at the hovered epoch")
@@ -116,7 +126,12 @@ class OutputPanel(QFrame):
         self.plot_caption.setObjectName("groupCaption")
         loss_column.addWidget(self.plot_caption)
         loss_column.addWidget(self.loss_plot, 1)
-        loss_column.addWidget(self.log_box)
+        plot_options = QHBoxLayout()
+        plot_options.setContentsMargins(0, 0, 0, 0)
+        plot_options.addWidget(self.log_box)
+        plot_options.addStretch(1)
+        plot_options.addWidget(self.epoch_view_combo)
+        loss_column.addLayout(plot_options)
 
         # The confusion matrix sits beside the curves (not under them), so ten classes get readable
         # cells without taking the boundary's height; regression hides it and the curves widen.
@@ -151,7 +166,8 @@ class OutputPanel(QFrame):
         self.splitter.addWidget(plot_box)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([400, 260])  # the boundary is the star; the curves sit below it
+        # The boundary is the star, but the curves need room too (at 1366x768 the loss plot was 55 px).
+        self.splitter.setSizes([360, 290])
         layout.addWidget(self.splitter, 1)
 
     def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
