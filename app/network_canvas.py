@@ -201,6 +201,8 @@ class NetworkCanvas(QWidget):
         self._columns.append(Column("output", n_hidden, n_outputs, list(output_names)))
         if not same_shape:
             self.clear_snapshot()
+        elif 0 not in self._images:
+            self._preview_inputs()
         self._invalidate()
         self._sync_headers()
         self.updateGeometry()
@@ -440,7 +442,18 @@ class NetworkCanvas(QWidget):
         self._weights = None
         self._biases = None
         self._keys = None
+        self._preview_inputs()
         self._invalidate()
+
+    def _preview_inputs(self) -> None:
+        """The input neurons show their feature at once (x1 left to right, ...), as in TF
+        Playground, not blank squares until the first snapshot."""
+        if not self._planar:
+            return
+        images = neuron_images.input_images(neuron_images.preview_input_grids(self._input_names[:MAX_DRAWN]),
+                                            MAX_DRAWN)
+        if images is not None:
+            self._images[0] = images
 
     def _invalidate(self) -> None:
         """Re-render now (structure, size or a user's edit changed): no throttling."""

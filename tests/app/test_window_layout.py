@@ -98,3 +98,25 @@ def test_boundary_plot_shows_exactly_the_data_extent_in_a_square(make_window):
         assert abs(box.width() - box.height()) <= 2, (size, box.width(), box.height())
         snap = window._latest
         assert snap.boundary is not None and snap.boundary.shape[0] >= 100  # no stairs along the edges
+
+
+def test_input_neurons_show_their_feature_before_the_first_snapshot(qtbot):
+    """x1 runs from one colour on the left to the other on the right, before torch has even loaded."""
+    from PySide6.QtGui import QColor
+
+    from app.network_view import NetworkView
+
+    view = NetworkView()
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.set_structure([], ["x1", "x2"], 1, True)
+    view.show()
+    qtbot.waitExposed(view)
+    picture = view.canvas.grab().toImage()
+    rect = view.node_rect("input", 0, 0)  # x1
+    y = int(rect.center().y())
+    left = QColor(picture.pixel(int(rect.left() + 4), y))
+    right = QColor(picture.pixel(int(rect.right() - 4), y))
+    empty = QColor(241, 243, 245)
+    assert left != empty and right != empty
+    assert abs(left.blue() - right.blue()) > 60  # orange on one side, blue on the other
