@@ -23,6 +23,7 @@ from app.message_bar import MessageBar
 from app.network_view import NetworkView
 from app.output_panel import OutputPanel
 from app.settings import AppSettings
+from app.speed_readout import SpeedReadout
 from app.spec_edit import loss_for_classes, patched, value_at, with_consequences
 from app.style import STYLESHEET
 from app.undo import SpecChangeCommand
@@ -101,6 +102,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.worker.runFailed.connect(self._on_run_failed)
         self.worker.runNotice.connect(self._on_run_notice)
         self._notice = ""  # a run notice still in the status bar, cleared by the run's first epochs
+        self.speed = SpeedReadout()  # the one steps/s figure both bars show
 
         self._build_ui()
         self._build_menus()
@@ -162,7 +164,8 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.rate_status = QLabel("")
         self.rate_status.setObjectName("rateStatus")
         for label, widest in ((self.device_status, "Device: cuda:0 · fused"),
-                              (self.epoch_status, "Epoch 0,000,000,000"), (self.rate_status, "0,000,000 steps/s")):
+                              (self.epoch_status, "Epoch 0,000,000,000"),
+                              (self.rate_status, "0,000,000 steps/s · 000,000 epochs/s")):
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest) + 20)
             label.setFixedHeight(label.fontMetrics().height() + 4)
             label.setMaximumWidth(label.minimumWidth())
@@ -181,6 +184,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         c.scheduleChosen.connect(self._schedule_chosen)
         c.taskChosen.connect(self._task_chosen)
         c.deviceChosen.connect(self._device_chosen)
+        c.speedChosen.connect(self.set_speed_limit)
 
         d = self.data_panel
         d.sourceChosen.connect(self._source_chosen)
@@ -561,6 +565,13 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         if self._set_live("regularization.rate", float(rate)):
             self.worker.set_regularization_rate(float(rate))
 
+    def set_speed_limit(self, epochs_per_second: float) -> None:
+        """At most this many epochs a second (0: as fast as possible); a view setting, not the experiment's."""
+        rate = max(0.0, float(epochs_per_second))
+        self.worker.set_speed_limit(rate or None)
+        self.controls.set_speed(rate)
+        self.settings.set_text("speed_limit", f"{rate:g}")
+
     def _weight_edited(self, layer: int, out_index: int, in_index: int, value: float) -> None:
         self.worker.set_weight(layer, out_index, in_index, value)
         self.statusBar().showMessage(f"Weight set to {value:g}; training continues from it.", 4000)
@@ -616,9 +627,9 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.epoch = 0
         self.run_state = RunState.running if self.playing else RunState.paused
         self.controls.set_epoch(0)
-        self.controls.set_rate(0, 0)
         self.epoch_status.setText("Epoch 0")
-        self.rate_status.setText("")
+        self.speed.reset()
+        self._show_speed()
         self.loss_plot.reset()
         self.boundary_view.clear_boundary()
         self.network_view.clear_snapshot()
@@ -638,6 +649,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
                 self.statusBar().clearMessage()
             self._notice = ""
         self.loss_plot.append(snap.history)
+        self.speed.observe(snap.epoch, snap.step, snap.state == RunState.running)
         self._autosave_changed(snap)
         if snap.boundary is not None or snap.test_predictions is not None:
             self._pending_grid = snap
@@ -664,10 +676,8 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.epoch = snap.epoch
         self.run_state = snap.state
         self.controls.set_epoch(snap.epoch)
-        self.controls.set_rate(snap.steps_per_second, snap.epochs_per_second)
         self.epoch_status.setText(f"Epoch {snap.epoch:,}")
-        if snap.state == RunState.running:
-            self.rate_status.setText(f"{snap.steps_per_second:,.0f} steps/s")
+        self._show_speed()
         if settled or now - self._last_drawn["figures"] >= 1.0 / FIGURES_HZ:
             self.output_panel.show_figures(snap)
             self._last_drawn["figures"] = now
@@ -692,6 +702,11 @@ class MainWindow(WindowFilesMixin, QMainWindow):
             self._last_drawn["confusion"] = now
         self.redraw_count += 1
         self.snapshotShown.emit(snap)
+
+    def _show_speed(self) -> None:
+        text = self.speed.text
+        self.controls.set_rate_text(self.speed.short_text, text)
+        self.rate_status.setText(text)
 
     def _diverged(self, snap: Any) -> None:
         self.playing = False
@@ -801,6 +816,10 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.output_panel.show_test_box.setChecked(self.settings.flag("show_test", False))
         self.output_panel.discretize_box.setChecked(self.settings.flag("discretize", False))
         self.output_panel.log_box.setChecked(self.settings.flag("log_scale", False))
+        try:
+            self.set_speed_limit(float(self.settings.text("speed_limit", "0")))
+        except ValueError:
+            pass  # a hand-edited setting: keep Max
         view = self.output_panel.epoch_view_combo.findData(self.settings.text("epoch_view", "all"))
         self.output_panel.epoch_view_combo.setCurrentIndex(max(0, view))
 

@@ -195,6 +195,7 @@ class TrainingWorker(QObject):
         self._generation = 0
         self._thread: _RunThread | None = None
         self.control: TrainingControl | None = None
+        self.speed_limit: float | None = None  # epochs per second; kept across runs
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self, spec: Any, dataset: Any = None, playing: bool = False, trainer: Any = None) -> None:
@@ -205,6 +206,7 @@ class TrainingWorker(QObject):
         self.stop()
         self._generation += 1
         self.control = TrainingControl(paused=not playing)
+        self.control.set_speed_limit(self.speed_limit)
         thread = _RunThread(self._generation, spec, dataset, self.control, self.snapshot_hz,
                             self.grid_hz, trainer)
         thread.snapshot.connect(self._on_snapshot)
@@ -262,6 +264,12 @@ class TrainingWorker(QObject):
         if self.control:
             self.control.pause()
             self.control.request_epochs(epochs)
+
+    def set_speed_limit(self, epochs_per_second: float | None) -> None:
+        """At most this many epochs a second (None: as fast as possible), for this and later runs."""
+        self.speed_limit = epochs_per_second or None
+        if self.control:
+            self.control.set_speed_limit(self.speed_limit)
 
     def set_learning_rate(self, lr: float) -> None:
         if self.control:
