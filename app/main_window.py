@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidg
 
 from app import texts
 from app.controls_bar import ControlsBar
+from app.data_loader import DataLoader
 from app.data_panel import DataPanel
 from app.help import ColourLegend, show_about
 from app.message_bar import MessageBar
@@ -103,6 +104,11 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.worker.runNotice.connect(self._on_run_notice)
         self._notice = ""  # a run notice still in the status bar, cleared by the run's first epochs
         self.speed = SpeedReadout()  # the one steps/s figure both bars show
+        self.data_loader = DataLoader(self)
+        self.data_loader.loaded.connect(self._on_data_loaded)
+        self._load_tag = 0          # the latest background load; older results are dropped
+        self.loading: str = ""      # what is loading now ('' when nothing)
+        self._pending_change: tuple[str, dict[str, Any]] = ("", {})
 
         self._build_ui()
         self._build_menus()
@@ -313,12 +319,26 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         if not self.started:
             self.ensure_started()
         changes = with_consequences(self.spec, changes)
+        self._load_tag += 1  # a newer choice wins over a load still in flight
+        self.loading = ""
         try:
+            new_spec = patched(self.spec, changes)
+            if self._data_changes(new_spec) and self.data_loader.wants_background(new_spec) \
+                    and self.data_loader.cached(new_spec) is None:
+                # a bundled set imports scikit-learn: load it off the GUI thread, apply on arrival
+                self.loading = text
+                self.statusBar().showMessage(f"Loading {new_spec.data.source.value}…")
+                self.data_loader.load(new_spec, self._load_tag)
+                self._pending_change = (text, changes)
+                return True
             new_spec, dataset, changes = self._prepare(changes)
         except Exception as err:  # noqa: BLE001 - SpecError, DataError, anything from a file
             self.show_message(f"{text}: {err}", "error")
             self._sync_controls()
             return False
+        return self._push_change(text, changes, new_spec, dataset)
+
+    def _push_change(self, text: str, changes: dict[str, Any], new_spec: Experiment, dataset: Any) -> bool:
         if new_spec == self.spec:
             self._sync_controls()
             return False
@@ -327,14 +347,35 @@ class MainWindow(WindowFilesMixin, QMainWindow):
                                                prepared=(new_spec, dataset)))
         return True
 
+    def _on_data_loaded(self, tag: int, spec: Experiment, dataset: Any, error: Any) -> None:
+        """A background load is back (GUI thread): apply the change it was for, if still wanted."""
+        if tag != self._load_tag or not self.loading:
+            return  # the user chose something else meanwhile
+        text, changes = self._pending_change
+        self.loading = ""
+        self.statusBar().clearMessage()
+        if error is not None:
+            self.show_message(f"{text}: {error}", "error")
+            self._sync_controls()
+            return
+        self.data_loader.remember(spec, dataset)
+        try:
+            new_spec, dataset, changes = self._prepare(changes)
+        except Exception as err:  # noqa: BLE001 - e.g. the spec changed meanwhile and no longer fits
+            self.show_message(f"{text}: {err}", "error")
+            self._sync_controls()
+            return
+        self._push_change(text, changes, new_spec, dataset)
+
+    def _data_changes(self, new_spec: Experiment) -> bool:
+        return self.dataset is None or any(value_at(new_spec, k) != value_at(self.spec, k) for k in _DATA_KEYS)
+
     def _prepare(self, changes: dict[str, Any]) -> tuple[Experiment, Any, dict[str, Any]]:
         """The new spec and its dataset (loaded only when the data changed); may add a loss fix."""
         new_spec = patched(self.spec, changes)
         dataset = self.dataset
-        if dataset is None or any(value_at(new_spec, k) != value_at(self.spec, k) for k in _DATA_KEYS):
-            from core.data import load_dataset
-
-            dataset = load_dataset(new_spec)
+        if self._data_changes(new_spec):
+            dataset = self.data_loader.load_now(new_spec)
         fix = loss_for_classes(new_spec, dataset.n_classes)
         if fix is not None:
             changes = {**changes, "loss": fix.value}
@@ -840,6 +881,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
             return
         self.save_window_state()
         self._frame_timer.stop()
+        self.data_loader.close()
         if not self.shutdown():
             self.show_message("Training is still finishing an epoch; closing anyway.", "warning")
         self._stop_autosave()
