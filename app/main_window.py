@@ -102,7 +102,9 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.worker.runEnded.connect(self._on_run_ended)
         self.worker.runFailed.connect(self._on_run_failed)
         self.worker.runNotice.connect(self._on_run_notice)
+        self.worker.runProgress.connect(self._on_run_progress)
         self._notice = ""  # a run notice still in the status bar, cleared by the run's first epochs
+        self._progress = ""  # the start-up phase shown in the status bar, replaced by the first snapshot
         self.speed = SpeedReadout()  # the one steps/s figure both bars show
         self.data_loader = DataLoader(self)
         self.data_loader.loaded.connect(self._on_data_loaded)
@@ -679,6 +681,11 @@ class MainWindow(WindowFilesMixin, QMainWindow):
             self.confusion_view.set_classes(tuple(self.dataset.class_names) if self.dataset.task == "classification"
                                             else ())
 
+    def _on_run_progress(self, text: str) -> None:
+        self._progress = text
+        if not self._notice:  # a slow-compile notice says more; keep it
+            self.statusBar().showMessage(text)
+
     def _on_run_notice(self, text: str) -> None:
         self._notice = text
         self.show_message(text, "info")
@@ -689,6 +696,13 @@ class MainWindow(WindowFilesMixin, QMainWindow):
             if self.statusBar().currentMessage() == self._notice:
                 self.statusBar().clearMessage()
             self._notice = ""
+        if self._progress:  # the run is ready: the start-up phases are over
+            if self.statusBar().currentMessage() in (self._progress, "Loading PyTorch…"):
+                if self.playing:
+                    self.statusBar().clearMessage()
+                else:
+                    self.statusBar().showMessage("Ready: press Play (Space) to train.", 5000)
+            self._progress = ""
         self.loss_plot.append(snap.history)
         self.speed.observe(snap.epoch, snap.step, snap.state == RunState.running)
         self._autosave_changed(snap)
@@ -762,7 +776,6 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         if self.dataset is None and dataset is not None:  # start-up: the run thread loaded it
             self._show(self.spec, dataset)
             self._restart_views()
-            self.statusBar().showMessage("Ready: press Play (Space) to train.", 5000)
         if not self._devices_listed:
             self._devices_listed = True
             self._fill_devices()

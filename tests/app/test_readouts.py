@@ -52,3 +52,23 @@ def test_speed_limit_slows_training_to_about_its_rate(window, qtbot):
     assert window.controls.speed_combo.currentText() == "Max speed"
     fast_from = window.epoch
     qtbot.waitUntil(lambda: window.epoch >= fast_from + 100, timeout=30_000)
+
+
+def test_start_up_shows_its_progress_then_ready(qtbot):
+    from app.main_window import MainWindow
+    from app.worker import live_threads
+    from tests.app.conftest import THREAD_STOP_MS, quick_spec
+
+    window = MainWindow(settings=None, restore=False, spec=quick_spec())
+    qtbot.addWidget(window)
+    shown = []
+    window.statusBar().messageChanged.connect(shown.append)
+    window.show()
+    window.ensure_started()
+    qtbot.waitUntil(lambda: any(m.startswith("Ready") for m in shown), timeout=60_000)
+    assert "Loading the data…" in shown
+    assert shown.index("Loading the data…") < next(i for i, m in enumerate(shown) if m.startswith("Ready"))
+    phases = window.worker.phases
+    assert phases["thread started"] <= phases["data"] <= phases["network"]
+    window.close()
+    qtbot.waitUntil(lambda: not live_threads(), timeout=THREAD_STOP_MS)
