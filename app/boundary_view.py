@@ -194,6 +194,10 @@ class BoundaryView(pg.PlotWidget):
         self.pixels: np.ndarray | None = None  # the ARGB pixels shown now (tests compare these)
         self.point_counts: dict[str, tuple[int, int]] = {}  # split -> (points drawn, rows in the data)
         self._test_shown = np.zeros(0, dtype=bool)          # which test rows are drawn (and can be ringed)
+        self._shown_rows = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
+        self._table = None       # a table's (inputs, raw columns, names, n_train, n_inputs)
+        self._principal = None   # its principal_plane, computed once
+        self.axes = ("pc1", "pc2")  # what a table's scatter shows across and up
         self.redraws = 0
         self._ready = True
         self._set_extent(self.extent)
@@ -224,11 +228,13 @@ class BoundaryView(pg.PlotWidget):
             train, test = np.asarray(dataset.raw_train), np.asarray(dataset.raw_test)
             self._y_test, self._test_coords = None, None
         else:
-            coords, share = principal_plane(np.concatenate([dataset.x_train, dataset.x_test]))
-            train, test = coords[:len(dataset.x_train)], coords[len(dataset.x_train):]
+            self._table = (np.concatenate([dataset.x_train, dataset.x_test]),
+                           np.concatenate([dataset.raw_train, dataset.raw_test]).astype(np.float64),
+                           tuple(dataset.raw_names), len(dataset.x_train), dataset.n_inputs)
+            self._principal = None
+            self.axes = ("pc1", "pc2")
+            train, test = self._table_coords()
             self._y_test, self._test_coords = np.asarray(dataset.y_test), test
-            self._frame_points(coords)
-            self._label_projection(dataset.n_inputs, share)
         # Draw at most MAX_SHOWN_POINTS of each split: a million dots would take seconds per repaint
         # and gigabytes, and look no different from a sample.
         train_rows, test_rows = shown_rows(len(train)), shown_rows(len(test))
@@ -245,8 +251,65 @@ class BoundaryView(pg.PlotWidget):
         self._test_points.setData(**self._points(test[test_rows], np.asarray(dataset.y_test)[test_rows],
                                                  _OUTLINE_TEST))
         self._test_points.setVisible(self.show_test or not self.planar)
+        self._shown_rows = (train_rows, test_rows)
         self._fill_legend(dataset)
         self.shapeChanged.emit()
+
+    # --- which plane a table is shown on ---------------------------------------------------------
+    def axis_choices(self) -> list[tuple[str, str]]:
+        """(label, key) of what a table's scatter can put on an axis: the first two principal
+        components, then each raw column ('col:<index>')."""
+        if self.planar or self._table is None:
+            return []
+        names = self._table[2]
+        return [("PC 1", "pc1"), ("PC 2", "pc2")] + [(name, f"col:{i}") for i, name in enumerate(names)]
+
+    def set_axes(self, x_key: str, y_key: str) -> None:
+        """Show a table's rows on these two axes (keys from `axis_choices`); the rings follow."""
+        valid = {key for _, key in self.axis_choices()}
+        for key in (x_key, y_key):
+            if key not in valid:
+                raise ValueError(f"unknown scatter axis '{key}'; choose one of {', '.join(sorted(valid))}")
+        self.axes = (x_key, y_key)
+        train, test = self._table_coords()
+        self._test_coords = test
+        train_rows, test_rows = self._shown_rows
+        for points, xy, rows in ((self._train_points, train, train_rows), (self._test_points, test, test_rows)):
+            data = points.data
+            points.setData(x=xy[rows, 0], y=xy[rows, 1], brush=list(data["brush"]), pen=list(data["pen"]))
+        if self.misclassified is not None:
+            wrong = self.misclassified
+            coords = test[wrong[self._test_shown[wrong]]]
+            self._miss_marks.setData(x=coords[:, 0], y=coords[:, 1])
+        self.redraws += 1
+
+    def _table_coords(self) -> tuple[np.ndarray, np.ndarray]:
+        """The table's train and test rows on the chosen axes; frames and labels the plot."""
+        x, raw, names, n_train, n_inputs = self._table
+        columns, labels = [], []
+        for key in self.axes:
+            if key.startswith("pc"):
+                if self._principal is None:
+                    self._principal = principal_plane(x)
+                coords, share = self._principal
+                k = int(key[2:]) - 1
+                columns.append(coords[:, k])
+                labels.append(f"PC {k + 1} · {share[k]:.0%} of the variance")
+            else:
+                i = int(key.split(":", 1)[1])
+                columns.append(raw[:, i])
+                labels.append(names[i])
+        coords = np.stack(columns, axis=1)
+        self._frame_points(coords)
+        item = self.getPlotItem()
+        if self.axes == ("pc1", "pc2"):
+            self._label_projection(n_inputs, self._principal[1])
+        else:
+            self.caption = f"{n_inputs} inputs: rows placed by {labels[0]} and {labels[1]}"
+            item.setTitle(self.caption, size="8pt", color="#4b5563")
+            item.setLabel("bottom", labels[0], **{"font-size": "8pt"})
+            item.setLabel("left", labels[1], **{"font-size": "8pt"})
+        return coords[:n_train], coords[n_train:]
 
     def _points(self, xy: np.ndarray, y: np.ndarray, pen) -> dict:  # noqa: ANN001
         if xy is None or len(xy) == 0:

@@ -94,10 +94,26 @@ class OutputPanel(QFrame):
                                     "of how sure the network is.")
         self.show_test_box.toggled.connect(self.showTestToggled)
         self.discretize_box.toggled.connect(self.discretizeToggled)
+        # A table has no plane: choose what its scatter shows instead (principal components or columns).
+        self.x_axis_combo = named(QComboBox(), "scatterXCombo", "Scatter across",
+                                  "What places the rows across: the first principal component (the "
+                                  "direction in which the inputs vary most) or one of the table's columns.")
+        self.y_axis_combo = named(QComboBox(), "scatterYCombo", "Scatter up",
+                                  "What places the rows up: the second principal component or a column.")
+        self.axis_label = QLabel("Show:")
+        for combo in (self.x_axis_combo, self.y_axis_combo):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(10)
+            combo.activated.connect(self._axes_chosen)
         toggles = QHBoxLayout()
         toggles.addWidget(self.show_test_box)
         toggles.addWidget(self.discretize_box)
+        toggles.addWidget(self.axis_label)
+        toggles.addWidget(self.x_axis_combo)
+        toggles.addWidget(QLabel("×"))
+        toggles.addWidget(self.y_axis_combo)
         toggles.addStretch(1)
+        self._axis_widgets = [toggles.itemAt(i).widget() for i in range(2, 6)]
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -177,6 +193,11 @@ class OutputPanel(QFrame):
         self.figures.setMinimumHeight(2 * self.figures.fontMetrics().lineSpacing() + 4)
         super().showEvent(event)
 
+    def _axes_chosen(self, _index: int = 0) -> None:
+        x_key, y_key = self.x_axis_combo.currentData(), self.y_axis_combo.currentData()
+        if x_key and y_key:
+            self.boundary_view.set_axes(str(x_key), str(y_key))
+
     def _show_readout(self, text: str) -> None:
         self.readout.setText(text)
 
@@ -191,6 +212,17 @@ class OutputPanel(QFrame):
             "Show only the predicted class at each point, without the shading of how sure the network is."
             if planar else "Only for 2-D data sets: a projection of a table has no boundary to discretize.")
         self.show_test_box.setEnabled(planar)
+        # plane-only toggles are hidden on a projection (a greyed tick there says something false)
+        self.show_test_box.setVisible(planar)
+        self.discretize_box.setVisible(planar)
+        for widget in self._axis_widgets:
+            widget.setVisible(not planar)
+        choices = self.boundary_view.axis_choices()
+        for combo, key in ((self.x_axis_combo, "pc1"), (self.y_axis_combo, "pc2")):
+            combo.clear()
+            for label, data in choices:
+                combo.addItem(label, data)
+            combo.setCurrentIndex(max(0, combo.findData(key)))
         self.show_test_box.setToolTip(
             "Also draw the held-out test points (dark outline) over the boundary." if planar else
             "The projection always shows the test rows (dark outline), so the ones the network gets "
