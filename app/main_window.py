@@ -88,6 +88,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self._frame_pending = False
         self._hovered: tuple[str, int, int] | None = None
         self._legend: ColourLegend | None = None
+        self._guide = None
         self._devices_listed = False
         self._last_drawn = {"loss": 0.0, "network": 0.0, "confusion": 0.0, "figures": 0.0}
         self._source_for_task = {Task.classification: DataSource.spiral, Task.regression: DataSource.plane}
@@ -284,7 +285,10 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         view_menu.addAction(self.data_panel_action)
 
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self._action("What the &colours mean", self.show_colour_legend, ["F1"],
+        help_menu.addAction(self._action("&Guide: concepts, keys, engines", self.show_guide, ["F1"],
+                                         "What the words in the window mean, the keyboard shortcuts and "
+                                         "the two training engines.", name="guideAction"))
+        help_menu.addAction(self._action("What the &colours mean", self.show_colour_legend, ["Shift+F1"],
                                          "Explain the colours of the boundary, neurons and links.",
                                          name="legendAction"))
         help_menu.addAction(self._action("&About LayerLab", self.show_about, name="aboutAction"))
@@ -837,6 +841,14 @@ class MainWindow(WindowFilesMixin, QMainWindow):
     def show_about(self) -> None:
         show_about(self)
 
+    def show_guide(self) -> None:
+        from app.guide import GuideDialog
+
+        if self._guide is None:
+            self._guide = GuideDialog(self.findChildren(QAction), self)
+        self._guide.show()
+        self._guide.raise_()
+
     def show_colour_legend(self) -> None:
         if self._legend is None:
             self._legend = ColourLegend(self)
@@ -900,5 +912,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self._stop_autosave()
         if self._legend is not None:
             self._legend.close()
+        if self._guide is not None:
+            self._guide.close()
         event.accept()
         super().closeEvent(event)

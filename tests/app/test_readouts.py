@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import time
 
+from PySide6.QtGui import QAction
+
 from core.snapshot import RunState
 
 
@@ -72,3 +74,17 @@ def test_start_up_shows_its_progress_then_ready(qtbot):
     assert phases["thread started"] <= phases["data"] <= phases["network"]
     window.close()
     qtbot.waitUntil(lambda: not live_threads(), timeout=THREAD_STOP_MS)
+
+
+def test_guide_explains_concepts_keys_engines_and_table_colours(window, qtbot):
+    window.show_guide()
+    guide = window._guide
+    assert guide.isVisible()
+    text = guide.browser.toPlainText()
+    for words in ("Learning rate", "Overfitting", "Principal components", "fused", "torch",
+                  "Neurons on table data", "bias"):
+        assert words in text, words
+    # the shortcuts listed are the window's own
+    assert "Play / Pause" in text and "Space" in text and "Ctrl+Z" in text
+    assert window.findChild(QAction, "guideAction").shortcut().toString() == "F1"
+    guide.close()
