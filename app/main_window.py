@@ -148,8 +148,8 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.splitter.addWidget(self.network_view)
         self.splitter.addWidget(self.output_panel)
         self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setStretchFactor(1, 2)  # a wider window grows the network most, the output too
+        self.splitter.setStretchFactor(2, 1)
         self.splitter.setSizes([250, 760, 430])
 
         central = QWidget()
@@ -635,6 +635,8 @@ class MainWindow(WindowFilesMixin, QMainWindow):
             self.ensure_started()
         self.playing = True
         self.controls.set_playing(True)
+        if self.statusBar().currentMessage().startswith("Ready: press Play"):
+            self.statusBar().clearMessage()  # done as it said
         self.worker.play()
         if not self.worker.running and self.dataset is not None:
             self._restart(True)
