@@ -114,6 +114,8 @@ class OutputPanel(QFrame):
         toggles.addWidget(self.y_axis_combo)
         toggles.addStretch(1)
         self._axis_widgets = [toggles.itemAt(i).widget() for i in range(2, 6)]
+        for widget in self._axis_widgets:  # the plane first: tables show them
+            widget.setVisible(False)
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
