@@ -8,7 +8,7 @@ instead (`show_neuron`), until `show_output` is called.
 
 Tabular sets (more than two inputs) have no plane to shade: the view shows every row projected on
 the first two principal components of its standardised inputs instead, coloured by class (or by
-target value), with the test rows the network currently gets wrong ringed in red.
+target value), with the test rows the network currently gets wrong crossed out (a black ×: red is a class colour).
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ _DIVERGING32 = colormaps.lut_to_argb32(colormaps.diverging_lut())
 _OUTLINE_TRAIN = pg.mkPen(255, 255, 255, 230, width=1)     # classes: white ring, as TF Playground
 _OUTLINE_VALUE = pg.mkPen(40, 40, 40, 170, width=0.8)      # regression: thin dark ring on a pale field
 _OUTLINE_TEST = pg.mkPen(30, 30, 30, 230, width=1.2)
-_MISS_RGB = (220, 20, 30)
-_MISS_PEN = pg.mkPen(*_MISS_RGB, 255, width=1.8)
+# Wrong predictions: a black cross, not a red ring, since red is one of the class colours (digits' 3).
+_MISS_RGB = (20, 20, 20)
+_MISS_PEN = pg.mkPen(255, 255, 255, 230, width=0.8)  # a white edge keeps the cross readable on dark dots
 _LEGEND_VALUES = 5  # regression legend: this many sample values across the targets' range
 MAX_SHOWN_POINTS = 10_000  # per split: more dots add nothing to the picture but cost every repaint
 _SAMPLE_SEED = 20240501    # the shown subset is the same every time for the same data
@@ -151,8 +152,8 @@ class BoundaryView(pg.PlotWidget):
         self.addItem(self._image)
         self._train_points = pg.ScatterPlotItem(size=7, pxMode=True)
         self._test_points = pg.ScatterPlotItem(size=7, pxMode=True, symbol="o")
-        self._miss_marks = pg.ScatterPlotItem(size=13, pxMode=True, symbol="o", pen=_MISS_PEN,
-                                              brush=pg.mkBrush(0, 0, 0, 0))
+        self._miss_marks = pg.ScatterPlotItem(size=13, pxMode=True, symbol="x", pen=_MISS_PEN,
+                                              brush=pg.mkBrush(*_MISS_RGB, 255))
         self._miss_marks.setZValue(5)
         for points in (self._train_points, self._test_points, self._miss_marks):
             self.addItem(points)
@@ -245,7 +246,7 @@ class BoundaryView(pg.PlotWidget):
         size = _point_size(len(train_rows) + len(test_rows))
         for points in (self._train_points, self._test_points):
             points.setSize(size)
-        self._miss_marks.setSize(size + 6)
+        self._miss_marks.setSize(size + 3)
         self._train_points.setData(**self._points(train[train_rows], np.asarray(dataset.y_train)[train_rows],
                                                   train_pen))
         self._test_points.setData(**self._points(test[test_rows], np.asarray(dataset.y_test)[test_rows],
@@ -375,7 +376,7 @@ class BoundaryView(pg.PlotWidget):
         else:
             self.setToolTip("Each row of the table as a point, placed by its first two principal "
                             "components (the two directions in which the inputs vary most). Colour is "
-                            "the true class (or value); test rows have a dark outline, and a red ring "
+                            "the true class (or value); test rows have a dark outline, and a black cross "
                             "marks each test row the network gets wrong now.")
 
     def _label_projection(self, n_inputs: int, share: np.ndarray) -> None:
@@ -413,7 +414,7 @@ class BoundaryView(pg.PlotWidget):
         if not self.planar:
             entries.append((_ring(QColor(30, 30, 30)), "test row"))
             if self.task == "classification":
-                entries.append((_ring(QColor(*_MISS_RGB), bold=True), "wrong now"))
+                entries.append(('<b style="color:#141414;">✕</b>', "wrong now"))
         self._legend_entries = entries
         self._render_legend()
 
@@ -478,7 +479,7 @@ class BoundaryView(pg.PlotWidget):
 
     # --- toggles ---------------------------------------------------------------------------------
     def set_show_test(self, show: bool) -> None:
-        """Test points on the plane; a projection always shows them (they carry the red rings)."""
+        """Test points on the plane; a projection always shows them (they carry the crosses)."""
         self.show_test = bool(show)
         self._test_points.setVisible(self.show_test or not self.planar)
         if self.point_counts.get("test", (0, 0))[0] < self.point_counts.get("test", (0, 0))[1]:

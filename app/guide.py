@@ -63,7 +63,7 @@ TABLE_NEURONS_HTML = """
 output over. Input neurons stay grey; each hidden and output neuron is filled with the colour of its
 <b>bias</b>: orange for a negative bias, blue for a positive one, pale for one near zero. Links still
 show each weight's sign (colour) and size (thickness). The scatter on the right shows the rows
-themselves, coloured by their true class or value, with a red ring on each test row the network
+themselves, coloured by their true class or value, with a black cross on each test row the network
 currently gets wrong.</p>
 """
 

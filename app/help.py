@@ -33,7 +33,7 @@ coloured by their true value with the same scale (dark outline), so a point that
 background is predicted well.</p>
 <p><b>Tables</b> (iris, CSV files, ...): with more than two inputs there is no plane to shade, so
 the view shows every row placed by its first two principal components (or by two columns you pick
-under the plot), coloured by its true class or value; a red ring marks a test row the network
+under the plot), coloured by its true class or value; a black cross marks a test row the network
 currently gets wrong. In the network, input neurons stay grey and every other neuron takes the
 colour of its bias (orange negative, blue positive).</p>
 <p><b>Links</b> between neurons: the colour is the sign of the weight and the thickness its

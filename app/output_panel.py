@@ -228,7 +228,7 @@ class OutputPanel(QFrame):
         self.show_test_box.setToolTip(
             "Also draw the held-out test points (dark outline) over the boundary." if planar else
             "The projection always shows the test rows (dark outline), so the ones the network gets "
-            "wrong can be ringed in red.")
+            "wrong can be crossed out.")
         self.confusion_view.set_classes(class_names if classification else ())
         self.confusion_view.setFixedSize(self.confusion_view.size_for(tuple(class_names) or ("0", "1")))
         self.confusion_box.setVisible(classification)
