@@ -467,7 +467,10 @@ class BoundaryView(pg.PlotWidget):
             return
         item = self.getPlotItem()
         before = self.extra_height()
-        width = max(60.0, self.width() - 12.0)
+        # The key is centred under the plot column, which sits off-centre when the left axis (with
+        # its title) is wider than the right one: wrap it to what fits on both sides of that centre.
+        shift = abs(item.getAxis("left").width() - item.getAxis("right").width()) / 2
+        width = max(60.0, self.width() - 16.0 - 2 * shift)
         self.legend.item.setTextWidth(width if self.legend.isVisible() else -1)
         self.legend.updateMin()
         if item.titleLabel.isVisible():

@@ -135,6 +135,23 @@ def epoch_axis_end(last: float) -> float:
 
 
 MIN_HEIGHT = 180
+
+
+def epoch_tick(value: float) -> str:
+    """12000 -> '12k', 1500000 -> '1.5M': long runs' epoch ticks stay short enough not to touch."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.4g}"
+
+
+class EpochAxis(pg.AxisItem):
+    """The epoch axis, with short tick labels (see epoch_tick); log mode keeps pyqtgraph's 10^n."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: ANN001, ANN201, N802 - pyqtgraph's name
+        if self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        return [epoch_tick(v * scale) for v in values]
 # How the epoch axis shows a long run: the whole run, the whole run on a log axis (the first epochs,
 # where most learning happens, get as much room as the last ones), or only the newest share of it.
 EPOCH_VIEWS = {"all": "All epochs", "log": "Log epochs", "recent": "Recent 20 %"}
@@ -160,8 +177,8 @@ class LossPlot(pg.GraphicsLayoutWidget):
         # The key: one short line of its own above the curves, so it never covers them.
         self.legend = pg.LabelItem(_legend_html(), justify="right")
         self.ci.addItem(self.legend, row=0, col=0)
-        self.loss_item = self.addPlot(row=1, col=0)
-        self.acc_item = self.addPlot(row=2, col=0)
+        self.loss_item = self.addPlot(row=1, col=0, axisItems={"bottom": EpochAxis("bottom")})
+        self.acc_item = self.addPlot(row=2, col=0, axisItems={"bottom": EpochAxis("bottom")})
         self.ci.layout.setRowStretchFactor(0, 0)
         self.ci.layout.setRowStretchFactor(1, 3)
         self.ci.layout.setRowStretchFactor(2, 1)

@@ -89,6 +89,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self._hovered: tuple[str, int, int] | None = None
         self._legend: ColourLegend | None = None
         self._guide = None
+        self._split_chosen = False  # the main splitter's sizes came from settings or the first show
         self._devices_listed = False
         self._last_drawn = {"loss": 0.0, "network": 0.0, "confusion": 0.0, "figures": 0.0}
         self._source_for_task = {Task.classification: DataSource.spiral, Task.regression: DataSource.plane}
@@ -148,8 +149,8 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.splitter.addWidget(self.network_view)
         self.splitter.addWidget(self.output_panel)
         self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 2)  # a wider window grows the network most, the output too
-        self.splitter.setStretchFactor(2, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
         self.splitter.setSizes([250, 760, 430])
 
         central = QWidget()
@@ -869,6 +870,14 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.messageShown.emit(text, level)
 
     # ================================================================ window state
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
+        if not self._split_chosen:  # first show, no remembered split: fit the panes to this screen
+            self._split_chosen = True
+            width = self.splitter.width() or self.width() - 20
+            output = int(min(max(0.3 * width, 430), 640))  # a larger boundary on a large screen
+            self.splitter.setSizes([250, max(300, width - 250 - output), output])
+        super().showEvent(event)
+
     def _restore_window_state(self) -> None:
         geometry = self.settings.geometry()
         if geometry is not None:
@@ -878,6 +887,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         sizes = self.settings.splitter_sizes("main")
         if sizes and len(sizes) == 3:
             self.splitter.setSizes(sizes)
+            self._split_chosen = True
         sizes = self.settings.splitter_sizes("output")
         if sizes and len(sizes) == 2:
             self.output_panel.splitter.setSizes(sizes)

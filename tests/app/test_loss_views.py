@@ -63,3 +63,10 @@ def test_figures_show_four_significant_digits(qtbot):
                     test_accuracy=None, learning_rate=0.03, batch_size=10)
     panel.show_figures(snap)
     assert "0.0001235" in panel.figures.text() and "0.0004321" in panel.figures.text()
+
+
+def test_long_runs_have_short_epoch_ticks():
+    from app.loss_plot import epoch_tick
+
+    assert [epoch_tick(v) for v in (0, 500, 1000, 12000, 40000, 1_500_000)] == \
+        ["0", "500", "1k", "12k", "40k", "1.5M"]
