@@ -221,6 +221,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         o.discretizeToggled.connect(self._set_discretize)
         o.logScaleToggled.connect(self._set_log_scale)
         o.epochViewChosen.connect(self._set_epoch_view)
+        self.loss_plot.hoveredEpoch.connect(self._show_hovered_epoch)
 
     def _action(self, text: str, slot, shortcuts=(), tip: str = "", checkable: bool = False,  # noqa: ANN001
                 name: str = "") -> QAction:
@@ -836,6 +837,10 @@ class MainWindow(WindowFilesMixin, QMainWindow):
     def _set_log_scale(self, on: bool) -> None:
         self.loss_plot.set_log_scale(on)
         self.settings.set_flag("log_scale", on)
+
+    def _show_hovered_epoch(self, text: str) -> None:
+        if text:
+            self.statusBar().showMessage(text, 4000)
 
     def _set_epoch_view(self, view: str) -> None:
         self.loss_plot.set_epoch_view(view)

@@ -15,6 +15,9 @@ from app.loss_plot import EPOCH_VIEWS, LossPlot
 from app.widgets import named
 
 
+PLOTS_MIN_HEIGHT = 260
+
+
 def _fmt(value: float | None, percent: bool = False) -> str:
     """Losses with 4 significant digits (0.0001234, not 0.000); accuracy as a percentage."""
     if value is None or not math.isfinite(value):
@@ -147,7 +150,9 @@ class OutputPanel(QFrame):
         plot_options = QHBoxLayout()
         plot_options.setContentsMargins(0, 0, 0, 0)
         plot_options.addWidget(self.log_box)
-        plot_options.addStretch(1)
+        # the hovered epoch's figures, in the row the options leave free (the status bar shows them whole)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        plot_options.addWidget(self.readout, 1)
         plot_options.addWidget(self.epoch_view_combo)
         loss_column.addLayout(plot_options)
 
@@ -175,7 +180,9 @@ class OutputPanel(QFrame):
         plot_layout.setContentsMargins(0, 0, 0, 0)
         plot_layout.setSpacing(2)
         plot_layout.addLayout(body, 1)
-        plot_layout.addWidget(self.readout)
+        # The curves keep real room on a short screen (at 1366x768 the loss got 55 px): the boundary
+        # gives way first, down to its own minimum.
+        plot_box.setMinimumHeight(PLOTS_MIN_HEIGHT)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("outputSplitter")
@@ -202,6 +209,7 @@ class OutputPanel(QFrame):
 
     def _show_readout(self, text: str) -> None:
         self.readout.setText(text)
+        self.readout.setToolTip(text)
 
     def set_task(self, task: str, class_names: tuple[str, ...]) -> None:
         """Fit the panel to the data set just shown (call after `boundary_view.set_dataset`)."""

@@ -120,3 +120,11 @@ def test_input_neurons_show_their_feature_before_the_first_snapshot(qtbot):
     empty = QColor(241, 243, 245)
     assert left != empty and right != empty
     assert abs(left.blue() - right.blue()) > 60  # orange on one side, blue on the other
+
+
+def test_loss_curves_get_real_room_at_1366(window):
+    window.resize(*LAPTOP)
+    _settle(window, LAPTOP)
+    plot = window.loss_plot
+    assert plot.loss_item.sceneBoundingRect().height() >= 70  # was 55 px
+    assert window.boundary_view.getPlotItem().getViewBox().height() >= 160  # the boundary stays the star
