@@ -2,114 +2,38 @@
 
 Painting is plain QPainter over geometry computed once per resize / structure change; a snapshot
 only swaps the thumbnail images and the link pens, so a redraw costs no Python work per pixel.
+Where things go is `app.network_geometry`, how they look `app.network_painter`; this widget owns
+the state (structure, the latest weights and images), when to re-render, and the mouse.
 Indices in signals are 0-based; text shown to the user counts from 1 ("unit 3").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import time
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetrics, QImage, QKeyEvent, QMouseEvent, QPainter,
-                           QPainterPath, QPaintEvent, QPen, QTransform)
-from PySide6.QtWidgets import QLineEdit, QToolTip, QWidget
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QToolTip, QWidget
 
-from app import colormaps, neuron_images
+from app import neuron_images
 from app.layer_header import LayerHeader
+from app.network_geometry import (HEADER_HEIGHT, HEADER_TOP, MAX_DRAWN, MIN_NODE, NODES_TOP, Column, Links,
+                                  build_links, measure_labels, minimum_size, more_column_at, node_hit,
+                                  place_columns, pretty_feature, snapshot_fits, unit_name)
+from app.network_painter import (BACKGROUND, DiagramPainter, bias_fills, link_keys, output_subtitle,
+                                 paint_labels, paint_nodes)
+from app.weight_editor import WeightEditor
 from core.snapshot import RunState, Snapshot
 from core.spec import LayerSpec
 
-MAX_DRAWN = 16          # neurons drawn per column; the rest are summed up as "+N more"
-HEADER_TOP = 8
-HEADER_HEIGHT = 78      # room for a LayerHeader
-NODES_TOP = HEADER_TOP + HEADER_HEIGHT + 14
-BOTTOM_PAD = 14
-MIN_NODE = 18
-MAX_NODE_PLANAR = 96
-MAX_NODE_PLAIN = 28
-MIN_SPACING = LayerHeader.MIN_WIDTH + 8   # below this the headers would overlap: the view scrolls
-MAX_SPACING = 300                          # wider gaps only stretch the links: the diagram is centred
-CURVE_SAMPLES = 13
-LINK_HIT_DISTANCE = 4.0
-LINK_COLOUR_LEVELS = 65
-LINK_MAX_WEIGHT = 4.0
+__all__ = ["MAX_DRAWN", "Column", "NetworkCanvas"]
+
 RENDER_INTERVAL = 0.1   # seconds: while training the diagram re-renders at most this often, and
 RENDER_SHARE = 0.25     # big networks less often, so rendering takes at most this share of the time
 LINK_INTERVAL = 0.5     # the links (hundreds of antialiased curves, the costly part) at most this often
 LINK_SHARE = 0.04       # while training, and big networks less often: a share of the GUI thread the
                         # training thread would otherwise wait for (the interpreter lock)
-
-BACKGROUND = QColor(255, 255, 255)
-BORDER = QColor(196, 201, 207)
-HOVER = QColor(40, 44, 52)
-TEXT = QColor(60, 64, 72)
-MUTED = QColor(128, 134, 142)
-EMPTY_NODE = QColor(241, 243, 245)
-EMPTY_LINK = QColor(214, 218, 223)
-_LINK_LUT32 = colormaps.lut_to_argb32(colormaps.diverging_lut())
-
-
-def pretty_feature(name: str) -> str:
-    """x1^2 -> x1², x1*x2 -> x1·x2; other names (CSV columns) unchanged."""
-    return name.replace("^2", "²").replace("*", "·")
-
-
-def link_keys(weights: np.ndarray) -> np.ndarray:
-    """Quantised look of each link: colour level (by sign and size, saturating at |w| = 1) and
-    width level (|w| in quarter steps, clamped at 4). Equal keys draw identically, so a snapshot
-    whose keys did not change needs no re-render."""
-    w = np.nan_to_num(np.asarray(weights, dtype=np.float64))
-    colour = np.rint((np.clip(w, -1.0, 1.0) + 1.0) * 0.5 * (LINK_COLOUR_LEVELS - 1)).astype(np.int64)
-    width = np.rint(np.minimum(np.abs(w), LINK_MAX_WEIGHT) * 4.0).astype(np.int64)
-    return colour * 64 + width
-
-
-def link_pen(key: int) -> QPen:
-    """The pen of a link key: diverging colour (orange < 0 < blue, faint near 0), width by |w|."""
-    colour, width = divmod(int(key), 64)
-    argb = int(_LINK_LUT32[round(colour * (len(_LINK_LUT32) - 1) / (LINK_COLOUR_LEVELS - 1))])
-    pen = QPen(QColor.fromRgba(argb), 0.7 + 1.5 * width / 4.0)
-    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-    return pen
-
-
-@dataclass
-class Column:
-    """One column of the diagram: its neurons' rectangles in canvas coordinates."""
-
-    kind: str                 # "input", "hidden" or "output"
-    layer: int                # input: 0; hidden: index into Snapshot.neuron_outputs; output: n_hidden
-    total: int                # neurons in the model
-    labels: list[str] = field(default_factory=list)
-    x: float = 0.0
-    rects: list[QRectF] = field(default_factory=list)
-
-    @property
-    def drawn(self) -> int:
-        return min(self.total, MAX_DRAWN)
-
-    @property
-    def hidden_count(self) -> int:
-        return self.total - self.drawn
-
-
-class _WeightEditor(QLineEdit):
-    """Inline weight editor: Enter commits, Escape or clicking elsewhere cancels."""
-
-    cancelled = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt name)
-        if event.key() == Qt.Key.Key_Escape:
-            self.cancelled.emit()
-            return
-        super().keyPressEvent(event)
-
-    def focusOutEvent(self, event) -> None:  # noqa: N802
-        super().focusOutEvent(event)
-        self.cancelled.emit()
 
 
 class NetworkCanvas(QWidget):
@@ -136,15 +60,9 @@ class NetworkCanvas(QWidget):
         self._node = float(MIN_NODE)
         self._label_width = 0.0
         self._right_width = 0.0
-        # links, flattened over layers: layer k joins column k to column k + 1
-        self._link_layer = np.zeros(0, dtype=np.intp)
-        self._link_slices: list[slice] = []
-        self._link_out = np.zeros(0, dtype=np.intp)
-        self._link_in = np.zeros(0, dtype=np.intp)
-        self._link_paths: list[QPainterPath] = []
-        self._link_samples = np.zeros((0, CURVE_SAMPLES, 2))
+        self._links = Links()
         self._keys: np.ndarray | None = None                  # link_keys of the drawn links
-        self._pen_cache: dict[int, QPen] = {}
+        self._painter = DiagramPainter()
         self._weights: list[np.ndarray] | None = None
         self._biases: list[np.ndarray] | None = None
         self._images: dict[int, neuron_images.ImageSet] = {}   # column index -> thumbnails
@@ -152,13 +70,8 @@ class NetworkCanvas(QWidget):
         self._hover_node: tuple[int, int] | None = None         # (column, unit)
         self._hover_link: int | None = None
         self._editing: tuple[int, int, int] | None = None
-        self._editor = _WeightEditor(self)
-        self._editor.setObjectName("weightEditor")
-        self._editor.setAccessibleName("New weight")
-        self._editor.setToolTip("Type a new value for this weight and press Enter (Escape cancels).")
-        self._editor.setFixedWidth(78)
-        self._editor.hide()
-        self._editor.returnPressed.connect(self._commit_edit)
+        self._editor = WeightEditor(self)
+        self._editor.committed.connect(self._commit_edit)
         self._editor.cancelled.connect(self.cancel_edit)
         # the rendered diagram; repaints for hover only blit it, snapshots mark it dirty. The links
         # have an image of their own, re-rendered less often while training (see LINK_INTERVAL).
@@ -223,22 +136,11 @@ class NetworkCanvas(QWidget):
         del self.headers[len(self._hidden):]
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802
-        metrics = QFontMetrics(self.font())
-        rows = max((c.drawn + (1 if c.hidden_count else 0) for c in self._columns), default=1)
-        label = self._measure_labels(metrics)
-        width = label[0] + label[1] + MIN_NODE + 24 + MIN_SPACING * max(len(self._columns) - 1, 1)
-        height = NODES_TOP + rows * MIN_NODE * 1.3 + BOTTOM_PAD
+        width, height = minimum_size(self._columns, QFontMetrics(self.font()))
         return QSize(int(width), int(height))
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return self.minimumSizeHint()
-
-    def _measure_labels(self, metrics: QFontMetrics) -> tuple[float, float]:
-        if not self._columns:
-            return 0.0, 0.0
-        left = max((metrics.horizontalAdvance(t) for t in self._columns[0].labels[:MAX_DRAWN]), default=0)
-        right = max((metrics.horizontalAdvance(t) for t in self._columns[-1].labels[:MAX_DRAWN]), default=0)
-        return float(min(max(left, 40), 110)) + 10, float(min(right, 110)) + (10 if right else 0)
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -248,72 +150,19 @@ class NetworkCanvas(QWidget):
         """Place columns over the width, size the nodes to the height, rebuild link curves."""
         if not self._columns:
             return
-        self._label_width, self._right_width = self._measure_labels(QFontMetrics(self.font()))
-        width, height = float(self.width()), float(self.height())
-        rows = max(c.drawn + (1 if c.hidden_count else 0) for c in self._columns)
-        left = 12 + self._label_width
-        right = max(12 + self._right_width, 44)  # room for the "Output" title
-        n_gaps = len(self._columns) - 1
-        node_max = MAX_NODE_PLANAR if self._planar else MAX_NODE_PLAIN
-        room = width - left - right
-        node = (height - NODES_TOP - BOTTOM_PAD) / (rows * 1.3)
-        spacing = (room - node_max) / n_gaps
-        node = float(np.clip(min(node, spacing * 0.45), MIN_NODE, node_max))
-        spacing = float(np.clip((room - node) / n_gaps, 40.0, MAX_SPACING))
-        gap = node * 0.3
-        self._node = node
-        # A small network sits in the middle of the pane, not in its top-left corner.
-        left += max(0.0, (room - node - n_gaps * spacing) / 2)
-        block_max = rows * node + (rows - 1) * gap
-        nodes_top = NODES_TOP + max(0.0, (height - NODES_TOP - BOTTOM_PAD - block_max) / 2)
-        for i, column in enumerate(self._columns):
-            column.x = left + node / 2 + i * spacing
-            block = column.drawn * node + (column.drawn - 1) * gap
-            top = nodes_top + (block_max - block) / 2 if not column.hidden_count else nodes_top
-            column.rects = [QRectF(column.x - node / 2, top + j * (node + gap), node, node)
-                            for j in range(column.drawn)]
+        self._label_width, self._right_width = measure_labels(self._columns, QFontMetrics(self.font()))
+        self._node, spacing = place_columns(self._columns, float(self.width()), float(self.height()),
+                                            self._planar, self._label_width, self._right_width)
         header_width = int(min(LayerHeader.WIDTH, spacing - 8))
         for k, header in enumerate(self.headers):
             header.set_width(header_width)
             header.setGeometry(int(self._columns[k + 1].x - header.width() / 2), HEADER_TOP,
                                header.width(), HEADER_HEIGHT)
-        self._build_links()
+        self._links = build_links(self._columns)
         self._refresh_keys()
         self._invalidate()
         if self._editing is not None:
-            self._place_editor(self.link_anchor(*self._editing))
-
-    def _build_links(self) -> None:
-        layers, outs, ins, p0s, p3s = [], [], [], [], []
-        for k in range(len(self._columns) - 1):
-            src, dst = self._columns[k], self._columns[k + 1]
-            o, i = np.meshgrid(np.arange(dst.drawn), np.arange(src.drawn), indexing="ij")
-            o, i = o.ravel(), i.ravel()
-            starts = np.array([(r.right(), r.center().y()) for r in src.rects]).reshape(-1, 2)
-            ends = np.array([(r.left(), r.center().y()) for r in dst.rects]).reshape(-1, 2)
-            layers.append(np.full(o.size, k))
-            outs.append(o)
-            ins.append(i)
-            p0s.append(starts[i])
-            p3s.append(ends[o])
-        self._link_layer = np.concatenate(layers).astype(np.intp)
-        bounds = np.cumsum([0] + [len(x) for x in layers])
-        self._link_slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
-        self._link_out = np.concatenate(outs).astype(np.intp)
-        self._link_in = np.concatenate(ins).astype(np.intp)
-        p0 = np.concatenate(p0s).reshape(-1, 2)
-        p3 = np.concatenate(p3s).reshape(-1, 2)
-        half = (p3[:, 0] - p0[:, 0]) * 0.5
-        p1 = np.stack([p0[:, 0] + half, p0[:, 1]], axis=1)
-        p2 = np.stack([p3[:, 0] - half, p3[:, 1]], axis=1)
-        t = np.linspace(0.0, 1.0, CURVE_SAMPLES)[None, :, None]
-        self._link_samples = ((1 - t) ** 3 * p0[:, None] + 3 * (1 - t) ** 2 * t * p1[:, None]
-                              + 3 * (1 - t) * t ** 2 * p2[:, None] + t ** 3 * p3[:, None])
-        self._link_paths = []
-        for a, b, c, d in zip(p0.tolist(), p1.tolist(), p2.tolist(), p3.tolist()):
-            path = QPainterPath(QPointF(*a))
-            path.cubicTo(QPointF(*b), QPointF(*c), QPointF(*d))
-            self._link_paths.append(path)
+            self._editor.place(self.link_anchor(*self._editing))
 
     # --- snapshots ------------------------------------------------------------------------------
     def _dims(self) -> list[int]:
@@ -321,28 +170,7 @@ class NetworkCanvas(QWidget):
 
     def fits(self, snap: Snapshot) -> bool:
         """True if the snapshot's arrays match the drawn architecture (stale ones are ignored)."""
-        dims = self._dims()
-        if not dims:
-            return False
-        if snap.weights:
-            if len(snap.weights) != len(dims) - 1:
-                return False
-            if any(np.shape(w) != (dims[k + 1], dims[k]) for k, w in enumerate(snap.weights)):
-                return False
-        if snap.biases:
-            if len(snap.biases) != len(dims) - 1:
-                return False
-            if any(np.shape(b) != (dims[k + 1],) for k, b in enumerate(snap.biases)):
-                return False
-        if snap.neuron_outputs:
-            if len(snap.neuron_outputs) != len(self._hidden):
-                return False
-            if any(np.ndim(g) != 3 or np.shape(g)[0] != dims[k + 1] for k, g in enumerate(snap.neuron_outputs)):
-                return False
-        if snap.input_outputs is not None and np.size(snap.input_outputs):
-            if np.ndim(snap.input_outputs) != 3 or np.shape(snap.input_outputs)[0] != dims[0]:
-                return False
-        return True
+        return snapshot_fits(snap, self._dims(), len(self._hidden))
 
     def update_snapshot(self, snap: Snapshot) -> bool:
         """Swap in new thumbnails and link colours; grids absent from `snap` keep their last image."""
@@ -415,13 +243,14 @@ class NetworkCanvas(QWidget):
 
     def _refresh_keys(self) -> bool:
         """Recompute the drawn links' keys; True if any link looks different."""
-        if self._weights is None or not len(self._link_layer):
+        links = self._links
+        if self._weights is None or not len(links.layer):
             keys = None
         else:
-            values = np.empty(len(self._link_layer), dtype=np.float64)
+            values = np.empty(len(links.layer), dtype=np.float64)
             for k, weights in enumerate(self._weights):
-                sel = self._link_slices[k]
-                values[sel] = np.asarray(weights)[self._link_out[sel], self._link_in[sel]]
+                sel = links.slices[k]
+                values[sel] = np.asarray(weights)[links.out[sel], links.into[sel]]
             keys = link_keys(values)
         same = (keys is None and self._keys is None) or (
             keys is not None and self._keys is not None and np.array_equal(keys, self._keys))
@@ -429,12 +258,7 @@ class NetworkCanvas(QWidget):
         return not same
 
     def _refresh_fills(self) -> None:
-        """Bias colours: what a neuron shows when there is no grid (tabular data)."""
-        self._fills = {}
-        for k, bias in enumerate(self._biases or ()):
-            shown = np.asarray(bias)[:MAX_DRAWN]
-            argb = colormaps.values_to_argb32(shown, _LINK_LUT32, -1.0, 1.0).tolist()
-            self._fills[k + 1] = [QColor.fromRgba(a) for a in argb]
+        self._fills = bias_fills(self._biases)
 
     def clear_snapshot(self) -> None:
         self._images.clear()
@@ -491,22 +315,7 @@ class NetworkCanvas(QWidget):
     def link_anchor(self, layer: int, out_index: int, in_index: int) -> QPointF:
         """A point on the link, away from its ends, where no other link is closer: hovering or
         clicking there picks this link (links often cross at their middles)."""
-        index = self._link_index(layer, out_index, in_index)
-        points = self._link_samples[index, 2:-2]                       # (m, 2) candidates
-        others = np.delete(self._link_samples, index, axis=0).reshape(-1, 2)
-        if not len(others):
-            x, y = self._link_samples[index, CURVE_SAMPLES // 2]
-            return QPointF(float(x), float(y))
-        clearance = np.sqrt(((points[:, None, :] - others[None]) ** 2).sum(-1)).min(axis=1)
-        x, y = points[int(clearance.argmax())]
-        return QPointF(float(x), float(y))
-
-    def _link_index(self, layer: int, out_index: int, in_index: int) -> int:
-        hits = np.flatnonzero((self._link_layer == layer) & (self._link_out == out_index)
-                              & (self._link_in == in_index))
-        if not hits.size:
-            raise ValueError(f"link {layer}: {out_index} <- {in_index} is not drawn")
-        return int(hits[0])
+        return self._links.anchor(self._links.index(layer, out_index, in_index))
 
     def node_at(self, pos: QPointF) -> tuple[str, int, int] | None:
         hit = self._node_hit(pos)
@@ -516,44 +325,27 @@ class NetworkCanvas(QWidget):
         return column.kind, column.layer, hit[1]
 
     def _node_hit(self, pos: QPointF) -> tuple[int, int] | None:
-        for c, column in enumerate(self._columns):
-            if column.rects and abs(pos.x() - column.x) <= self._node / 2 + 2:
-                for u, rect in enumerate(column.rects):
-                    if rect.adjusted(-2, -2, 2, 2).contains(pos):
-                        return c, u
-        return None
+        return node_hit(self._columns, self._node, pos)
 
     def link_at(self, pos: QPointF) -> tuple[int, int, int] | None:
         """(layer, out_index, in_index) of the drawn link nearest to `pos`, within a few pixels."""
         index = self._link_hit(pos)
         if index is None:
             return None
-        return int(self._link_layer[index]), int(self._link_out[index]), int(self._link_in[index])
+        links = self._links
+        return int(links.layer[index]), int(links.out[index]), int(links.into[index])
 
     def _link_hit(self, pos: QPointF) -> int | None:
-        if not len(self._link_samples) or self._node_hit(pos) is not None:
+        if self._node_hit(pos) is not None:
             return None
-        p = np.array([pos.x(), pos.y()])
-        a = self._link_samples[:, :-1]
-        d = self._link_samples[:, 1:] - a
-        t = np.clip(((p - a) * d).sum(-1) / np.maximum((d * d).sum(-1), 1e-9), 0, 1)
-        dist = np.linalg.norm(a + d * t[..., None] - p, axis=-1).min(axis=1)
-        best = int(dist.argmin())
-        return best if dist[best] <= LINK_HIT_DISTANCE else None
+        return self._links.nearest(pos)
 
     # --- words --------------------------------------------------------------------------------------
     def _linear_name(self, layer: int) -> str:
         return "output" if layer == len(self._hidden) else f"dense{layer + 1}"
 
     def _unit_name(self, column: int, unit: int) -> str:
-        col = self._columns[column]
-        if col.kind == "input":
-            return col.labels[unit]
-        if col.kind == "output":
-            if col.labels and unit < len(col.labels):
-                return f"output {col.labels[unit]}"
-            return "output" if col.total == 1 else f"output {unit + 1}"
-        return f"unit {unit + 1}"
+        return unit_name(self._columns[column], unit)
 
     def weight(self, layer: int, out_index: int, in_index: int) -> float | None:
         if self._weights is None:
@@ -585,20 +377,11 @@ class NetworkCanvas(QWidget):
         link = self.link_at(pos)
         if link is not None:
             return self.link_tooltip(*link)
-        column = self._more_column_at(pos)
+        column = more_column_at(self._columns, pos)
         if column is not None:
             return (f"{column.hidden_count} more neurons are not drawn, to keep the diagram readable; "
                     "they train like the others.")
         return ""
-
-    def _more_column_at(self, pos: QPointF) -> Column | None:
-        for column in self._columns:
-            if column.hidden_count and column.rects:
-                last = column.rects[-1]
-                box = QRectF(column.x - 40, last.bottom(), 80, 24)
-                if box.contains(pos):
-                    return column
-        return None
 
     # --- events -------------------------------------------------------------------------------------
     def event(self, event) -> bool:
@@ -649,34 +432,13 @@ class NetworkCanvas(QWidget):
     # --- weight editing -------------------------------------------------------------------------
     def begin_edit_link(self, layer: int, out_index: int, in_index: int, at: QPointF | None = None) -> None:
         """Open the inline editor on a link (at `at`, else on the link), pre-filled with its weight."""
-        self._link_index(layer, out_index, in_index)  # raises if the link is not drawn
+        self._links.index(layer, out_index, in_index)  # raises if the link is not drawn
         self._editing = (layer, out_index, in_index)
         value = self.weight(layer, out_index, in_index)
-        self._editor.setText("" if value is None else f"{value:.4g}")
-        self._editor.setPlaceholderText("weight")
-        self._editor.setStyleSheet("")
-        self._place_editor(at if at is not None else self.link_anchor(layer, out_index, in_index))
-        self._editor.show()
-        self._editor.raise_()
-        self._editor.setFocus(Qt.FocusReason.MouseFocusReason)
-        self._editor.selectAll()
+        self._editor.open(value, at if at is not None else self.link_anchor(layer, out_index, in_index))
 
-    def _place_editor(self, at: QPointF) -> None:
-        height = self._editor.sizeHint().height()
-        x = min(max(at.x() - self._editor.width() / 2, 0), self.width() - self._editor.width())
-        self._editor.move(int(x), int(at.y() - height / 2))
-
-    def _commit_edit(self) -> None:
+    def _commit_edit(self, value: float) -> None:
         if self._editing is None:
-            return
-        text = self._editor.text().strip().replace(",", ".")
-        try:
-            value = float(text)
-        except ValueError:
-            value = float("nan")
-        if not np.isfinite(value):
-            self._editor.setStyleSheet("border: 1px solid #d62728;")
-            self._editor.setToolTip(f"'{text}' is not a number; type e.g. -0.5 and press Enter.")
             return
         layer, out_index, in_index = self._editing
         self.cancel_edit()
@@ -714,7 +476,8 @@ class NetworkCanvas(QWidget):
         dirty = event.rect()
         painter.drawImage(dirty, self._cache, QRect(dirty.topLeft() * ratio, dirty.size() * ratio))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        self._paint_hover(painter)
+        self._painter.paint_hover(painter, self._links, self._keys, self._hover_link, self._columns,
+                                  self._hover_node, self._planar, self._node)
         painter.end()
         if self._links_dirty:  # links put off: come back when they are due
             self._schedule_render()
@@ -737,8 +500,9 @@ class NetworkCanvas(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         painter.setFont(self.font())
-        self._paint_nodes(painter)
-        self._paint_labels(painter)
+        paint_nodes(painter, self._columns, self._node, self._planar, self._images, self._fills)
+        paint_labels(painter, self.font(), self._small, self._columns, self._label_width, self._right_width,
+                     output_subtitle(self._n_outputs, self._regression))
         painter.end()
         self._dirty = False
         self._last_render = time.perf_counter()
@@ -752,112 +516,8 @@ class NetworkCanvas(QWidget):
         self._links_image.fill(BACKGROUND)
         painter = QPainter(self._links_image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        self._paint_links(painter)
+        self._painter.paint_links(painter, self._links, self._keys)
         painter.end()
         self._links_dirty = self._links_now = False
         self._last_links_render = time.perf_counter()
         self._links_cost = self._last_links_render - started
-
-    def _pen(self, key: int) -> QPen:
-        pen = self._pen_cache.get(key)
-        if pen is None:
-            pen = self._pen_cache[key] = link_pen(key)
-        return pen
-
-    def _paint_links(self, painter: QPainter) -> None:
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        if self._keys is None:
-            painter.setPen(QPen(EMPTY_LINK, 1.0))
-            for path in self._link_paths:
-                painter.drawPath(path)
-            return
-        pen_of = self._pen
-        set_pen, draw = painter.setPen, painter.drawPath
-        for key, path in zip(self._keys.tolist(), self._link_paths):
-            set_pen(pen_of(key))
-            draw(path)
-
-    def _paint_hover(self, painter: QPainter) -> None:
-        link = self._hover_link
-        if link is not None and link < len(self._link_paths):
-            width = self._pen(int(self._keys[link])).widthF() if self._keys is not None else 1.0
-            pen = QPen(HOVER, width + 1.5)
-            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-            painter.setPen(pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawPath(self._link_paths[link])
-        if self._hover_node is not None:
-            c, u = self._hover_node
-            rect = self._columns[c].rects[u].adjusted(-2, -2, 2, 2)
-            painter.setPen(QPen(HOVER, 2.0))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            if self._planar:
-                radius = max(3.0, self._node * 0.14) + 1
-                painter.drawRoundedRect(rect, radius, radius)
-            else:
-                painter.drawEllipse(rect)
-
-    def _paint_nodes(self, painter: QPainter) -> None:
-        node = self._node
-        radius = max(3.0, node * 0.14)
-        border = QPen(BORDER, 1.0)
-        for c, column in enumerate(self._columns):
-            images = self._images.get(c) if self._planar else None
-            fills = self._fills.get(c)
-            for u, rect in enumerate(column.rects):
-                painter.setPen(border)
-                if images is not None and u < len(images.images):
-                    image = images.images[u]
-                    brush = QBrush(image)
-                    transform = QTransform()
-                    transform.translate(rect.left(), rect.top())
-                    transform.scale(rect.width() / image.width(), rect.height() / image.height())
-                    brush.setTransform(transform)
-                    painter.setBrush(brush)
-                elif fills is not None and u < len(fills):
-                    painter.setBrush(fills[u])
-                else:
-                    painter.setBrush(EMPTY_NODE)
-                if self._planar:
-                    painter.drawRoundedRect(rect, radius, radius)
-                else:
-                    painter.drawEllipse(rect)
-
-    def _paint_labels(self, painter: QPainter) -> None:
-        metrics = QFontMetrics(self.font())
-        painter.setPen(TEXT)
-        first, last = self._columns[0], self._columns[-1]
-        for rect, label in zip(first.rects, first.labels):
-            text = metrics.elidedText(label, Qt.TextElideMode.ElideRight, int(self._label_width - 8))
-            box = QRectF(rect.left() - self._label_width - 4, rect.top(), self._label_width, rect.height())
-            painter.drawText(box, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text)
-        for rect, label in zip(last.rects, last.labels):
-            text = metrics.elidedText(label, Qt.TextElideMode.ElideRight, int(self._right_width))
-            box = QRectF(rect.right() + 8, rect.top(), self._right_width + 4, rect.height())
-            painter.drawText(box, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
-        title_font = QFont(self.font())
-        title_font.setBold(True)
-        for column, title, sub in ((first, "Inputs", self._count_text(first.total, "feature")),
-                                   (last, "Output", self._output_subtitle())):
-            box = QRectF(column.x - 60, HEADER_TOP + 4, 120, 20)
-            painter.setFont(title_font)
-            painter.setPen(TEXT)
-            painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), title)
-            painter.setFont(self._small)
-            painter.setPen(MUTED)
-            painter.drawText(box.translated(0, 20), int(Qt.AlignmentFlag.AlignCenter), sub)
-        painter.setFont(self._small)
-        painter.setPen(MUTED)
-        for column in self._columns:
-            if column.hidden_count and column.rects:
-                box = QRectF(column.x - 40, column.rects[-1].bottom() + 4, 80, 18)
-                painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), f"+{column.hidden_count} more")
-
-    @staticmethod
-    def _count_text(n: int, word: str) -> str:
-        return f"{n} {word}" + ("" if n == 1 else "s")
-
-    def _output_subtitle(self) -> str:
-        if self._n_outputs > 1:
-            return f"{self._n_outputs} classes"
-        return "value" if self._regression else "P(class 1)"
