@@ -20,102 +20,15 @@ from PySide6.QtGui import QColor, QImage, QPainter, QTextOption
 from PySide6.QtWidgets import QGraphicsItem
 
 from app import colormaps
+from app.boundary_points import (DIVERGING32, MISS_PEN, MISS_RGB, OUTLINE_TEST, OUTLINE_TRAIN, OUTLINE_VALUE,
+                                 dot, fmt_value, legend_html, packed_colours, paler, point_size, principal_plane,
+                                 ring, shared_brushes, shown_rows)
 
-_DIVERGING32 = colormaps.lut_to_argb32(colormaps.diverging_lut())
-_OUTLINE_TRAIN = pg.mkPen(255, 255, 255, 230, width=1)     # classes: white ring, as TF Playground
-_OUTLINE_VALUE = pg.mkPen(40, 40, 40, 170, width=0.8)      # regression: thin dark ring on a pale field
-_OUTLINE_TEST = pg.mkPen(30, 30, 30, 230, width=1.2)
-# Wrong predictions: a black cross, not a red ring, since red is one of the class colours (digits' 3).
-_MISS_RGB = (20, 20, 20)
-_MISS_PEN = pg.mkPen(255, 255, 255, 230, width=0.8)  # a white edge keeps the cross readable on dark dots
-_LEGEND_VALUES = 5  # regression legend: this many sample values across the targets' range
-MAX_SHOWN_POINTS = 10_000  # per split: more dots add nothing to the picture but cost every repaint
-_SAMPLE_SEED = 20240501    # the shown subset is the same every time for the same data
 # Axis sizes on the plane: across (left + right) equals down (top + bottom), so a square widget
 # holds a square plot; the top leaves room for the top tick label.
 PLANE_AXES = {"left": 30, "right": 10, "top": 14, "bottom": 26}
 _SIDE_AXES_PX = 84  # the labelled left axis and the right frame, beside the title
-
-
-def principal_plane(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of `x` on their first two principal components (of the standardised columns).
-
-    Returns (coords (n, 2), share of the variance each component explains (2,)). Constant columns
-    count as zero; one-column data gets a zero second coordinate. Signs are fixed (the largest
-    loading of each component is positive), so the same data always looks the same.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or len(x) == 0:
-        return np.zeros((0, 2)), np.zeros(2)
-    centred = x - x.mean(axis=0)
-    std = centred.std(axis=0)
-    centred = centred / np.where(std > 1e-12, std, 1.0)
-    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
-    k = min(2, vt.shape[0])
-    axes = vt[:k]
-    signs = np.sign(axes[np.arange(k), np.abs(axes).argmax(axis=1)])
-    axes = axes * np.where(signs == 0, 1.0, signs)[:, None]
-    coords = np.zeros((len(x), 2))
-    coords[:, :k] = centred @ axes.T
-    variance = singular ** 2
-    total = float(variance.sum())
-    share = np.zeros(2)
-    if total > 0:
-        share[:k] = variance[:k] / total
-    return coords, share
-
-
-def _paler(pixels: np.ndarray, keep: float = 0.72) -> np.ndarray:
-    """Blend packed ARGB pixels towards white, so the full-colour data points stand out on top."""
-    channels = pixels.view(np.uint8).reshape(*pixels.shape, 4).astype(np.float32)
-    channels[..., :3] = 255.0 - (255.0 - channels[..., :3]) * keep
-    return channels.astype(np.uint8).view(np.uint32).reshape(pixels.shape)
-
-
-def _fmt_value(value: float) -> str:
-    if abs(value) < 1e-9:
-        return "0"
-    return f"{value:.2g}" if abs(value) < 10 else f"{value:.3g}"
-
-
-def _point_size(n_points: int) -> int:
-    """Smaller dots for bigger sets, so a thousand rows stay a cloud rather than a blot."""
-    return 7 if n_points <= 600 else 6 if n_points <= 1500 else 5
-
-
-def shown_rows(n: int, limit: int = MAX_SHOWN_POINTS) -> np.ndarray:
-    """Indices of the rows drawn out of `n`: all of them up to `limit`, else a seeded random subset
-    of `limit` rows in their original order (the same data always shows the same dots)."""
-    if n <= limit:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(_SAMPLE_SEED).choice(n, size=limit, replace=False))
-
-
-def shared_brushes(packed: np.ndarray) -> list:
-    """One QBrush per point, shared between points of the same colour: a few brush objects however
-    many points, so pyqtgraph renders each colour's dot once (its symbol atlas keys on the brush)."""
-    packed = np.asarray(packed, dtype=np.uint32).ravel()
-    if not packed.size:
-        return []
-    colours, which = np.unique(packed, return_inverse=True)
-    brushes = np.empty(len(colours), dtype=object)
-    brushes[:] = [pg.mkBrush(QColor.fromRgba(int(c))) for c in colours]
-    return brushes[which.ravel()].tolist()
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _dot(colour: QColor) -> str:
-    """A legend swatch: a filled disc in the points' colour."""
-    return f'<span style="color:{colour.name()}; font-size:11pt;">●</span>'
-
-
-def _ring(colour: QColor, bold: bool = False) -> str:
-    """A legend swatch: an open circle (test rows, wrong predictions)."""
-    weight = "font-weight:bold; " if bold else ""
-    return f'<span style="color:{colour.name()}; {weight}font-size:11pt;">○</span>'
+_LEGEND_VALUES = 5  # regression legend: this many sample values across the targets' range
 
 
 class _SmoothImageItem(pg.ImageItem):
@@ -152,8 +65,8 @@ class BoundaryView(pg.PlotWidget):
         self.addItem(self._image)
         self._train_points = pg.ScatterPlotItem(size=7, pxMode=True)
         self._test_points = pg.ScatterPlotItem(size=7, pxMode=True, symbol="o")
-        self._miss_marks = pg.ScatterPlotItem(size=13, pxMode=True, symbol="x", pen=_MISS_PEN,
-                                              brush=pg.mkBrush(*_MISS_RGB, 255))
+        self._miss_marks = pg.ScatterPlotItem(size=13, pxMode=True, symbol="x", pen=MISS_PEN,
+                                              brush=pg.mkBrush(*MISS_RGB, 255))
         self._miss_marks.setZValue(5)
         for points in (self._train_points, self._test_points, self._miss_marks):
             self.addItem(points)
@@ -242,15 +155,15 @@ class BoundaryView(pg.PlotWidget):
         self.point_counts = {"train": (len(train_rows), len(train)), "test": (len(test_rows), len(test))}
         self._test_shown = np.zeros(len(test), dtype=bool)
         self._test_shown[test_rows] = True
-        train_pen = _OUTLINE_VALUE if self.task == "regression" else _OUTLINE_TRAIN
-        size = _point_size(len(train_rows) + len(test_rows))
+        train_pen = OUTLINE_VALUE if self.task == "regression" else OUTLINE_TRAIN
+        size = point_size(len(train_rows) + len(test_rows))
         for points in (self._train_points, self._test_points):
             points.setSize(size)
         self._miss_marks.setSize(size + 3)
         self._train_points.setData(**self._points(train[train_rows], np.asarray(dataset.y_train)[train_rows],
                                                   train_pen))
         self._test_points.setData(**self._points(test[test_rows], np.asarray(dataset.y_test)[test_rows],
-                                                 _OUTLINE_TEST))
+                                                 OUTLINE_TEST))
         self._test_points.setVisible(self.show_test or not self.planar)
         self._shown_rows = (train_rows, test_rows)
         self._fill_legend(dataset)
@@ -319,13 +232,7 @@ class BoundaryView(pg.PlotWidget):
         return {"x": xy[:, 0], "y": xy[:, 1], "brush": brushes, "pen": pen}
 
     def _packed_colours(self, y: np.ndarray) -> np.ndarray:
-        """ARGB32 colours of points with targets `y`, in full strength (the background is paler)."""
-        if self.task == "regression":
-            low, high = self._value_range
-            return colormaps.values_to_argb32(y, _DIVERGING32, low, high)
-        if self.n_classes > 2:
-            return colormaps.classes_to_argb32(y, self.n_classes)
-        return colormaps.values_to_argb32(y.astype(np.float32), _DIVERGING32, 0.0, 1.0)
+        return packed_colours(y, self.task, self.n_classes, self._value_range)
 
     def _point_colours(self, y: np.ndarray) -> list[QColor]:
         return [QColor.fromRgba(int(p)) for p in self._packed_colours(y)]
@@ -405,14 +312,14 @@ class BoundaryView(pg.PlotWidget):
             values = np.linspace(*span, _LEGEND_VALUES)
             shown = dataset.to_target_units(values)
             for value, colour in zip(shown, self._point_colours(values)):
-                entries.append((_dot(colour), _fmt_value(float(value))))
+                entries.append((dot(colour), fmt_value(float(value))))
         elif not self.planar:
             names = dataset.class_names or tuple(str(k) for k in range(self.n_classes))
             classes = np.arange(len(names), dtype=np.float32 if self.n_classes <= 2 else np.int64)
             for name, colour in zip(names, self._point_colours(classes)):
-                entries.append((_dot(colour), str(name)))
+                entries.append((dot(colour), str(name)))
         if not self.planar:
-            entries.append((_ring(QColor(30, 30, 30)), "test row"))
+            entries.append((ring(QColor(30, 30, 30)), "test row"))
             if self.task == "classification":
                 entries.append(('<b style="color:#141414;">✕</b>', "wrong now"))
         self._legend_entries = entries
@@ -420,14 +327,8 @@ class BoundaryView(pg.PlotWidget):
 
     def _render_legend(self) -> None:
         """The key's entries, then the note on sampled points (if any), wrapped under the plot."""
-        entries, note = self._legend_entries, self.point_note
-        html = ""
-        if entries:
-            prefix = "target: " if self.task == "regression" else ""
-            html = prefix + " &nbsp; ".join(f"{symbol}&nbsp;{_escape(text).replace(' ', '&nbsp;')}"
-                                            for symbol, text in entries)  # an entry never breaks in two
-        if note:
-            html += ("<br>" if html else "") + f'<span style="color:#6b7280;">{_escape(note)}</span>'
+        prefix = "target: " if self.task == "regression" else ""
+        html = legend_html(self._legend_entries, self.point_note, prefix)
         if html:
             self.legend.setText(html, size="8pt", color="#4b5563")
         self._show_legend(bool(html))
@@ -570,7 +471,7 @@ class BoundaryView(pg.PlotWidget):
             grid, label = neuron
             limit = 1.0 if self._neuron_activation in ("tanh", "sigmoid") else float(
                 np.nanmax(np.abs(grid)) or 1.0)
-            pixels = colormaps.values_to_argb32(grid, _DIVERGING32, -limit, limit)
+            pixels = colormaps.values_to_argb32(grid, DIVERGING32, -limit, limit)
             self._caption.setText(f"{label} (hover)")
             self._caption.show()
         else:
@@ -582,13 +483,13 @@ class BoundaryView(pg.PlotWidget):
         grid = np.asarray(snap.boundary)
         if self.task == "regression":
             low, high = self._value_range
-            return _paler(colormaps.values_to_argb32(grid, _DIVERGING32, low, high))
+            return paler(colormaps.values_to_argb32(grid, DIVERGING32, low, high))
         if self.n_classes > 2:
             confidence = None if self.discretize else snap.confidence
             return colormaps.classes_to_argb32(grid, self.n_classes, confidence)
         if self.discretize:
             grid = np.where(grid >= 0.5, 1.0, 0.0)
-        return _paler(colormaps.values_to_argb32(grid, _DIVERGING32, 0.0, 1.0))
+        return paler(colormaps.values_to_argb32(grid, DIVERGING32, 0.0, 1.0))
 
     def _show_pixels(self, pixels: np.ndarray) -> None:
         pixels = np.ascontiguousarray(pixels, dtype=np.uint32)

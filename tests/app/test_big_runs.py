@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.boundary_view import MAX_SHOWN_POINTS, BoundaryView
+from app.boundary_points import MAX_SHOWN_POINTS
+from app.boundary_view import BoundaryView
 from app.loss_plot import MAX_POINTS, RECENT_POINTS, LossPlot
 from core.data import Dataset, load_dataset
 from core.snapshot import EpochRecord

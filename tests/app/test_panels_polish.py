@@ -14,7 +14,8 @@ from PySide6.QtGui import QFontMetricsF, QImage
 from PySide6.QtWidgets import QApplication, QLabel
 
 from app import colormaps, neuron_images
-from app.boundary_view import BoundaryView, principal_plane
+from app.boundary_points import principal_plane
+from app.boundary_view import BoundaryView
 from app.confusion_view import MIN_CELL, ConfusionView, count_text, fitted_counts
 from app.data_panel import DataPanel
 from app.loss_plot import LossPlot
