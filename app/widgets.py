@@ -5,6 +5,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Iterable, TypeVar
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app import texts
@@ -62,6 +64,24 @@ def caption_group(caption: str, *widgets: QWidget) -> QWidget:
         row.addWidget(widget)
     layout.addLayout(row)
     return box
+
+
+def make_action(owner: QWidget, text: str, slot, shortcuts=(), tip: str = "",  # noqa: ANN001
+                checkable: bool = False, name: str = "") -> QAction:
+    """A QAction added to `owner`, so its shortcuts work even where the menu bar is hidden."""
+    action = QAction(text, owner)
+    if name:
+        action.setObjectName(name)
+    if shortcuts:
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    if tip:
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+    action.setCheckable(checkable)
+    action.triggered.connect(slot)
+    owner.addAction(action)
+    return action
 
 
 class Blocked:

@@ -1,7 +1,8 @@
 """The window's File menu and Edit ▸ Copy View: experiment files, checkpoints, model export,
 pictures, the loss history as CSV, autosave and crash recovery.
 
-Mixed into MainWindow, whose spec, worker, views and settings it uses. The run's state is read
+FileActions is composed into the window (`window.files`): it reads the session through the
+SessionController and reaches the window only through the FileHost interface below. The run's state is read
 only on the training thread, between epochs (TrainingWorker.call_between_epochs), so saving or
 exporting never races training. Every method that would show a file dialog takes the path as an
 argument too (tests and scripts), and unsaved changes are confirmed through `self.ask_unsaved`.
@@ -11,17 +12,25 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMenuBar, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QMenuBar, QStatusBar, QWidget
 
 from app import session_files
 from app.autosave_controller import AutosaveController
 from app.recent_files import RecentFiles
 from app.session_files import CHECKPOINT_FILTER, DISCARD, OPEN_FILTER, SAVE, looks_like_checkpoint, wait_for
+from app.widgets import make_action
 from core.autosave import AutosaveState, AutosaveStore
 from core.spec import Experiment, SpecError, load_experiment, save_experiment
+
+if TYPE_CHECKING:
+    from app.controller import SessionController
+    from app.data_panel import DataPanel
+    from app.loss_plot import LossPlot
+    from app.settings import AppSettings
 
 EXPERIMENT_FILTER = "LayerLab experiments (*.json);;All files (*)"
 PICTURE_FILTER = "PNG image (*.png);;SVG drawing (*.svg)"
@@ -34,11 +43,32 @@ PICTURES = {"boundary": ("&Decision Boundary…", "decision_boundary"),
             "network": ("&Network Diagram…", "network_diagram")}
 
 
-class WindowFilesMixin:
+class FileHost(Protocol):
+    """What FileActions needs from the window it serves (MainWindow is one)."""
+
+    settings: AppSettings
+    last_message: str
+    data_panel: DataPanel      # flushed before saving (a typed-in value not yet applied)
+    loss_plot: LossPlot        # the history File ▸ Export History writes
+
+    def show_message(self, text: str, level: str = "info") -> None: ...
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 - Qt's name
+    def isWindowModified(self) -> bool: ...  # noqa: N802
+    def setWindowModified(self, modified: bool) -> None: ...  # noqa: N802
+    def setWindowTitle(self, title: str) -> None: ...  # noqa: N802
+    def addAction(self, action: QAction) -> None: ...  # noqa: N802
+    def close(self) -> bool: ...
+    def picture_views(self) -> dict[str, QWidget]: ...
+    def focused_view(self) -> QWidget: ...
+
+
+class FileActions(QObject):
     """File ▸ New/Open/Open Recent/Save/Save As/Save Checkpoint/Export…, autosave and recovery."""
 
-    # --- set-up (called from MainWindow.__init__) ---------------------------------------------------
-    def _init_files(self) -> None:
+    def __init__(self, host: FileHost, controller: SessionController) -> None:
+        super().__init__(host)  # type: ignore[arg-type] - the host is a QWidget
+        self.controller = controller
+        self.settings = host.settings
         self.current_path: str | None = None      # the experiment file Save writes to
         self.checkpoint_path: str | None = None   # the checkpoint the run was resumed from, if any
         self.recent = RecentFiles(self.settings.qsettings)
@@ -47,7 +77,27 @@ class WindowFilesMixin:
         self.autosave: AutosaveController | None = None
         self._autosave_epoch = 0
 
-    def _build_file_menu(self, bar: QMenuBar) -> QMenu:
+    @property
+    def host(self) -> FileHost:
+        """The window served: our Qt parent (no Python reference, so closing frees the window)."""
+        return self.parent()  # type: ignore[return-value]
+
+    def _action(self, text: str, slot, shortcuts=(), tip: str = "", name: str = "") -> QAction:  # noqa: ANN001
+        return make_action(self.host, text, slot, shortcuts, tip, name=name)
+
+    def show_message(self, text: str, level: str = "info") -> None:
+        self.host.show_message(text, level)
+
+    def statusBar(self) -> QStatusBar:  # noqa: N802 - the host's, by Qt's name
+        return self.host.statusBar()
+
+    def document_replaced(self, path: str | None) -> None:
+        """The controller loaded a whole experiment from `path` (None: from no file)."""
+        self.current_path = path
+        self.checkpoint_path = None
+        self.update_title()
+
+    def build_file_menu(self, bar: QMenuBar) -> QMenu:
         menu = bar.addMenu("&File")
         self.new_action = self._action("&New", self.new_experiment, [QKeySequence.StandardKey.New],
                                        "Start a new experiment with the default settings.", name="newAction")
@@ -56,7 +106,7 @@ class WindowFilesMixin:
                                         name="openAction")
         menu.addAction(self.new_action)
         menu.addAction(self.open_action)
-        self.recent_menu = self.recent.build_menu(self, self._open_recent)
+        self.recent_menu = self.recent.build_menu(self.host, self._open_recent)
         menu.addMenu(self.recent_menu)
         menu.addSeparator()
         self.save_action = self._action("&Save", self.save_experiment, [QKeySequence.StandardKey.Save],
@@ -88,10 +138,10 @@ class WindowFilesMixin:
             "Save the loss and accuracy of every epoch as a CSV table.", name="exportHistoryAction")
         menu.addAction(self.export_history_action)
         menu.addSeparator()
-        menu.addAction(self._action("&Quit", self.close, [QKeySequence.StandardKey.Quit], "Close LayerLab."))
+        menu.addAction(self._action("&Quit", self.host.close, [QKeySequence.StandardKey.Quit], "Close LayerLab."))
         return menu
 
-    def _add_copy_view(self, edit_menu: QMenu) -> None:
+    def add_copy_view(self, edit_menu: QMenu) -> None:
         self.copy_view_action = self._action(
             "&Copy View", self.copy_view, ["Ctrl+Shift+C"],
             "Copy a picture of the decision boundary (or the view you clicked last) to the clipboard.",
@@ -100,10 +150,10 @@ class WindowFilesMixin:
         edit_menu.addAction(self.copy_view_action)
 
     # --- title and unsaved changes --------------------------------------------------------------------
-    def _update_title(self) -> None:
+    def update_title(self) -> None:
         path = self.current_path or self.checkpoint_path
         name = Path(path).name if path else "Untitled"
-        self.setWindowTitle(f"{name}[*] — LayerLab")
+        self.host.setWindowTitle(f"{name}[*] — LayerLab")
 
     def document_name(self) -> str:
         path = self.current_path or self.checkpoint_path
@@ -111,17 +161,17 @@ class WindowFilesMixin:
 
     def confirm_unsaved(self) -> bool:
         """True when it is fine to replace or close the experiment (saved, discarded, or unchanged)."""
-        if not self.isWindowModified():
+        if not self.host.isWindowModified():
             return True
-        answer = self.ask_unsaved(self, self.document_name())
+        answer = self.ask_unsaved(self.host, self.document_name())
         if answer == SAVE:
             return self.save_experiment()
         return answer == DISCARD
 
     def _mark_saved(self) -> None:
-        self.undo_stack.setClean()
-        self.setWindowModified(False)
-        self._update_title()
+        self.controller.undo_stack.setClean()
+        self.host.setWindowModified(False)
+        self.update_title()
         if self.autosave is not None:
             self.autosave.saved_elsewhere()  # the work is in a file now: nothing to recover
 
@@ -129,7 +179,7 @@ class WindowFilesMixin:
     def new_experiment(self) -> bool:
         if not self.confirm_unsaved():
             return False
-        if not self.load_spec(Experiment(), None):
+        if not self.controller.load_spec(Experiment(), None):
             return False
         self._mark_saved()
         self.statusBar().showMessage("New experiment.", 3000)
@@ -145,7 +195,7 @@ class WindowFilesMixin:
         if not self.confirm_unsaved():
             return False
         if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Open experiment or checkpoint", self._start_folder(),
+            path, _ = QFileDialog.getOpenFileName(self.host, "Open experiment or checkpoint", self._start_folder(),
                                                   OPEN_FILTER)
             if not path:
                 return False
@@ -157,7 +207,7 @@ class WindowFilesMixin:
         except SpecError as err:
             self.show_message(f"Could not open the experiment: {err}", "error")
             return False
-        if not self.load_spec(spec, path):
+        if not self.controller.load_spec(spec, path):
             return False
         self._opened(path, f"Opened {path}.")
         return True
@@ -183,7 +233,7 @@ class WindowFilesMixin:
         if not path:
             stem = Path(self.checkpoint_path).stem if self.checkpoint_path else "experiment"
             start = self.current_path or str(Path(self._start_folder() or Path.home()) / f"{stem}.json")
-            path, _ = QFileDialog.getSaveFileName(self, "Save experiment as", start, EXPERIMENT_FILTER)
+            path, _ = QFileDialog.getSaveFileName(self.host, "Save experiment as", start, EXPERIMENT_FILTER)
             if not path:
                 return False
             if not Path(path).suffix:
@@ -191,9 +241,9 @@ class WindowFilesMixin:
         return self._save_to(str(path))
 
     def _save_to(self, path: str) -> bool:
-        self.data_panel.flush()
+        self.host.data_panel.flush()
         try:
-            save_experiment(self.spec, path)
+            save_experiment(self.controller.spec, path)
         except OSError as err:
             self.show_message(f"Could not save to {path}: {err.strerror or err}. Choose another folder.", "error")
             return False
@@ -206,14 +256,14 @@ class WindowFilesMixin:
     # --- checkpoints -------------------------------------------------------------------------------
     def capture_run(self, what: str = "save") -> Any:
         """A CapturedRun of the live run, read between epochs; None (with a message) if there is none."""
-        if not self.started:
-            self.ensure_started()
+        if not self.controller.started:
+            self.controller.ensure_started()
         from app.run_capture import capture_run
 
-        spec = self.spec  # includes live changes (learning rate, batch size) the run has applied
+        spec = self.controller.spec  # includes live changes (learning rate, batch size) the run has applied
         self.statusBar().showMessage("Reading the network at the end of the current epoch…")
         try:
-            data = wait_for(self.worker.call_between_epochs(capture_run), CAPTURE_TIMEOUT_S)
+            data = wait_for(self.controller.worker.call_between_epochs(capture_run), CAPTURE_TIMEOUT_S)
         except Exception as err:  # noqa: BLE001 - no run, a failed run, an epoch that never ends
             self.show_message(f"Could not {what} the network: {err}. Press Reset or Play, then try again.", "error")
             return None
@@ -225,7 +275,7 @@ class WindowFilesMixin:
         if not path:
             stem = Path(self.current_path or self.checkpoint_path or "experiment").stem
             start = str(Path(self._start_folder() or Path.home()) / f"{stem}.ckpt")
-            path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint", start, CHECKPOINT_FILTER)
+            path, _ = QFileDialog.getSaveFileName(self.host, "Save checkpoint", start, CHECKPOINT_FILTER)
             if not path:
                 return False
             if not Path(path).suffix:
@@ -274,7 +324,7 @@ class WindowFilesMixin:
         except Exception as err:  # noqa: BLE001 - its data file is gone, a bad CSV, ...
             self.show_message(f"Could not load the data of {label}: {err}", "error")
             return False
-        return self.load_spec(data.spec, None, trainer=trainer)
+        return self.controller.load_spec(data.spec, None, trainer=trainer)
 
     # --- model export --------------------------------------------------------------------------------
     def export_model(self, fmt: str | None = None, path: str | Path | None = None) -> Any:
@@ -287,12 +337,12 @@ class WindowFilesMixin:
         def source() -> Any:
             data = self.capture_run("export")
             if data is None:
-                raise RuntimeError(self.last_message)
+                raise RuntimeError(self.host.last_message)
             return data
 
         stem = Path(self.current_path or self.checkpoint_path).stem if (self.current_path
                                                                         or self.checkpoint_path) else None
-        outcome = export_model_interactive(self, source, fmt, path, stem=stem, spec=self.spec,
+        outcome = export_model_interactive(self.host, source, fmt, path, stem=stem, spec=self.controller.spec,
                                            settings=self.settings.qsettings)
         if outcome is not None:
             self.show_message(outcome.message, "info" if outcome.ok else "error")
@@ -300,12 +350,11 @@ class WindowFilesMixin:
 
     # --- pictures, numbers, clipboard ----------------------------------------------------------------
     def picture_target(self, key: str) -> QWidget:
-        return {"boundary": self.boundary_view, "loss": self.loss_plot,
-                "network": self.network_view.canvas}[key]
+        return self.host.picture_views()[key]
 
     def _ask_save_path(self, title: str, name: str, filters: str, default_suffix: str) -> Path | None:
         start = str(Path(self._start_folder() or Path.home()) / name)
-        chosen, selected = QFileDialog.getSaveFileName(self, title, start, filters)
+        chosen, selected = QFileDialog.getSaveFileName(self.host, title, start, filters)
         if not chosen:
             return None
         path = Path(chosen)
@@ -339,35 +388,25 @@ class WindowFilesMixin:
             if path is None:
                 return None
         try:
-            saved = export_history_csv(self.loss_plot, path)
+            saved = export_history_csv(self.host.loss_plot, path)
         except ViewExportError as err:
             self.show_message(str(err), "error")
             return None
-        self.statusBar().showMessage(f"Saved {self.loss_plot.n_points:,} epochs to {saved}.", 5000)
+        self.statusBar().showMessage(f"Saved {self.host.loss_plot.n_points:,} epochs to {saved}.", 5000)
         return saved
-
-    def focused_view(self) -> QWidget:
-        """The view holding the keyboard focus (or clicked last), else the decision boundary."""
-        views = (self.boundary_view, self.loss_plot, self.network_view, self.confusion_view)
-        widget = QApplication.focusWidget()
-        while widget is not None:
-            if widget in views:
-                return self.network_view.canvas if widget is self.network_view else widget
-            widget = widget.parentWidget()
-        return self.boundary_view
 
     def copy_view(self) -> QWidget:
         """Edit ▸ Copy View: a picture of the focused view (or the boundary) on the clipboard."""
         from app.picture_export import copy_to_clipboard
 
-        target = self.focused_view()
+        target = self.host.focused_view()
         copy_to_clipboard(target)
         self.statusBar().showMessage(f"Copied the {target.accessibleName().lower() or 'view'} to the clipboard.",
                                      3000)
         return target
 
     # --- autosave and recovery ------------------------------------------------------------------------
-    def _setup_autosave(self, autosave: bool | AutosaveStore | None) -> None:
+    def setup_autosave(self, autosave: bool | AutosaveStore | None) -> None:
         """None: on for the user's real settings (the app), off for in-memory settings (tests)."""
         if autosave is None:
             autosave = self.settings.persistent
@@ -391,11 +430,11 @@ class WindowFilesMixin:
         """On the GUI thread at each autosave tick: the spec now, and (when trained) a checkpoint
         writer that waits on the autosave thread for a copy the run thread makes between epochs."""
         writer = None
-        if self.epoch > 0 and self.worker.running:
+        if self.controller.epoch > 0 and self.controller.worker.running:
             from app.run_capture import capture_run
 
-            future = self.worker.call_between_epochs(capture_run)
-            spec = self.spec
+            future = self.controller.worker.call_between_epochs(capture_run)
+            spec = self.controller.spec
 
             def writer(tmp: Path) -> None:
                 from core.checkpoint import write_checkpoint
@@ -403,9 +442,9 @@ class WindowFilesMixin:
                 data = future.result(timeout=CAPTURE_TIMEOUT_S)
                 data.spec = spec
                 write_checkpoint(data, tmp)
-        return AutosaveState(self.spec, writer, self.current_path)
+        return AutosaveState(self.controller.spec, writer, self.current_path)
 
-    def _autosave_changed(self, snap: Any = None) -> None:
+    def autosave_changed(self, snap: Any = None) -> None:
         """The spec changed, or (with a snapshot) the weights moved on: the next tick saves."""
         if self.autosave is None:
             return
@@ -420,7 +459,7 @@ class WindowFilesMixin:
         True restore / False discard / None later) and restore it. True when something was restored."""
         if self.autosave is None:
             return False
-        recovery = self.autosave.offer_recovery(self, ask)
+        recovery = self.autosave.offer_recovery(self.host, ask)
         if recovery is None:
             return False
         if not self.restore_recovery(recovery):
@@ -441,22 +480,22 @@ class WindowFilesMixin:
             except CheckpointError as err:
                 self.show_message(f"The autosaved weights could not be restored ({err}); restoring the "
                                   "experiment with fresh weights.", "warning")
-        if not restored and not self.load_spec(recovery.spec, None):
+        if not restored and not self.controller.load_spec(recovery.spec, None):
             return False
         self.current_path = recovery.source_path
         self.checkpoint_path = None
-        self.undo_stack.resetClean()  # nothing on disk holds this state: keep the unsaved mark
-        self.setWindowModified(True)
-        self._update_title()
+        self.controller.undo_stack.resetClean()  # nothing on disk holds this state: keep the unsaved mark
+        self.host.setWindowModified(True)
+        self.update_title()
         self.statusBar().showMessage(f"Restored the autosave from {recovery.saved_at:%H:%M:%S}.", 5000)
         return True
 
-    def _stop_autosave(self) -> None:
+    def stop_autosave(self) -> None:
         """A clean exit: stop the timer and remove this session's autosave (nothing to recover)."""
         if self.autosave is not None:
             self.autosave.stop(clean=True)
 
-    def _files_close_event(self, event: QCloseEvent) -> bool:
+    def close_event(self, event: QCloseEvent) -> bool:
         """Ask about unsaved changes; False (event ignored) when the user cancels."""
         if self.confirm_unsaved():
             return True

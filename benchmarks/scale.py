@@ -160,7 +160,7 @@ def window_figures(samples: int, seconds: float) -> dict[str, float]:
     spec = Experiment().replace(data={"source": "spiral", "samples": samples, "noise": 0.1, "train_fraction": 0.5},
                                 batch_size=10)
     window = MainWindow(settings=None, restore=False, spec=spec)
-    window.ask_unsaved = lambda parent, name: "discard"  # never a modal question on close
+    window.files.ask_unsaved = lambda parent, name: "discard"  # never a modal question on close
     window.resize(1440, 880)
     window.show()
 
@@ -180,20 +180,20 @@ def window_figures(samples: int, seconds: float) -> dict[str, float]:
 
     loop = QEventLoop()
     t0 = time.perf_counter()
-    window.ensure_started()
+    window.controller.ensure_started()
     ready = QTimer(interval=20)
-    ready.timeout.connect(lambda: loop.quit() if window.dataset is not None and window.redraw_count else None)
+    ready.timeout.connect(lambda: loop.quit() if window.controller.dataset is not None and window.redraw_count else None)
     ready.start()
     loop.exec()
     ready.stop()
     setup_s = time.perf_counter() - t0
     setup_stall = max(lateness, default=0.0)
 
-    window.play()
+    window.controller.play()
     marks: dict[str, float] = {}
 
     def begin() -> None:  # after a warm-up second, so start-up costs are not counted
-        marks.update(t=time.perf_counter(), epoch=window.epoch, redraws=window.redraw_count,
+        marks.update(t=time.perf_counter(), epoch=window.controller.epoch, redraws=window.redraw_count,
                      step=window._latest.step if window._latest else 0)
         lateness.clear()
         last[0] = 0.0
@@ -209,7 +209,7 @@ def window_figures(samples: int, seconds: float) -> dict[str, float]:
     loop.exec()
     ticker.stop()
     engine = window.device_status.text()
-    epochs = window.epoch - marks["epoch"]
+    epochs = window.controller.epoch - marks["epoch"]
     redraws = window.redraw_count - marks["redraws"]
     window.close()
     window.deleteLater()

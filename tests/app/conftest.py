@@ -65,11 +65,11 @@ def open_window(qtbot, spec: Experiment | None = None, settings=None, restore: b
     if spec is None and not restore:
         spec = quick_spec()
     window = MainWindow(settings=settings, restore=restore, spec=spec)
-    window.ask_unsaved = lambda parent, name: "discard"  # closing never waits on a modal question
+    window.files.ask_unsaved = lambda parent, name: "discard"  # closing never waits on a modal question
     qtbot.addWidget(window)
     window.show()
-    window.ensure_started()
-    qtbot.waitUntil(lambda: window.dataset is not None and window.redraw_count > 0, timeout=60_000)
+    window.controller.ensure_started()
+    qtbot.waitUntil(lambda: window.controller.dataset is not None and window.redraw_count > 0, timeout=60_000)
     return window
 
 

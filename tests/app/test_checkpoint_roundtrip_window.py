@@ -29,9 +29,9 @@ def _spec(engine: str, seed: int = 0) -> Experiment:
 
 def _play_then_pause(qtbot, window, engine: str, at_least: int = 20) -> None:
     """Play until `at_least` epochs are shown, pause, and wait until the last snapshot has arrived."""
-    window.play()
+    window.controller.play()
     qtbot.waitUntil(lambda: window._latest is not None and window._latest.epoch >= at_least, timeout=90_000)
-    window.pause()
+    window.controller.pause()
     qtbot.waitUntil(lambda: window._latest.state.value == "paused", timeout=THREAD_STOP_MS)
     assert window._latest.engine == engine  # the engine under test really trained
 
@@ -57,14 +57,14 @@ class TestWindowRoundTrip:
         first = make_window(_spec(engine))
         _play_then_pause(qtbot, first, engine)
         path = tmp_path / "run.ckpt"
-        assert first.save_checkpoint(str(path)), first.last_message
+        assert first.files.save_checkpoint(str(path)), first.last_message
         saved = first._latest
         curve = _curve(first)
         assert curve["epoch"][-1] == saved.epoch
 
         second = make_window(_spec(engine, seed=7))
-        assert second.open_experiment(str(path)), second.last_message
-        assert second.spec == first.spec and second.message_bar.level != "error"
+        assert second.files.open_experiment(str(path)), second.last_message
+        assert second.controller.spec == first.controller.spec and second.message_bar.level != "error"
         qtbot.waitUntil(lambda: second._latest is not None and second._latest.epoch == saved.epoch,
                         timeout=THREAD_STOP_MS)
         for a, b in zip(saved.weights, second._latest.weights):
@@ -79,32 +79,32 @@ class TestWindowRoundTrip:
         monkeypatch.setenv("LAYERLAB_AUTOSAVE_SECONDS", "0.2")
         crashed = MainWindow(settings=None, restore=False, spec=_spec(engine),
                              autosave=AutosaveStore(tmp_path / "autosave"))
-        crashed.ask_unsaved = lambda parent, name: "discard"
+        crashed.files.ask_unsaved = lambda parent, name: "discard"
         qtbot.addWidget(crashed)
         window = None
         try:
             crashed.show()
-            crashed.ensure_started()
-            qtbot.waitUntil(lambda: crashed.dataset is not None and crashed.redraw_count > 0, timeout=60_000)
+            crashed.controller.ensure_started()
+            qtbot.waitUntil(lambda: crashed.controller.dataset is not None and crashed.redraw_count > 0, timeout=60_000)
             _play_then_pause(qtbot, crashed, engine)
-            assert crashed.autosave.save_now(wait=True)
-            session = Path(crashed.autosave.session_dir)
+            assert crashed.files.autosave.save_now(wait=True)
+            session = Path(crashed.files.autosave.session_dir)
             assert json.loads((session / MANIFEST).read_text())["checkpoint"]
-            saved, spec, curve = crashed._latest, crashed.spec, _curve(crashed)
+            saved, spec, curve = crashed._latest, crashed.controller.spec, _curve(crashed)
             # A kill: no clean exit, the files stay, and the lock names a process that is gone.
-            crashed.autosave.stop(clean=False)
-            crashed.autosave = None
+            crashed.files.autosave.stop(clean=False)
+            crashed.files.autosave = None
             lock = json.loads((session / "lock").read_text())
             (session / "lock").write_text(json.dumps({**lock, "pid": _dead_pid()}))
 
             window = MainWindow(settings=None, restore=False, spec=_spec(engine, seed=3),
                                 autosave=AutosaveStore(session.parent))
-            window.ask_unsaved = lambda parent, name: "discard"
+            window.files.ask_unsaved = lambda parent, name: "discard"
             qtbot.addWidget(window)
             window.show()
-            assert window.offer_recovery(ask=lambda parent, recovery: recovery.checkpoint_path is not None)
+            assert window.files.offer_recovery(ask=lambda parent, recovery: recovery.checkpoint_path is not None)
             assert "could not be restored" not in window.last_message
-            assert window.spec == spec and window.isWindowModified()
+            assert window.controller.spec == spec and window.isWindowModified()
             qtbot.waitUntil(lambda: window._latest is not None and window._latest.epoch == saved.epoch,
                             timeout=THREAD_STOP_MS)
             for a, b in zip(saved.weights, window._latest.weights):

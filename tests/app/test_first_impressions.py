@@ -7,7 +7,7 @@ from core.spec import DataSource, Experiment
 
 def test_play_on_the_default_experiment_learns_within_seconds(qtbot, make_window):
     window = make_window(spec=Experiment())
-    assert window.spec.data.source is DataSource.circle
+    assert window.controller.spec.data.source is DataSource.circle
     window.play_action.trigger()
 
     def learned() -> bool:

@@ -23,21 +23,21 @@ def child(window, name: str) -> QWidget:
 
 
 def wait_epoch_above(qtbot, window, n: int) -> None:
-    qtbot.waitUntil(lambda: window.epoch > n, timeout=30_000)
+    qtbot.waitUntil(lambda: window.controller.epoch > n, timeout=30_000)
 
 
 def next_snapshot(qtbot, window):
     """Ask the (paused) trainer for a fresh snapshot and return it once drawn."""
     with qtbot.waitSignal(window.snapshotShown, timeout=10_000) as blocker:
-        window.worker.request_grid()
+        window.controller.worker.request_grid()
     return blocker.args[0]
 
 
 def pause_and_settle(qtbot, window) -> int:
     qtbot.mouseClick(child(window, "playButton"), Qt.MouseButton.LeftButton)
-    assert not window.playing
-    qtbot.waitUntil(lambda: window.run_state == RunState.paused, timeout=10_000)
-    return window.epoch
+    assert not window.controller.playing
+    qtbot.waitUntil(lambda: window.controller.run_state == RunState.paused, timeout=10_000)
+    return window.controller.epoch
 
 
 def test_every_required_control_is_named_and_explained(window):
@@ -52,18 +52,18 @@ def test_play_trains_loss_falls_and_boundary_changes(qtbot, window):
     pictures = []
 
     def keep_picture(_snap):
-        if window.boundary_view.pixels is not None and (not pictures or window.epoch > pictures[-1][0]):
-            pictures.append((window.epoch, window.boundary_view.pixels.copy()))
+        if window.boundary_view.pixels is not None and (not pictures or window.controller.epoch > pictures[-1][0]):
+            pictures.append((window.controller.epoch, window.boundary_view.pixels.copy()))
 
     window.snapshotShown.connect(keep_picture)
     qtbot.mouseClick(child(window, "playButton"), Qt.MouseButton.LeftButton)
-    assert window.playing
+    assert window.controller.playing
     wait_epoch_above(qtbot, window, 20)
     qtbot.waitUntil(lambda: len(pictures) >= 2, timeout=10_000)
     pause_and_settle(qtbot, window)
 
-    assert str(window.epoch)[-1] in child(window, "epochLabel").text()
-    assert int(child(window, "epochLabel").text().replace(",", "")) == window.epoch
+    assert str(window.controller.epoch)[-1] in child(window, "epochLabel").text()
+    assert int(child(window, "epochLabel").text().replace(",", "")) == window.controller.epoch
     train_loss = window.loss_plot.series("train_loss")
     assert window.loss_plot.n_points >= 20
     assert np.all(np.isfinite(train_loss))
@@ -78,68 +78,68 @@ def test_pause_stops_the_counter_and_step_advances_exactly_one_epoch(qtbot, wind
     assert next_snapshot(qtbot, window).epoch == paused_at  # nothing trains while paused
 
     qtbot.mouseClick(child(window, "stepButton"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.epoch == paused_at + 1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.controller.epoch == paused_at + 1, timeout=10_000)
     assert next_snapshot(qtbot, window).epoch == paused_at + 1
-    assert not window.playing
+    assert not window.controller.playing
 
 
 def test_keyboard_space_step_and_reset(qtbot, window):
     window.activateWindow()
     window.play_action.trigger()  # Space
-    assert window.playing
+    assert window.controller.playing
     wait_epoch_above(qtbot, window, 2)
     window.play_action.trigger()
-    assert not window.playing
-    qtbot.waitUntil(lambda: window.run_state == RunState.paused, timeout=10_000)
-    before = window.epoch
+    assert not window.controller.playing
+    qtbot.waitUntil(lambda: window.controller.run_state == RunState.paused, timeout=10_000)
+    before = window.controller.epoch
     qtbot.keyClick(window, Qt.Key.Key_S)
-    qtbot.waitUntil(lambda: window.epoch == before + 1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.controller.epoch == before + 1, timeout=10_000)
     qtbot.keyClick(window, Qt.Key.Key_Right)
-    qtbot.waitUntil(lambda: window.epoch == before + 2, timeout=10_000)
+    qtbot.waitUntil(lambda: window.controller.epoch == before + 2, timeout=10_000)
     qtbot.keyClick(window, Qt.Key.Key_R)
-    assert window.epoch == 0
+    assert window.controller.epoch == 0
     assert [s.toString() for s in window.play_action.shortcuts()] == ["Space"]
 
 
 def test_adding_a_layer_changes_the_network_resets_and_undo_restores(qtbot, window):
-    layers_before = [layer.units for layer in window.spec.layers]
+    layers_before = [layer.units for layer in window.controller.spec.layers]
     qtbot.mouseClick(child(window, "playButton"), Qt.MouseButton.LeftButton)
     wait_epoch_above(qtbot, window, 5)
 
     qtbot.mouseClick(child(window, "addLayerButton"), Qt.MouseButton.LeftButton)
-    assert len(window.spec.layers) == len(layers_before) + 1
+    assert len(window.controller.spec.layers) == len(layers_before) + 1
     assert window.network_view.hidden_layer_count == len(layers_before) + 1
-    assert window.epoch == 0 and window.loss_plot.n_points == 0  # fresh weights, fresh curves
+    assert window.controller.epoch == 0 and window.loss_plot.n_points == 0  # fresh weights, fresh curves
     first_after = next_snapshot(qtbot, window)
     assert len(first_after.weights) == len(layers_before) + 2  # one more Linear in the trained model
 
     window.undo_action.trigger()
-    assert [layer.units for layer in window.spec.layers] == layers_before
+    assert [layer.units for layer in window.controller.spec.layers] == layers_before
     assert window.network_view.hidden_layer_count == len(layers_before)
     qtbot.waitUntil(lambda: window._latest is not None and len(window._latest.weights) == len(layers_before) + 1,
                     timeout=10_000)
     window.redo_action.trigger()
-    assert len(window.spec.layers) == len(layers_before) + 1
+    assert len(window.controller.spec.layers) == len(layers_before) + 1
     qtbot.mouseClick(child(window, "removeLayerButton"), Qt.MouseButton.LeftButton)
-    assert [layer.units for layer in window.spec.layers] == layers_before
+    assert [layer.units for layer in window.controller.spec.layers] == layers_before
 
 
 def test_learning_rate_change_mid_run_applies_live_without_reset(qtbot, window):
     combo: QComboBox = child(window, "learningRateCombo")
     qtbot.mouseClick(child(window, "playButton"), Qt.MouseButton.LeftButton)
     wait_epoch_above(qtbot, window, 10)
-    undo_steps = window.undo_stack.count()
-    epoch_at_change = window.epoch
+    undo_steps = window.controller.undo_stack.count()
+    epoch_at_change = window.controller.epoch
     combo.setCurrentIndex(combo.findData(0.1))
-    assert window.spec.optimizer.lr == 0.1
+    assert window.controller.spec.optimizer.lr == 0.1
     qtbot.waitUntil(lambda: window._latest.learning_rate == 0.1, timeout=10_000)
-    assert window.epoch >= epoch_at_change  # kept counting: no reset
+    assert window.controller.epoch >= epoch_at_change  # kept counting: no reset
     assert window.loss_plot.n_points >= epoch_at_change
-    assert window.undo_stack.count() == undo_steps  # live settings are not undo steps
+    assert window.controller.undo_stack.count() == undo_steps  # live settings are not undo steps
 
     window.data_panel.batch_size_spin.setValue(25)
     qtbot.waitUntil(lambda: window._latest.batch_size == 25, timeout=10_000)
-    assert window.epoch >= epoch_at_change
+    assert window.controller.epoch >= epoch_at_change
 
 
 def test_closing_mid_run_stops_the_worker(qtbot, window):
@@ -154,7 +154,7 @@ def test_reset_mid_run_starts_again_paused_at_epoch_zero(qtbot, window):
     qtbot.mouseClick(child(window, "playButton"), Qt.MouseButton.LeftButton)
     wait_epoch_above(qtbot, window, 5)
     qtbot.mouseClick(child(window, "resetButton"), Qt.MouseButton.LeftButton)
-    assert window.epoch == 0 and not window.playing
+    assert window.controller.epoch == 0 and not window.controller.playing
     assert len(live_threads()) == 1  # the old run is gone, one fresh paused run
     assert next_snapshot(qtbot, window).epoch == 0
 
@@ -162,57 +162,57 @@ def test_reset_mid_run_starts_again_paused_at_epoch_zero(qtbot, window):
 def test_bad_csv_column_gives_a_message_and_keeps_the_previous_data(qtbot, window, tmp_path):
     path = tmp_path / "people.csv"
     path.write_text("age,height,label\n31,1.7,yes\n40,tall,no\n22,1.6,yes\n50,1.8,no\n")
-    dataset_before, spec_before = window.dataset, window.spec
+    dataset_before, spec_before = window.controller.dataset, window.controller.spec
 
-    assert not window.load_csv(str(path), "label", ["age", "height"])
+    assert not window.controller.load_csv(str(path), "label", ["age", "height"])
 
-    assert window.dataset is dataset_before and window.spec == spec_before
+    assert window.controller.dataset is dataset_before and window.controller.spec == spec_before
     assert "height" in window.last_message  # names the bad column
     assert window.message_bar.text == window.last_message and window.message_bar.level == "error"
-    assert window.undo_stack.count() == 0
+    assert window.controller.undo_stack.count() == 0
 
 
 def test_good_csv_becomes_the_data(qtbot, window, tmp_path):
     rows = ["a,b,c,label"] + [f"{i % 7},{(i * 3) % 5},{i % 2},{'yes' if i % 7 > 3 else 'no'}" for i in range(60)]
     path = tmp_path / "ok.csv"
     path.write_text("\n".join(rows) + "\n")
-    assert window.load_csv(str(path), "label", ["a", "b", "c"])
-    assert window.spec.data.source.value == "csv"
-    assert window.dataset.n_inputs == 3
+    assert window.controller.load_csv(str(path), "label", ["a", "b", "c"])
+    assert window.controller.spec.data.source.value == "csv"
+    assert window.controller.dataset.n_inputs == 3
     assert window.network_view.drawn_units("input", 0) == 3
     window.undo_action.trigger()
-    assert window.spec.data.source.value == "gauss"
+    assert window.controller.spec.data.source.value == "gauss"
 
 
 def test_choosing_a_data_set_resets_and_is_undoable(qtbot, window):
     qtbot.mouseClick(child(window, "dataset_xor"), Qt.MouseButton.LeftButton)
-    assert window.spec.data.source.value == "xor"
+    assert window.controller.spec.data.source.value == "xor"
     assert child(window, "datasetCombo").currentData() == "xor"
-    assert window.epoch == 0
+    assert window.controller.epoch == 0
     window.undo_action.trigger()
-    assert window.spec.data.source.value == "gauss"
+    assert window.controller.spec.data.source.value == "gauss"
     assert child(window, "datasetCombo").currentData() == "gauss"
 
 
 def test_switching_to_regression_picks_a_fitting_data_set_and_loss(qtbot, window):
     combo: QComboBox = child(window, "problemTypeCombo")
     combo.activated.emit(combo.findText("Regression"))
-    assert window.spec.task.value == "regression"
-    assert window.spec.data.source.value == "plane"
-    assert window.spec.loss.value == "mse"
+    assert window.controller.spec.task.value == "regression"
+    assert window.controller.spec.data.source.value == "plane"
+    assert window.controller.spec.loss.value == "mse"
     assert not window.output_panel.loss_plot.show_accuracy
     window.undo_action.trigger()
-    assert window.spec.task.value == "classification" and window.spec.loss.value == "bce"
+    assert window.controller.spec.task.value == "classification" and window.controller.spec.loss.value == "bce"
 
 
 def test_noise_slider_settles_into_one_undoable_change(qtbot, window):
     slider = child(window, "noiseSlider")
     for value in (5, 10, 20):
         slider.setValue(value)
-    qtbot.waitUntil(lambda: window.spec.data.noise == 0.2, timeout=5_000)
-    assert window.undo_stack.count() == 1
+    qtbot.waitUntil(lambda: window.controller.spec.data.noise == 0.2, timeout=5_000)
+    assert window.controller.undo_stack.count() == 1
     window.undo_action.trigger()
-    assert window.spec.data.noise == 0.0 and slider.value() == 0
+    assert window.controller.spec.data.noise == 0.0 and slider.value() == 0
 
 
 def test_unavailable_devices_are_listed_disabled_with_the_reason(qtbot, window):
@@ -234,16 +234,16 @@ def test_diverging_run_pauses_and_says_what_to_try(qtbot, make_window, spec_fact
                         task="regression", loss="mse", layers=[{"units": 8, "activation": "linear"}] * 3,
                         optimizer={"name": "sgd", "lr": 10.0})
     window = make_window(spec)
-    window.play()
+    window.controller.play()
     qtbot.waitUntil(lambda: "diverged" in window.last_message, timeout=30_000)
-    assert not window.playing and not window.controls.playing
+    assert not window.controller.playing and not window.controls.playing
     assert "learning rate" in window.last_message.lower()
     assert window.message_bar.level == "error"
 
 
 def test_hovering_a_neuron_shows_its_output_in_the_boundary_view(qtbot, window):
-    window.step()
-    qtbot.waitUntil(lambda: window.epoch == 1 and window.boundary_view.pixels is not None, timeout=10_000)
+    window.controller.step()
+    qtbot.waitUntil(lambda: window.controller.epoch == 1 and window.boundary_view.pixels is not None, timeout=10_000)
     output = window.boundary_view.pixels.copy()
     window.network_view.neuronHovered.emit("input", 0, 0)  # x1: a left-to-right ramp
     neuron = window.boundary_view.pixels.copy()
@@ -255,27 +255,27 @@ def test_hovering_a_neuron_shows_its_output_in_the_boundary_view(qtbot, window):
 
 def test_save_and_open_round_trip(qtbot, window, tmp_path):
     path = tmp_path / "exp.json"
-    window.add_layer()
-    assert window.save_experiment_as(str(path))
+    window.controller.add_layer()
+    assert window.files.save_experiment_as(str(path))
     assert window.windowTitle().startswith("exp.json")
-    saved = window.spec
-    window.remove_layer()
+    saved = window.controller.spec
+    window.controller.remove_layer()
     assert window.isWindowModified()
-    assert window.open_experiment(str(path))
-    assert window.spec == saved and not window.isWindowModified()
+    assert window.files.open_experiment(str(path))
+    assert window.controller.spec == saved and not window.isWindowModified()
 
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
-    assert not window.open_experiment(str(broken))
-    assert window.spec == saved and "broken.json" in window.last_message
+    assert not window.files.open_experiment(str(broken))
+    assert window.controller.spec == saved and "broken.json" in window.last_message
 
 
 def test_typing_a_weight_reaches_the_trainer_without_reset(qtbot, window):
-    window.step()
-    qtbot.waitUntil(lambda: window.epoch == 1, timeout=10_000)
+    window.controller.step()
+    qtbot.waitUntil(lambda: window.controller.epoch == 1, timeout=10_000)
     window.network_view.edit_link(0, 0, 0, 2.5)
     qtbot.waitUntil(lambda: window._latest is not None and window._latest.weights[0][0, 0] == 2.5, timeout=10_000)
-    assert window.epoch == 1 and window.undo_stack.count() == 0
+    assert window.controller.epoch == 1 and window.controller.undo_stack.count() == 0
 
 
 def test_a_slow_first_compile_shows_the_data_at_once_and_says_why_training_waits(qtbot, monkeypatch,
@@ -292,19 +292,19 @@ def test_a_slow_first_compile_shows_the_data_at_once_and_says_why_training_waits
     monkeypatch.setattr(fused, "warm_up", lambda: release.wait(20) and 0.0)
     monkeypatch.setattr(worker_module, "WARM_UP_NOTICE_S", 0.05)
     window = MainWindow(settings=None, restore=False, spec=spec_factory(engine="fused"))
-    window.ask_unsaved = lambda parent, name: "discard"
+    window.files.ask_unsaved = lambda parent, name: "discard"
     qtbot.addWidget(window)
     window.show()
-    window.ensure_started()
+    window.controller.ensure_started()
     try:
-        qtbot.waitUntil(lambda: window.dataset is not None, timeout=20_000)  # drawn while compiling
+        qtbot.waitUntil(lambda: window.controller.dataset is not None, timeout=20_000)  # drawn while compiling
         qtbot.waitUntil(lambda: worker_module.WARM_UP_NOTICE in window.statusBar().currentMessage(),
                         timeout=5_000)
-        assert window.epoch == 0
+        assert window.controller.epoch == 0
     finally:
         release.set()
-    window.play()
-    qtbot.waitUntil(lambda: window.epoch > 3, timeout=60_000)
+    window.controller.play()
+    qtbot.waitUntil(lambda: window.controller.epoch > 3, timeout=60_000)
     qtbot.waitUntil(lambda: worker_module.WARM_UP_NOTICE not in window.statusBar().currentMessage(),
                     timeout=5_000)  # training moves: the notice has done its job
     window.close()
@@ -320,16 +320,16 @@ def test_closing_while_the_fused_engine_compiles_ends_cleanly(qtbot, monkeypatch
     entered, release = threading.Event(), threading.Event()
     monkeypatch.setattr(fused, "warm_up", lambda: entered.set() or release.wait(20) and 0.0)
     window = MainWindow(settings=None, restore=False, spec=spec_factory(engine="fused"))
-    window.ask_unsaved = lambda parent, name: "discard"
+    window.files.ask_unsaved = lambda parent, name: "discard"
     qtbot.addWidget(window)
     window.show()
-    window.ensure_started()
+    window.controller.ensure_started()
     qtbot.waitUntil(entered.is_set, timeout=20_000)
-    window.play()
+    window.controller.play()
     threading.Timer(0.3, release.set).start()  # the compile ends while close() waits for the run
     window.close()
     qtbot.waitUntil(lambda: not live_threads(), timeout=30_000)
-    assert window.epoch == 0  # stopped before any epoch ran
+    assert window.controller.epoch == 0  # stopped before any epoch ran
 
 
 def test_the_window_says_why_the_slower_engine_runs_and_the_status_bar_names_it(qtbot, make_window, spec_factory):

@@ -150,8 +150,8 @@ def test_window_remembers_geometry_panels_and_experiment(qtbot, make_window, spe
     assert stored.geometry() == geometry and stored.splitter_sizes("main") == sizes
 
     again = make_window(None, settings=AppSettings(QSettings(ini, QSettings.Format.IniFormat)), restore=True)
-    assert [layer.units for layer in again.spec.layers] == [3]
-    assert again.spec.data.source.value == "gauss"
+    assert [layer.units for layer in again.controller.spec.layers] == [3]
+    assert again.controller.spec.data.source.value == "gauss"
 
 
 def test_memory_settings_touch_no_file():

@@ -54,12 +54,12 @@ RICH = {
 
 def train(qtbot, window, epochs: int) -> None:
     """Step `epochs` more epochs, one at a time, and wait until the window shows the last."""
-    target = window.epoch + epochs
+    target = window.controller.epoch + epochs
     for _ in range(epochs):
-        before = window.epoch
-        window.step()
-        qtbot.waitUntil(lambda: window.epoch == before + 1, timeout=20_000)
-    assert window.epoch == target
+        before = window.controller.epoch
+        window.controller.step()
+        qtbot.waitUntil(lambda: window.controller.epoch == before + 1, timeout=20_000)
+    assert window.controller.epoch == target
 
 
 def _import(path: Path):
@@ -73,8 +73,8 @@ def _live_predictions(window, raw: np.ndarray) -> np.ndarray:
     """What the window's current network predicts, through core's own path (a restored copy)."""
     from core.checkpoint import restore_trainer
 
-    data = window.capture_run()
-    return np.asarray(restore_trainer(data, dataset=window.dataset).predict(raw)).reshape(len(raw), -1)
+    data = window.files.capture_run()
+    return np.asarray(restore_trainer(data, dataset=window.controller.dataset).predict(raw)).reshape(len(raw), -1)
 
 
 def _raw_inputs(n: int = 50) -> np.ndarray:
@@ -92,52 +92,52 @@ def test_save_then_open_round_trips_every_field(qtbot, window, tmp_path):
     moved = set(Experiment.model_fields) - {"schema_version", "task"}  # a toy set's task follows its source
     assert [k for k in moved if getattr(rich, k) == getattr(Experiment(), k)] == [], \
         "the test spec must move every field away from its default"
-    assert window.load_spec(rich)
+    assert window.controller.load_spec(rich)
     path = tmp_path / "rich.json"
-    assert window.save_experiment_as(str(path))
+    assert window.files.save_experiment_as(str(path))
     assert window.windowTitle() == "rich.json[*] — LayerLab" and not window.isWindowModified()
 
-    assert window.new_experiment()
-    assert window.spec == Experiment() and window.windowTitle().startswith("Untitled")
-    assert window.open_experiment(str(path))
-    assert window.spec == rich
+    assert window.files.new_experiment()
+    assert window.controller.spec == Experiment() and window.windowTitle().startswith("Untitled")
+    assert window.files.open_experiment(str(path))
+    assert window.controller.spec == rich
     assert json.loads(path.read_text()) == json.loads(rich.to_json())
-    assert window.controls.optimizer_combo.currentData() in ("rmsprop", window.spec.optimizer.name)
+    assert window.controls.optimizer_combo.currentData() in ("rmsprop", window.controller.spec.optimizer.name)
     assert window.controls.optimizer_combo.currentText().lower().startswith("rmsprop")
-    assert [n for n in window.dataset.input_names] == ["x1", "x2", "x1*x2", "sin(x1)"]
+    assert [n for n in window.controller.dataset.input_names] == ["x1", "x2", "x1*x2", "sin(x1)"]
     assert window.windowTitle().startswith("rich.json") and not window.isWindowModified()
-    assert str(path) in [str(p) for p in window.recent.paths()]
+    assert str(path) in [str(p) for p in window.files.recent.paths()]
 
 
 def test_version_0_file_is_migrated_and_bad_files_leave_the_experiment_untouched(qtbot, window, tmp_path):
     old = tmp_path / "prototype.json"
     old.write_text(json.dumps({"dataset": "gauss", "hidden": [3], "learning_rate": 0.1, "noise": 10,
                                "samples": 200, "engine": "torch"}))
-    assert window.open_experiment(str(old))
-    assert window.spec.data.source.value == "gauss" and [layer.units for layer in window.spec.layers] == [3]
-    assert window.spec.optimizer.lr == pytest.approx(0.1) and window.spec.data.noise == pytest.approx(0.1)
-    kept = window.spec
+    assert window.files.open_experiment(str(old))
+    assert window.controller.spec.data.source.value == "gauss" and [layer.units for layer in window.controller.spec.layers] == [3]
+    assert window.controller.spec.optimizer.lr == pytest.approx(0.1) and window.controller.spec.data.noise == pytest.approx(0.1)
+    kept = window.controller.spec
 
     cases = {"broken.json": "{not json", "newer.json": json.dumps({"schema_version": 99}),
              "binary.json": "\x00\x01\x02 not text"}
     for name, text in cases.items():
         bad = tmp_path / name
         bad.write_text(text)
-        assert not window.open_experiment(str(bad)), name
-        assert window.spec is kept, f"{name} changed the experiment"
+        assert not window.files.open_experiment(str(bad)), name
+        assert window.controller.spec is kept, f"{name} changed the experiment"
         assert name in window.last_message and window.message_bar.level == "error"
     assert window.windowTitle().startswith("prototype.json")
 
 
 def test_title_shows_unsaved_changes_and_save_clears_them(qtbot, window, tmp_path):
     assert window.windowTitle() == "Untitled[*] — LayerLab" and not window.isWindowModified()
-    window.add_layer()
+    window.controller.add_layer()
     assert window.isWindowModified()
-    assert window.save_experiment_as(str(tmp_path / "exp.json"))
+    assert window.files.save_experiment_as(str(tmp_path / "exp.json"))
     assert window.windowTitle() == "exp.json[*] — LayerLab" and not window.isWindowModified()
-    window.set_learning_rate(0.3)  # a live change, not on the undo stack, still unsaved
+    window.controller.set_learning_rate(0.3)  # a live change, not on the undo stack, still unsaved
     assert window.isWindowModified()
-    assert window.save_experiment()
+    assert window.files.save_experiment()
     assert not window.isWindowModified()
     assert parse_experiment(json.loads((tmp_path / "exp.json").read_text())).optimizer.lr == pytest.approx(0.3)
 
@@ -145,28 +145,28 @@ def test_title_shows_unsaved_changes_and_save_clears_them(qtbot, window, tmp_pat
 def test_closing_or_new_with_unsaved_changes_asks_first(qtbot, window, tmp_path):
     asked: list[str] = []
     answer = {"value": "cancel"}
-    window.ask_unsaved = lambda parent, name: asked.append(name) or answer["value"]
+    window.files.ask_unsaved = lambda parent, name: asked.append(name) or answer["value"]
 
     window.close()  # unchanged: closes without asking
     assert asked == [] and not window.isVisible()
     window.show()
-    window.add_layer()
-    changed = window.spec
+    window.controller.add_layer()
+    changed = window.controller.spec
     assert not window.close()
     assert asked == ["Untitled"] and window.isVisible(), "Cancel must keep the window open"
-    assert not window.new_experiment() and window.spec == changed, "Cancel must keep the experiment"
+    assert not window.files.new_experiment() and window.controller.spec == changed, "Cancel must keep the experiment"
 
-    window.save_experiment_as(str(tmp_path / "exp.json"))
-    window.remove_layer()
+    window.files.save_experiment_as(str(tmp_path / "exp.json"))
+    window.controller.remove_layer()
     answer["value"] = "save"
     assert window.close() and not window.isVisible()
     assert asked[-1] == "exp.json"
     assert len(parse_experiment(json.loads((tmp_path / "exp.json").read_text())).layers) == len(changed.layers) - 1
 
     window.show()
-    window.add_layer()
+    window.controller.add_layer()
     answer["value"] = "discard"
-    assert window.new_experiment() and window.spec == Experiment()
+    assert window.files.new_experiment() and window.controller.spec == Experiment()
 
 
 # --- checkpoints ------------------------------------------------------------------------------------
@@ -175,14 +175,14 @@ def test_checkpoint_resumes_at_the_same_epoch_with_the_same_weights_and_history(
     first = make_window()
     train(qtbot, first, 3)
     path = tmp_path / "run.ckpt"
-    assert first.save_checkpoint(str(path))
+    assert first.files.save_checkpoint(str(path))
     saved = first._latest
     curve = {name: first.loss_plot.series(name) for name in ("epoch", "train_loss", "test_loss")}
     assert list(curve["epoch"]) == [1, 2, 3]
 
     second = make_window(quick_spec(seed=99, layers=[{"units": 2}]))
-    assert second.open_experiment(str(path))
-    assert second.spec == first.spec and second.windowTitle().startswith("run.ckpt")
+    assert second.files.open_experiment(str(path))
+    assert second.controller.spec == first.controller.spec and second.windowTitle().startswith("run.ckpt")
     assert not second.isWindowModified()
     qtbot.waitUntil(lambda: second._latest is not None and second._latest.epoch == 3, timeout=20_000)
     for a, b in zip(saved.weights, second._latest.weights):
@@ -193,12 +193,12 @@ def test_checkpoint_resumes_at_the_same_epoch_with_the_same_weights_and_history(
     # Training goes on from epoch 3 exactly as the original run does.
     train(qtbot, first, 1)
     train(qtbot, second, 1)
-    assert second.epoch == 4 and list(second.loss_plot.series("epoch")) == [1, 2, 3, 4]
+    assert second.controller.epoch == 4 and list(second.loss_plot.series("epoch")) == [1, 2, 3, 4]
     for a, b in zip(first._latest.weights, second._latest.weights):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
-    second.play()
-    qtbot.waitUntil(lambda: second.epoch > 5, timeout=20_000)
-    second.pause()
+    second.controller.play()
+    qtbot.waitUntil(lambda: second.controller.epoch > 5, timeout=20_000)
+    second.controller.pause()
 
 
 class _SideEffect:
@@ -223,13 +223,13 @@ def test_malicious_checkpoint_is_refused_and_runs_nothing(qtbot, window, tmp_pat
     assert proof.exists(), "the payload must really have a side effect when unpickled unsafely"
 
     train(qtbot, window, 1)
-    kept, epoch = window.spec, window.epoch
+    kept, epoch = window.controller.spec, window.controller.epoch
     for evil in (evil_zip, evil_pickle):
-        assert not window.open_experiment(str(evil))
+        assert not window.files.open_experiment(str(evil))
         assert not marker.exists(), f"{evil.name}: code inside the checkpoint ran"
         assert evil.name in window.last_message and "refusing" in window.last_message
         assert window.message_bar.level == "error"
-        assert window.spec is kept and window.epoch == epoch and window.windowTitle().startswith("Untitled")
+        assert window.controller.spec is kept and window.controller.epoch == epoch and window.windowTitle().startswith("Untitled")
 
 
 # --- model export ----------------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def test_malicious_checkpoint_is_refused_and_runs_nothing(qtbot, window, tmp_pat
 def test_export_model_from_the_window(qtbot, window, tmp_path, name):
     train(qtbot, window, 2)
     path = tmp_path / name
-    outcome = window.export_model(path=path)
+    outcome = window.files.export_model(path=path)
     assert outcome.ok, outcome.message
     assert "max difference" in outcome.message and outcome.message in window.last_message
     assert path.is_file() and _no_temp_files(tmp_path)
@@ -265,7 +265,7 @@ def test_export_onnx_from_the_window(qtbot, window, tmp_path):
 
     train(qtbot, window, 2)
     path = tmp_path / "model.onnx"
-    outcome = window.export_model(path=path)
+    outcome = window.files.export_model(path=path)
     assert outcome.ok and "onnxruntime" in outcome.message, outcome.message
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     raw = _raw_inputs(7)
@@ -278,13 +278,13 @@ def test_export_to_a_missing_or_unusable_folder_says_so_and_leaves_no_file(qtbot
     not_a_folder = tmp_path / "plain_file"
     not_a_folder.write_text("x")
     for path in (tmp_path / "missing" / "m.torchscript.pt", not_a_folder / "m.ckpt"):
-        outcome = window.export_model(path=path)
+        outcome = window.files.export_model(path=path)
         assert not outcome.ok
         assert window.message_bar.level == "error" and window.last_message.startswith("Export failed")
         assert str(path.parent) in window.last_message
-    assert window.export_picture("boundary", tmp_path / "missing" / "b.png") is None
+    assert window.files.export_picture("boundary", tmp_path / "missing" / "b.png") is None
     assert "Could not save the picture" in window.last_message and "missing" in window.last_message
-    assert window.export_history(not_a_folder / "h.csv") is None
+    assert window.files.export_history(not_a_folder / "h.csv") is None
     assert "Could not save the history" in window.last_message
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plain_file"]
 
@@ -294,22 +294,22 @@ def test_export_to_a_missing_or_unusable_folder_says_so_and_leaves_no_file(qtbot
 @pytest.mark.parametrize("key", ["boundary", "loss", "network"])
 def test_export_picture_as_png_and_svg(qtbot, window, tmp_path, key):
     train(qtbot, window, 2)
-    png = window.export_picture(key, tmp_path / f"{key}.png")
+    png = window.files.export_picture(key, tmp_path / f"{key}.png")
     assert png is not None and png.read_bytes().startswith(PNG_MAGIC)
     image = QImage(str(png))
-    target = window.picture_target(key)
+    target = window.files.picture_target(key)
     ratio = target.devicePixelRatioF()
     assert (image.width(), image.height()) == (round(target.width() * ratio), round(target.height() * ratio))
     assert len({image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)}) > 2
 
-    svg = window.export_picture(key, tmp_path / f"{key}.svg")
+    svg = window.files.export_picture(key, tmp_path / f"{key}.svg")
     root = ET.parse(svg).getroot()
     assert root.tag.endswith("svg") and len(list(root.iter())) > 10
 
 
 def test_history_csv_has_one_row_per_recorded_epoch(qtbot, window, tmp_path):
     train(qtbot, window, 4)
-    path = window.export_history(tmp_path / "history.csv")
+    path = window.files.export_history(tmp_path / "history.csv")
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3, 4]
@@ -321,7 +321,7 @@ def test_copy_view_puts_the_boundary_on_the_clipboard(qtbot, window):
     train(qtbot, window, 1)
     clipboard = QGuiApplication.clipboard()
     clipboard.clear()
-    window.copy_view_action.trigger()
+    window.files.copy_view_action.trigger()
     image = clipboard.image()
     ratio = window.boundary_view.devicePixelRatioF()
     assert not image.isNull()
@@ -342,15 +342,15 @@ def test_file_menu_actions_reach_their_files(qtbot, window, tmp_path, monkeypatc
     train(qtbot, window, 2)
 
     answers[:] = [str(tmp_path / "exp")]  # no suffix: .json is added
-    window.save_as_action.trigger()
+    window.files.save_as_action.trigger()
     answers[:] = [str(tmp_path / "run")]
-    window.save_checkpoint_action.trigger()
+    window.files.save_checkpoint_action.trigger()
     answers[:] = [str(tmp_path / "boundary.svg")]
-    window.picture_actions["boundary"].trigger()
+    window.files.picture_actions["boundary"].trigger()
     answers[:] = [str(tmp_path / "curve.png")]
-    window.picture_actions["loss"].trigger()
+    window.files.picture_actions["loss"].trigger()
     answers[:] = [str(tmp_path / "history.csv")]
-    window.export_history_action.trigger()
+    window.files.export_history_action.trigger()
 
     def export_in_dialog(dialog):
         dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("python"))
@@ -360,20 +360,20 @@ def test_file_menu_actions_reach_their_files(qtbot, window, tmp_path, monkeypatc
         return 0
 
     monkeypatch.setattr(export_dialog.ExportDialog, "exec", export_in_dialog)
-    window.export_action.trigger()
+    window.files.export_action.trigger()
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "boundary.svg", "curve.png", "exp.json", "history.csv", "net.py", "net_weights.pt", "run.ckpt"]
     assert "net.py" in window.last_message and "max difference" in window.last_message
 
-    window.recent_menu.aboutToShow.emit()
-    listed = [a.data() for a in window.recent_menu.actions() if a.data()]
+    window.files.recent_menu.aboutToShow.emit()
+    listed = [a.data() for a in window.files.recent_menu.actions() if a.data()]
     assert listed == [str(tmp_path / "run.ckpt"), str(tmp_path / "exp.json")]
-    window.new_experiment()
-    next(a for a in window.recent_menu.actions() if a.data() == str(tmp_path / "run.ckpt")).trigger()
-    assert window.windowTitle().startswith("run.ckpt") and window.epoch == 2
+    window.files.new_experiment()
+    next(a for a in window.files.recent_menu.actions() if a.data() == str(tmp_path / "run.ckpt")).trigger()
+    assert window.windowTitle().startswith("run.ckpt") and window.controller.epoch == 2
     answers[:] = [str(tmp_path / "exp.json")]
-    window.open_action.trigger()
-    assert window.windowTitle().startswith("exp.json") and window.epoch == 0
+    window.files.open_action.trigger()
+    assert window.windowTitle().startswith("exp.json") and window.controller.epoch == 0
 
 
 # --- autosave and recovery ------------------------------------------------------------------------
@@ -389,27 +389,27 @@ def autosave_window(qtbot, tmp_path, monkeypatch):
                         autosave=AutosaveStore(tmp_path / "autosave"))
     qtbot.addWidget(window)
     window.show()
-    window.ensure_started()
-    qtbot.waitUntil(lambda: window.dataset is not None and window.redraw_count > 0, timeout=60_000)
+    window.controller.ensure_started()
+    qtbot.waitUntil(lambda: window.controller.dataset is not None and window.redraw_count > 0, timeout=60_000)
     yield window
     window.close()
     qtbot.waitUntil(lambda: not live_threads(), timeout=THREAD_STOP_MS)
 
 
 def test_windows_in_tests_do_not_autosave_unless_asked(qtbot, window):
-    assert window.autosave is None
+    assert window.files.autosave is None
 
 
 def test_autosave_appears_after_a_change_and_a_clean_exit_leaves_nothing(qtbot, autosave_window, tmp_path):
     window = autosave_window
     root = tmp_path / "autosave"
-    assert window.save_experiment_as(str(tmp_path / "exp.json"))  # saved: nothing to keep
-    session = Path(window.autosave.session_dir)
+    assert window.files.save_experiment_as(str(tmp_path / "exp.json"))  # saved: nothing to keep
+    session = Path(window.files.autosave.session_dir)
     assert not (session / MANIFEST).exists()
 
-    window.add_layer()
+    window.controller.add_layer()
     qtbot.waitUntil(lambda: (session / MANIFEST).exists(), timeout=10_000)
-    assert len(json.loads((session / EXPERIMENT).read_text())["layers"]) == len(window.spec.layers)
+    assert len(json.loads((session / EXPERIMENT).read_text())["layers"]) == len(window.controller.spec.layers)
     manifest = json.loads((session / MANIFEST).read_text())
     assert manifest["source_path"] == str(tmp_path / "exp.json") and manifest.get("checkpoint") is None
 
@@ -425,7 +425,7 @@ def test_autosave_appears_after_a_change_and_a_clean_exit_leaves_nothing(qtbot, 
     train(qtbot, window, 2)  # trained: the autosave gains a checkpoint of the run
     qtbot.waitUntil(lambda: autosaved_epoch() == 2, timeout=10_000)
     data = load_checkpoint(session / json.loads((session / MANIFEST).read_text())["checkpoint"])
-    assert data.spec == window.spec and len(data.history) == 2
+    assert data.spec == window.controller.spec and len(data.history) == 2
 
     window.close()
     assert not session.exists()
@@ -443,22 +443,22 @@ def test_recovery_restores_the_trained_run_from_the_autosaved_checkpoint(qtbot, 
 
     crashed = autosave_window
     train(qtbot, crashed, 3)
-    session = Path(crashed.autosave.session_dir)
-    assert crashed.autosave.save_now(wait=True)  # the last autosave before the "crash" saw epoch 3
+    session = Path(crashed.files.autosave.session_dir)
+    assert crashed.files.autosave.save_now(wait=True)  # the last autosave before the "crash" saw epoch 3
     assert json.loads((session / MANIFEST).read_text())["checkpoint"]
-    weights, spec = crashed._latest.weights, crashed.spec
-    crashed.autosave.stop(clean=False)  # a crash: no clean exit, the files stay
-    crashed.autosave = None
+    weights, spec = crashed._latest.weights, crashed.controller.spec
+    crashed.files.autosave.stop(clean=False)  # a crash: no clean exit, the files stay
+    crashed.files.autosave = None
     lock = json.loads((session / "lock").read_text())
     (session / "lock").write_text(json.dumps({**lock, "pid": _dead_pid()}))
 
     window = MainWindow(settings=None, restore=False, spec=quick_spec(seed=5), autosave=AutosaveStore(session.parent))
-    window.ask_unsaved = lambda parent, name: "discard"
+    window.files.ask_unsaved = lambda parent, name: "discard"
     qtbot.addWidget(window)
     try:
         window.show()
-        assert window.offer_recovery(ask=lambda parent, recovery: recovery.checkpoint_path is not None)
-        assert window.spec == spec and window.isWindowModified() and not session.exists()
+        assert window.files.offer_recovery(ask=lambda parent, recovery: recovery.checkpoint_path is not None)
+        assert window.controller.spec == spec and window.isWindowModified() and not session.exists()
         qtbot.waitUntil(lambda: window._latest is not None and window._latest.epoch == 3, timeout=20_000)
         for a, b in zip(weights, window._latest.weights):
             np.testing.assert_array_equal(a, b)
@@ -514,12 +514,12 @@ def test_after_the_app_is_killed_the_next_start_offers_its_experiment(qtbot, tmp
     qtbot.addWidget(window)
     try:
         window.show()
-        assert window.offer_recovery(ask=lambda parent, recovery: offered.append(recovery) or True)
+        assert window.files.offer_recovery(ask=lambda parent, recovery: offered.append(recovery) or True)
         assert len(offered) == 1 and offered[0].spec == spec and offered[0].pid == proc.pid
-        assert window.spec == spec and window.isWindowModified()
+        assert window.controller.spec == spec and window.isWindowModified()
         assert not manifest.parent.exists(), "the old session's files go once restored"
-        qtbot.waitUntil(lambda: window.dataset is not None and window.redraw_count > 0, timeout=60_000)
-        assert [layer.units for layer in window.spec.layers] == [3]
+        qtbot.waitUntil(lambda: window.controller.dataset is not None and window.redraw_count > 0, timeout=60_000)
+        assert [layer.units for layer in window.controller.spec.layers] == [3]
     finally:
         window.close()
         qtbot.waitUntil(lambda: not live_threads(), timeout=THREAD_STOP_MS)

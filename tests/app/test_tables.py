@@ -44,14 +44,14 @@ def test_ten_classes_keep_every_legend_entry_at_1366(make_window):
     window.resize(*LAPTOP)
     _settle(window, LAPTOP)
     view = window.boundary_view
-    assert view.legend_labels[:10] == [str(c) for c in window.dataset.class_names]
+    assert view.legend_labels[:10] == [str(c) for c in window.controller.dataset.class_names]
     text_item = view.legend.item  # the wrapped, centred text itself (its box may be wider)
     legend = text_item.mapRectToScene(text_item.boundingRect())
     half = text_item.document().idealWidth() / 2
     assert legend.bottom() <= view.height() + 1, (legend, view.size())
     assert legend.center().x() - half >= -1 and legend.center().x() + half <= view.width() + 1, (legend, half)
     text = view.legend.item.toPlainText()
-    assert all(name in text for name in window.dataset.class_names)
+    assert all(name in text for name in window.controller.dataset.class_names)
 
 
 @pytest.fixture
