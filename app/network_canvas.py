@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLineEdit, QToolTip, QWidget
 
 from app import colormaps, neuron_images
 from app.layer_header import LayerHeader
-from core.snapshot import RunState, Snapshot
+from core.training.snapshot import RunState, Snapshot
 from core.spec import LayerSpec
 
 MAX_DRAWN = 16          # neurons drawn per column; the rest are summed up as "+N more"

@@ -21,7 +21,7 @@ Columns:
              train/test loss and accuracy, rollback to the last finite weights)
   T-block    Trainer.train_epochs(32) with engine 'fused': the same epochs, records and rollback, in
              blocks, as Trainer.run (the CLI and the window) trains between two snapshots
-  fused      core.fused.train_epoch alone: the headless engine, training only
+  fused      core.engines.fused.train_epoch alone: the headless engine, training only
   target     epochs/s the Trainer must reach: the browser engine's rate times 1 / 3 / 10 (docs/TARGETS)
   met?       T-block >= target (T-block is how `layerlab train` runs);  T-b/br: T-block as a
              multiple of the browser engine
@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from core.model import build_model  # noqa: E402
+from core.nn.build import build_model  # noqa: E402
 from core.spec import parse_experiment  # noqa: E402
 
 # From docs/TARGETS (TF Playground's nn.ts in Node on the 2-core dev machine): epochs/s, grid ms,
@@ -196,7 +196,7 @@ def bare_adam_loop(trainer):
 
 def adam_table(seconds: float, runs: int) -> list[str]:
     """Print the no-cliff table (Adam on both engines, against a bare loop and fused SGD); return misses."""
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
 
     print()
     head = (f"{'workload':<26} {'bare':>6} {'T-torch':>8} {'T/bare':>7} {'T-block':>8} {'fused/T':>8} {'target':>7} "
@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = 1 if args.quick else 3
     torch.set_num_threads(1)
 
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
 
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
 
     warm = "n/a"
     try:
-        from core import fused
+        from core.engines import fused
 
         warm = f"{fused.warm_up():.2f} s"
     except Exception as err:  # no numba: the table shows the fused columns as n/a

@@ -52,12 +52,12 @@ def bench_spec():
 def headless_epochs_per_second(seconds: float) -> tuple[float, str]:
     """The loop `layerlab train` and the window share, with the window's snapshot rates, no GUI."""
     from app.worker import GRID_HZ, SNAPSHOT_HZ
-    from core.control import TrainingControl
-    from core.trainer import Trainer
+    from core.training.control import TrainingControl
+    from core.training.trainer import Trainer
 
     trainer = Trainer(bench_spec())
     if trainer.engine == "fused":
-        from core import fused
+        from core.engines import fused
 
         fused.warm_up()
     control = TrainingControl()

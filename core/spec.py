@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from core.echo import clip, echo, unencodable
-from core.textfile import NotText, decode_text, file_problem
+from core.files.textfile import NotText, decode_text, file_problem
 
 SCHEMA_VERSION = 1
 
@@ -437,6 +437,6 @@ def load_experiment(path: str | Path) -> Experiment:
 
 
 def save_experiment(spec: Experiment, path: str | Path) -> None:
-    from core.atomic import atomic_write_text
+    from core.files.atomic import atomic_write_text
 
     atomic_write_text(Path(path), spec.to_json() + "\n")

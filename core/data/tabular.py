@@ -21,7 +21,7 @@ import pandas as pd
 
 from core.data.dataset import DataError
 from core.echo import clip, echo
-from core.textfile import NotText, decode_text, file_problem
+from core.files.textfile import NotText, decode_text, file_problem
 from core.spec import BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, DataSource
 
 MAX_CLASSES = 100              # more distinct target values than this is not a classification problem

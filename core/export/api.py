@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.atomic import WriteError, atomic_path, check_target, describe_write_failure
+from core.files.atomic import WriteError, atomic_path, check_target, describe_write_failure
 from core.data.dataset import Dataset
 from core.export import verify
 from core.export.errors import ExportError

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from core.data.features import FeatureMap, Standardize
-from core.atomic import write_all
+from core.files.atomic import write_all
 from core.export.errors import ExportError
 from core.export.wrapper import DeployableModel, ExportMetadata
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.spec import parse_experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 pytest.importorskip("numba")
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from core import dropout_mask
+from core.engines import dropout_mask
 from core.spec import parse_experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 pytest.importorskip("numba")
 
@@ -146,7 +146,7 @@ def test_dropout_masks_depend_on_seed_epoch_layer_and_position_only():
 
 @pytest.mark.parametrize("block", [False, True], ids=["epoch by epoch", "in blocks"])
 def test_a_diverging_adam_epoch_rolls_back_weights_and_optimizer_state(block):
-    from core.trainer import Diverged
+    from core.training.trainer import Diverged
 
     spec = parse_experiment({"schema_version": 1, "data": {"source": "plane", "samples": 100}, "task": "regression",
                              "loss": "mse", "engine": "fused", "optimizer": {"name": "adam", "lr": 0.01},

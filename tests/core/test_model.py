@@ -11,9 +11,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.data.dataset import Dataset
-from core.losses import LossError, loss_function, regularization_penalty, validate_loss_for
-from core.model import ACTIVATIONS, build_model, hidden_activations, linear_layers
-from core.optim import OPTIMIZERS, LRSchedule, build_optimizer, get_lr
+from core.nn.losses import LossError, loss_function, regularization_penalty, validate_loss_for
+from core.nn.build import ACTIVATIONS, build_model, hidden_activations, linear_layers
+from core.nn.optimizers import OPTIMIZERS, build_optimizer
+from core.training.schedule import LRSchedule, get_lr
 from core.spec import Activation, Experiment, LayerSpec, Loss, OptimizerName, RegularizationKind, parse_experiment
 
 torch.set_num_threads(1)

@@ -2,7 +2,7 @@
 
 A per-batch torch loop pays ~20 µs per op call, so tiny nets (TF Playground's [4, 2]) train at
 ~50 epochs/s. Here forward, loss gradient, backward and the optimizer step of every minibatch run
-in one compiled call (core/fused_kernels.py) on a flat float32 copy of the parameters and of the
+in one compiled call (core/engines/fused_kernels.py) on a flat float32 copy of the parameters and of the
 optimizer's state; at the end the result is written back into the torch parameters and the
 torch.optim state tensors in place, so the model, the optimizer, snapshots, checkpoints and
 exports see the same numbers, and either engine can continue the other's run. (A flat buffer, not
@@ -10,10 +10,10 @@ numba typed lists of views: those cost ~0.9 s of compilation in every new proces
 release the GIL while they run.
 
 Same updates as the torch path: the same batches in the same order (the caller's `indices`), the
-same dropout masks (core/dropout_mask.py), the mean batch loss, its exact gradient, regularisation
+same dropout masks (core/engines/dropout_mask.py), the mean batch loss, its exact gradient, regularisation
 on Linear weights only (l2: rate*0.5*sum w**2, l1: rate*sum|w|), and torch.optim's SGD (momentum,
-nesterov), Adam, AdamW, RMSprop and Adagrad steps (core/fused_optim.py). Every activation of the
-registry (core/fused_act.py) and layer norm (core/fused_norm.py); batch norm stays on torch. Float32 throughout, like torch; results agree within float rounding
+nesterov), Adam, AdamW, RMSprop and Adagrad steps (core/engines/fused_optim.py). Every activation of the
+registry (core/engines/fused_act.py) and layer norm (core/engines/fused_norm.py); batch norm stays on torch. Float32 throughout, like torch; results agree within float rounding
 (summation order differs; tanh is computed as 1 - 2/(exp(2z)+1), within 2e-7 of libm's and 5x faster).
 
     ok, why = supports(trainer)          # cheap; never imports numba
@@ -36,11 +36,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from core import fused_kernels as kernels
-from core import fused_optim
-from core.fused_kernels import KernelOptimizer
-from core.fused_layout import NetPlan, net_plan, read_layout
-from core.fused_layout import parameters as fused_layout_parameters
+from core.engines import fused_kernels as kernels
+from core.engines import fused_optim
+from core.engines.fused_kernels import KernelOptimizer
+from core.engines.fused_layout import NetPlan, net_plan, read_layout
+from core.engines.fused_layout import parameters as fused_layout_parameters
 from core.spec import Loss, RegularizationKind, Task
 
 _VALUE_LOSSES = {Loss.mse: kernels.MSE, Loss.huber: kernels.HUBER, Loss.l1: kernels.L1_LOSS}

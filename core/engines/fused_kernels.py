@@ -1,8 +1,8 @@
 """The fused engine's compiled kernels: one epoch, one evaluation, a block of epochs.
 
 Built on first use (importing numba only then keeps `import core` light) and cached on disk by
-numba. The kernels compile in the activation maths (core/fused_act.py), the optimizer updates
-(core/fused_optim.py) and the dropout masks (core/dropout_mask.py); numba's cache only watches the
+numba. The kernels compile in the activation maths (core/engines/fused_act.py), the optimizer updates
+(core/engines/fused_optim.py) and the dropout masks (core/engines/dropout_mask.py); numba's cache only watches the
 file a kernel is defined in, so each kernel closes over a stamp of those files' sources, which is
 part of numba's cache key: editing them recompiles instead of running stale code.
 
@@ -20,9 +20,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from core import dropout_mask, fused_act, fused_norm, fused_optim
-from core.fused_act import LEAKY_RELU, LINEAR, RELU, SIGMOID, TANH
-from core.fused_optim import HP_MOMENTUM, HP_NESTEROV, SGD
+from core.engines import dropout_mask, fused_act, fused_norm, fused_optim
+from core.engines.fused_act import LEAKY_RELU, LINEAR, RELU, SIGMOID, TANH
+from core.engines.fused_optim import HP_MOMENTUM, HP_NESTEROV, SGD
 
 # Loss codes; mse/huber/l1 apply to sigmoid(logit) for binary classification (NetPlan.squash).
 BCE, MSE, HUBER, L1_LOSS, HINGE, SOFTMAX_CE = range(6)

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 from torch import nn
 
-from core import dropout_mask, fused_act
+from core.engines import dropout_mask, fused_act
 
 
 @dataclass(frozen=True)
