@@ -15,6 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from core.echo import clip, echo, unencodable
+from core.choices import Engine, Feature, Norm, RegularizationKind, ScheduleKind, Task
+from core.nn.activations import Activation
+from core.nn.losses import BINARY_ONLY_LOSSES, REGRESSION_LOSSES, Loss
+from core.nn.optimizers import OPTIMIZERS, OptimizerName
 from core.files.textfile import NotText, decode_text, file_problem
 
 SCHEMA_VERSION = 1
@@ -47,82 +51,6 @@ TOY_REGRESSION = (DataSource.plane, DataSource.multi_gauss)
 TOY_SOURCES = TOY_CLASSIFICATION + TOY_REGRESSION
 BUNDLED_CLASSIFICATION = (DataSource.iris, DataSource.wine, DataSource.breast_cancer, DataSource.digits)
 BUNDLED_REGRESSION = (DataSource.diabetes,)
-
-
-class Feature(str, Enum):
-    x1 = "x1"
-    x2 = "x2"
-    x1_squared = "x1^2"
-    x2_squared = "x2^2"
-    x1_times_x2 = "x1*x2"
-    sin_x1 = "sin(x1)"
-    sin_x2 = "sin(x2)"
-
-
-class Task(str, Enum):
-    classification = "classification"
-    regression = "regression"
-
-
-class Activation(str, Enum):
-    relu = "relu"
-    tanh = "tanh"
-    sigmoid = "sigmoid"
-    linear = "linear"
-    leaky_relu = "leaky_relu"
-    elu = "elu"
-    gelu = "gelu"
-    silu = "silu"
-    softplus = "softplus"
-    mish = "mish"
-
-
-class Norm(str, Enum):
-    none = "none"
-    batch = "batch"
-    layer = "layer"
-
-
-class Loss(str, Enum):
-    mse = "mse"
-    bce = "bce"
-    cross_entropy = "cross_entropy"
-    huber = "huber"
-    l1 = "l1"
-    hinge = "hinge"
-
-
-REGRESSION_LOSSES = (Loss.mse, Loss.huber, Loss.l1)
-BINARY_ONLY_LOSSES = (Loss.bce, Loss.hinge)
-
-
-class OptimizerName(str, Enum):
-    sgd = "sgd"
-    adam = "adam"
-    adamw = "adamw"
-    rmsprop = "rmsprop"
-    adagrad = "adagrad"
-
-
-class RegularizationKind(str, Enum):
-    none = "none"
-    l1 = "l1"
-    l2 = "l2"
-
-
-class ScheduleKind(str, Enum):
-    none = "none"
-    step = "step"
-    cosine = "cosine"
-    exponential = "exponential"
-
-
-class Engine(str, Enum):
-    """Which training path runs: `fused` is the compiled small-net path, `torch` the plain loop."""
-
-    auto = "auto"
-    torch = "torch"
-    fused = "fused"
 
 
 class _Strict(BaseModel):

@@ -41,9 +41,10 @@ from core.engines import fused_optim
 from core.engines.fused_kernels import KernelOptimizer
 from core.engines.fused_layout import NetPlan, net_plan, read_layout
 from core.engines.fused_layout import parameters as fused_layout_parameters
-from core.spec import Loss, RegularizationKind, Task
+from core.nn.losses import LOSSES, Loss
+from core.nn.optimizers import OPTIMIZERS
+from core.spec import RegularizationKind, Task
 
-_VALUE_LOSSES = {Loss.mse: kernels.MSE, Loss.huber: kernels.HUBER, Loss.l1: kernels.L1_LOSS}
 _REG_CODES = {RegularizationKind.none: kernels.REG_NONE, RegularizationKind.l1: kernels.REG_L1,
               RegularizationKind.l2: kernels.REG_L2}
 
@@ -73,19 +74,22 @@ def _numba_available() -> bool:
 def _loss_code(spec: Any, n_outputs: int) -> tuple[int | None, bool, str]:
     """(kernel loss code, whether it applies to sigmoid(logit), "") or (None, False, why not)."""
     loss = Loss(spec.loss)
+    record = LOSSES[loss]
+    if not record.fused:
+        return None, False, f"loss '{loss.value}' is not on the fused engine"
     if n_outputs > 1:
         if loss == Loss.cross_entropy:
             return kernels.SOFTMAX_CE, False, ""
         return None, False, f"loss '{loss.value}' needs one output; this model has {n_outputs}"
     if Task(spec.task) == Task.regression:
-        if loss in _VALUE_LOSSES:
-            return _VALUE_LOSSES[loss], False, ""
+        if record.regression and record.fused:
+            return getattr(kernels, record.fused), False, ""
         return None, False, f"loss '{loss.value}' does not fit regression"
     if loss in (Loss.bce, Loss.cross_entropy):  # cross entropy on one logit is bce
         return kernels.BCE, False, ""
     if loss == Loss.hinge:
         return kernels.HINGE, False, ""
-    return _VALUE_LOSSES[loss], True, ""
+    return getattr(kernels, record.fused), record.on_probability, ""
 
 
 def _optimizer_name(spec: Any) -> str:
@@ -139,7 +143,8 @@ def estimated_epoch_seconds(widths: list[int], n_rows: int, batch_size: int,
                             optimizer: str = "sgd") -> tuple[float, float]:
     """(fused, torch) rough seconds per epoch for Linear widths [inputs, hidden..., outputs] trained
     with `optimizer` (an OptimizerName value; anything but 'sgd' costs as the adaptive ones do)."""
-    kind = "sgd" if optimizer == "sgd" else "adaptive"
+    record = OPTIMIZERS.get(optimizer)
+    kind = "adaptive" if record is None or record.adaptive else "sgd"
     macs = 3.0 * n_rows * sum(a * b for a, b in zip(widths, widths[1:]))
     n_params = sum(a * b + b for a, b in zip(widths, widths[1:]))
     batch = max(1, min(batch_size, n_rows))

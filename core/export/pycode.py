@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from core.data.features import FeatureMap, Standardize
+from core.nn.activations import record_of
 from core.files.atomic import write_all
 from core.export.errors import ExportError
 from core.export.wrapper import DeployableModel, ExportMetadata
@@ -28,11 +29,6 @@ _FEATURE_CODE = {
     "sin(x1)": "torch.sin(x1)",
     "sin(x2)": "torch.sin(x2)",
 }
-
-# Parameterless torch.nn layers whose repr() is a valid constructor call (e.g. "LeakyReLU(negative_slope=0.01)").
-_REPR_LAYERS = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU,
-                nn.Softplus, nn.Mish)
-
 
 def weights_filename(code_path: Path) -> str:
     """The state-dict file that sits next to the generated code: model.py -> model_weights.pt."""
@@ -53,8 +49,10 @@ def layer_code(name: str, module: nn.Module) -> str:
                 + (f", bias={bias})" if module.elementwise_affine else ")"))
     if isinstance(module, nn.Dropout):
         return f"nn.Dropout(p={module.p!r})"
-    if type(module) in _REPR_LAYERS:
-        return f"nn.{module!r}"
+    record = record_of(module)
+    code = record.code(module) if record is not None else None
+    if code is not None:
+        return code
     raise ExportError(f"layer '{name}' ({type(module).__name__}) cannot be written as Python code; "
                       "export as TorchScript or ONNX instead")
 

@@ -8,21 +8,8 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from core.spec import Activation, Experiment, Norm
-
-# One line per activation: the GUI combo, the model and the exports all read this registry.
-ACTIVATIONS: dict[Activation, type[nn.Module]] = {
-    Activation.relu: nn.ReLU,
-    Activation.tanh: nn.Tanh,
-    Activation.sigmoid: nn.Sigmoid,
-    Activation.linear: nn.Identity,
-    Activation.leaky_relu: nn.LeakyReLU,
-    Activation.elu: nn.ELU,
-    Activation.gelu: nn.GELU,
-    Activation.silu: nn.SiLU,
-    Activation.softplus: nn.Softplus,
-    Activation.mish: nn.Mish,
-}
+from core.nn.activations import ACTIVATIONS
+from core.spec import Experiment, Norm
 
 _NAME = re.compile(r"^([a-z_]+?)(\d+)$")
 _NOT_ACTIVATION = ("dense", "norm", "dropout")
@@ -47,7 +34,8 @@ def build_model(spec: Experiment, n_inputs: int, n_outputs: int) -> nn.Sequentia
             parts[f"norm{k}"] = nn.BatchNorm1d(layer.units)
         elif layer.norm == Norm.layer:
             parts[f"norm{k}"] = nn.LayerNorm(layer.units)
-        parts[f"{layer.activation.value}{k}"] = ACTIVATIONS[layer.activation]()
+        act = ACTIVATIONS[layer.activation]
+        parts[f"{act.name}{k}"] = act.make()
         if layer.dropout > 0:
             parts[f"dropout{k}"] = nn.Dropout(layer.dropout)
         width = layer.units

@@ -1,101 +1,84 @@
-"""Loss registry and regularisation, following the output conventions in docs/ARCHITECTURE.md.
+"""Losses: one record each (label, torch function, what it fits, fused kernel), and regularisation.
 
-Binary classification: one logit; bce on the logit, hinge on the logit with -1/+1 targets,
-mse/huber/l1 on sigmoid(logit) against the 0/1 target. Multi-class: N logits, cross_entropy.
-Regression: one linear output, mse/huber/l1 on the value.
+Output conventions (docs/ARCHITECTURE.md): binary classification has one logit (bce and hinge on it;
+mse/huber/l1 on sigmoid(logit)), multi-class N logits (cross_entropy), regression one linear output.
+Importing this module never imports torch; the functions import it when called.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 
-import torch
-import torch.nn.functional as F
-from torch import nn
+from core.choices import RegularizationKind, Task
+from core.registry import Record, Registry, resolve
 
-from core.data.dataset import Dataset
-from core.spec import REGRESSION_LOSSES, Loss, RegularizationKind, Task
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
-LossFn = Callable[[torch.Tensor, torch.Tensor, int, bool], torch.Tensor]
+    from core.data.dataset import Dataset
+
+
+class Loss(str, Enum):
+    mse = "mse"
+    bce = "bce"
+    cross_entropy = "cross_entropy"
+    huber = "huber"
+    l1 = "l1"
+    hinge = "hinge"
 
 
 class LossError(ValueError):
     """A loss that does not fit the data; the message names a loss that does."""
 
 
-def _head(output: torch.Tensor, n_outputs: int) -> torch.Tensor:
-    """(B, 1) -> (B,) for single-output heads; multi-class logits stay (B, N)."""
-    return output.reshape(-1) if n_outputs == 1 else output
+@dataclass(frozen=True, kw_only=True)
+class LossRecord(Record):
+    fn: str | Callable[..., Any]  # fn(output, target, n_outputs, regression) -> mean loss
+    regression: bool  # fits a regression (a number to predict)
+    binary_only: bool = False  # needs one logit: two classes, never regression
+    on_probability: bool = False  # binary classification compares sigmoid(logit) with the 0/1 target
+    fused: str | None = None  # the fused kernel's loss constant (core/engines/fused_kernels.py)
 
 
-def _on_value(fn: Callable[..., torch.Tensor]) -> LossFn:
-    """mse/huber/l1: on sigmoid(logit) for binary classification, on the raw value for regression."""
+LOSSES: Registry[LossRecord] = Registry("loss")
+LOSSES.add(LossRecord(name="mse", label="Mean squared", fn="core.nn.loss_math:mse", regression=True,
+                      on_probability=True, fused="MSE"))
+LOSSES.add(LossRecord(name="bce", label="Binary cross-entropy", fn="core.nn.loss_math:bce", regression=False,
+                      binary_only=True, fused="BCE"))
+LOSSES.add(LossRecord(name="cross_entropy", label="Cross-entropy", fn="core.nn.loss_math:cross_entropy",
+                      regression=False, fused="SOFTMAX_CE"))
+LOSSES.add(LossRecord(name="huber", label="Huber", fn="core.nn.loss_math:huber", regression=True,
+                      on_probability=True, fused="HUBER"))
+LOSSES.add(LossRecord(name="l1", label="Mean absolute (L1)", fn="core.nn.loss_math:l1", regression=True,
+                      on_probability=True, fused="L1_LOSS"))
+LOSSES.add(LossRecord(name="hinge", label="Hinge", fn="core.nn.loss_math:hinge", regression=False,
+                      binary_only=True, fused="HINGE"))
 
-    def loss(output: torch.Tensor, target: torch.Tensor, n_outputs: int, regression: bool) -> torch.Tensor:
-        if n_outputs != 1:
-            raise LossError(f"this loss needs a single output, the model has {n_outputs}; "
-                            "use cross_entropy for more than two classes")
-        value = _head(output, 1)
-        if not regression:
-            value = torch.sigmoid(value)
-        return fn(value, target.to(value.dtype))
-
-    return loss
-
-
-def _bce(output: torch.Tensor, target: torch.Tensor, n_outputs: int, regression: bool) -> torch.Tensor:
-    if regression or n_outputs != 1:
-        raise LossError("bce needs binary classification (one logit); use cross_entropy for more "
-                        "classes or mse for regression")
-    logit = _head(output, 1)
-    return F.binary_cross_entropy_with_logits(logit, target.to(logit.dtype))
+REGRESSION_LOSSES = tuple(Loss(n) for n in LOSSES.names(regression=True))
+BINARY_ONLY_LOSSES = tuple(Loss(n) for n in LOSSES.names(binary_only=True))
 
 
-def _hinge(output: torch.Tensor, target: torch.Tensor, n_outputs: int, regression: bool) -> torch.Tensor:
-    if regression or n_outputs != 1:
-        raise LossError("hinge needs binary classification (one logit); use cross_entropy for more "
-                        "classes or mse for regression")
-    logit = _head(output, 1)
-    signed = target.to(logit.dtype) * 2.0 - 1.0
-    return torch.clamp(1.0 - signed * logit, min=0.0).mean()
-
-
-def _cross_entropy(output: torch.Tensor, target: torch.Tensor, n_outputs: int,
-                   regression: bool) -> torch.Tensor:
-    if regression:
-        raise LossError("cross_entropy needs classes; use mse, huber or l1 for regression")
-    if n_outputs == 1:  # a binary set: cross entropy on one logit is bce
-        return _bce(output, target, n_outputs, regression)
-    return F.cross_entropy(output, target.long())
-
-
-LOSSES: dict[Loss, LossFn] = {
-    Loss.mse: _on_value(F.mse_loss),
-    Loss.huber: _on_value(F.huber_loss),
-    Loss.l1: _on_value(F.l1_loss),
-    Loss.bce: _bce,
-    Loss.hinge: _hinge,
-    Loss.cross_entropy: _cross_entropy,
-}
-
-
-def loss_function(loss: Loss, task: Task | str, n_outputs: int) -> Callable[[torch.Tensor, torch.Tensor],
-                                                                            torch.Tensor]:
+def loss_function(loss: Loss, task: Task | str, n_outputs: int) -> Callable[["torch.Tensor", "torch.Tensor"],
+                                                                            "torch.Tensor"]:
     """The mean loss over a batch, `fn(model_output, target)`, for this loss, task and head size."""
     regression = Task(task) == Task.regression
-    base = LOSSES[Loss(loss)]
+    base = resolve(LOSSES[loss].fn)
 
-    def fn(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    def fn(output: "torch.Tensor", target: "torch.Tensor") -> "torch.Tensor":
         return base(output, target, n_outputs, regression)
 
     return fn
 
 
-def validate_loss_for(dataset: Dataset, loss: Loss) -> None:
+def validate_loss_for(dataset: "Dataset", loss: Loss) -> None:
     """Raise LossError, naming a loss that fits, when `loss` cannot train on `dataset`."""
     loss = Loss(loss)
     if dataset.task == Task.regression.value:
-        if loss not in REGRESSION_LOSSES:
+        if not LOSSES[loss].regression:
             allowed = ", ".join(l.value for l in REGRESSION_LOSSES)
             raise LossError(f"loss '{loss.value}' does not fit regression (the data predicts a number); "
                             f"use one of {allowed}")
@@ -106,11 +89,14 @@ def validate_loss_for(dataset: Dataset, loss: Loss) -> None:
                         "use cross_entropy")
 
 
-def regularization_penalty(model: nn.Module, kind: RegularizationKind | str, rate: float) -> torch.Tensor | None:
+def regularization_penalty(model: "nn.Module", kind: RegularizationKind | str,
+                           rate: float) -> "torch.Tensor | None":
     """TF Playground's penalty on Linear weights only (never biases); None when there is none.
 
     l2: rate * 0.5 * sum(w**2); l1: rate * sum(|w|).
     """
+    from torch import nn
+
     kind = RegularizationKind(kind)
     if kind == RegularizationKind.none or rate <= 0:
         return None

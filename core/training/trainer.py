@@ -32,6 +32,7 @@ from core.engines.dropout_mask import batch_mask
 from core.training.health import LossWatch
 from core.training.history import LossHistory
 from core.nn.losses import loss_function, regularization_penalty, validate_loss_for
+from core.nn.activations import record_of
 from core.nn.build import build_model, count_parameters, hidden_layer_ends, linear_layers
 from core.nn.optimizers import build_optimizer
 from core.training.schedule import LRSchedule, get_lr, set_lr
@@ -813,15 +814,18 @@ class _BlockPace:
         self._epoch_seconds = 0.7 * self._epoch_seconds + 0.3 * per_epoch if known else per_epoch
 
 
-# Modules whose output is the same in train and eval mode (dropout with p > 0 and batch norm are not).
-_MODE_FREE_TYPES = (nn.Sequential, nn.Linear, nn.Identity, nn.LayerNorm, nn.Tanh, nn.ReLU, nn.Sigmoid,
-                    nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Softplus, nn.Mish)
+# Modules whose output is the same in train and eval mode (dropout with p > 0 and batch norm are not);
+# activations say so in their record.
+_MODE_FREE_TYPES = (nn.Sequential, nn.Linear, nn.LayerNorm)
 
 
 def _mode_free(module: nn.Module) -> bool:
     if isinstance(module, nn.Dropout):
         return module.p == 0
-    return type(module) in _MODE_FREE_TYPES
+    if type(module) in _MODE_FREE_TYPES:
+        return True
+    record = record_of(module)
+    return record is not None and record.same_in_eval
 
 
 def _round_figure(value: float) -> str:
