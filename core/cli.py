@@ -28,8 +28,9 @@ from typing import TextIO
 
 import core
 from core.echo import echo
+from core.export.formats import FORMATS
 
-EXPORT_CHOICES = ("checkpoint", "torchscript", "onnx", "python")
+EXPORT_CHOICES = FORMATS.names()  # every export format, the order --export all writes them
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -335,18 +336,18 @@ def _pct(value: float | None) -> str:
 
 
 def _export_all(trainer, run_dir: Path, formats: Sequence[str], out: "_Output") -> None:
-    from core.files.checkpoint import CheckpointError, save_checkpoint
-    from core.export import ExportError, default_filename, export_model
+    from core.export import ExportError, write_format
+    from core.files.checkpoint import CheckpointError
 
     for fmt in formats:
+        record = FORMATS[fmt]
         try:
-            if fmt == "checkpoint":
-                target = save_checkpoint(trainer, run_dir / "checkpoint.pt")
-                out.line(f"exported checkpoint   {target}")
-                continue
-            report = export_model(trainer, run_dir / default_filename(fmt), fmt)
+            report = write_format(trainer, run_dir / record.default_name, fmt)
         except (ExportError, CheckpointError) as err:
             raise CliError(f"{fmt} export failed: {err}") from None
+        if record.kind == "run":
+            out.line(f"exported {fmt:<12} {report.path}")
+            continue
         extra = "" if len(report.files) == 1 else f" (+ {report.files[1].name})"
         out.line(f"exported {fmt:<12} {report.path}{extra}  verified: max diff {report.max_abs_diff:.2e}")
 

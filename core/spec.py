@@ -16,6 +16,8 @@ from pydantic_core import PydanticCustomError
 
 from core.echo import clip, echo, unencodable
 from core.choices import Engine, Feature, Norm, RegularizationKind, ScheduleKind, Task
+from core.data.sources import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, TOY_CLASSIFICATION, TOY_REGRESSION,
+                                TOY_SOURCES, DataSource)
 from core.nn.activations import Activation
 from core.nn.losses import BINARY_ONLY_LOSSES, REGRESSION_LOSSES, Loss
 from core.nn.optimizers import OPTIMIZERS, OptimizerName
@@ -26,31 +28,6 @@ SCHEMA_VERSION = 1
 
 class SpecError(ValueError):
     """A spec (or experiment file) that cannot be used; the message says which key and why."""
-
-
-class DataSource(str, Enum):
-    circle = "circle"
-    xor = "xor"
-    gauss = "gauss"
-    spiral = "spiral"
-    moons = "moons"
-    checkerboard = "checkerboard"
-    plane = "plane"
-    multi_gauss = "multi_gauss"
-    csv = "csv"
-    iris = "iris"
-    wine = "wine"
-    breast_cancer = "breast_cancer"
-    digits = "digits"
-    diabetes = "diabetes"
-
-
-TOY_CLASSIFICATION = (DataSource.circle, DataSource.xor, DataSource.gauss, DataSource.spiral,
-                      DataSource.moons, DataSource.checkerboard)
-TOY_REGRESSION = (DataSource.plane, DataSource.multi_gauss)
-TOY_SOURCES = TOY_CLASSIFICATION + TOY_REGRESSION
-BUNDLED_CLASSIFICATION = (DataSource.iris, DataSource.wine, DataSource.breast_cancer, DataSource.digits)
-BUNDLED_REGRESSION = (DataSource.diabetes,)
 
 
 class _Strict(BaseModel):

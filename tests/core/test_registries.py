@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from core.data.sources import SOURCES, DataSource
+from core.export.formats import FORMATS
 from core.nn.activations import ACTIVATIONS, Activation, ActivationRecord
 from core.nn.losses import LOSSES, Loss
 from core.nn.optimizers import OPTIMIZERS, OptimizerName
@@ -17,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_record_faces_import_without_torch():
     code = ("import sys, core.spec, core.registry, core.choices, core.nn.activations, core.nn.losses, "
-            "core.nn.optimizers, core.training.control, core.training.snapshot;"
+            "core.nn.optimizers, core.data.sources, core.export, core.export.formats, core.cli, core.training.control, core.training.snapshot;"
             "bad=[m for m in sys.modules if m.split('.')[0] in ('torch', 'numba')];"
             "assert not bad, bad[:5]")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
@@ -27,6 +29,16 @@ def test_builtin_records_match_their_enums():
     assert set(ACTIVATIONS) == set(Activation)
     assert set(LOSSES) == set(Loss)
     assert set(OPTIMIZERS) == set(OptimizerName)
+    assert set(SOURCES) == set(DataSource)
+
+
+def test_export_formats_are_one_list_for_the_cli_and_export_model():
+    from core.cli import EXPORT_CHOICES
+    from core.export import EXPORT_FORMATS, default_filename
+
+    assert EXPORT_CHOICES == FORMATS.names() == ("checkpoint", "torchscript", "onnx", "python")
+    assert EXPORT_FORMATS == ("torchscript", "onnx", "python")
+    assert default_filename("onnx") == FORMATS["onnx"].default_name == "model.onnx"
 
 
 def test_fused_records_match_the_engine_codes():
