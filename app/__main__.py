@@ -32,10 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     from app.style import apply_app_style
 
     apply_app_style(qt_app)
-    probe = bool(os.environ.get("LAYERLAB_FIRST_PAINT_EXIT"))
+    epoch_probe = bool(os.environ.get("LAYERLAB_FIRST_EPOCH_EXIT"))
+    probe = bool(os.environ.get("LAYERLAB_FIRST_PAINT_EXIT")) or epoch_probe
     window = MainWindow(settings=None if probe else AppSettings.user(), restore=not probe)
     path = next((a for a in argv[1:] if a.lower().endswith((".json", ".ckpt", ".pt"))), None)
-    if probe:
+    if epoch_probe:
+        _probe_first_epoch(qt_app, window)
+    elif probe:
         def report(_when: float) -> None:
             print(f"first_paint_s={time.perf_counter() - _START:.4f} first_paint_epoch={time.time():.4f}",
                   flush=True)
@@ -60,6 +63,30 @@ def main(argv: list[str] | None = None) -> int:
 
     wait_for_all(30_000)  # a run still finishing a long epoch must end before Qt is torn down
     return code
+
+
+def _probe_first_epoch(qt_app, window) -> None:  # noqa: ANN001
+    """LAYERLAB_FIRST_EPOCH_EXIT=1: press Play at the first paint, then print when each start-up
+    phase ended (seconds since app/__main__ started) and quit at the first trained epoch."""
+    marks = {}
+
+    def painted(when: float) -> None:
+        marks["first paint"] = when
+        window.play()
+
+    def shown(snap) -> None:  # noqa: ANN001
+        if snap.epoch < 1 or "first epoch" in marks:
+            return
+        marks["first epoch"] = time.perf_counter()
+        marks.update(window.worker.phases)
+        order = sorted(marks.items(), key=lambda item: item[1])
+        print(" ".join(f"{name.replace(' ', '_')}={t - _START:.4f}" for name, t in order),
+              f"engine={snap.engine} first_epoch_epoch={time.time():.4f}", flush=True)
+        window.close()
+        qt_app.quit()
+
+    window.firstPainted.connect(painted)
+    window.snapshotShown.connect(shown)
 
 
 if __name__ == "__main__":

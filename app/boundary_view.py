@@ -8,7 +8,7 @@ instead (`show_neuron`), until `show_output` is called.
 
 Tabular sets (more than two inputs) have no plane to shade: the view shows every row projected on
 the first two principal components of its standardised inputs instead, coloured by class (or by
-target value), with the test rows the network currently gets wrong ringed in red.
+target value), with the test rows the network currently gets wrong crossed out (a black ×: red is a class colour).
 """
 
 from __future__ import annotations
@@ -25,11 +25,15 @@ _DIVERGING32 = colormaps.lut_to_argb32(colormaps.diverging_lut())
 _OUTLINE_TRAIN = pg.mkPen(255, 255, 255, 230, width=1)     # classes: white ring, as TF Playground
 _OUTLINE_VALUE = pg.mkPen(40, 40, 40, 170, width=0.8)      # regression: thin dark ring on a pale field
 _OUTLINE_TEST = pg.mkPen(30, 30, 30, 230, width=1.2)
-_MISS_RGB = (220, 20, 30)
-_MISS_PEN = pg.mkPen(*_MISS_RGB, 255, width=1.8)
+# Wrong predictions: a black cross, not a red ring, since red is one of the class colours (digits' 3).
+_MISS_RGB = (20, 20, 20)
+_MISS_PEN = pg.mkPen(255, 255, 255, 230, width=0.8)  # a white edge keeps the cross readable on dark dots
 _LEGEND_VALUES = 5  # regression legend: this many sample values across the targets' range
 MAX_SHOWN_POINTS = 10_000  # per split: more dots add nothing to the picture but cost every repaint
 _SAMPLE_SEED = 20240501    # the shown subset is the same every time for the same data
+# Axis sizes on the plane: across (left + right) equals down (top + bottom), so a square widget
+# holds a square plot; the top leaves room for the top tick label.
+PLANE_AXES = {"left": 30, "right": 10, "top": 14, "bottom": 26}
 _SIDE_AXES_PX = 84  # the labelled left axis and the right frame, beside the title
 
 
@@ -138,17 +142,18 @@ class BoundaryView(pg.PlotWidget):
         self.setMouseEnabled(False, False)
         self.hideButtons()
         item = self.getPlotItem()
-        item.setAspectLocked(True)
         item.showAxes(True, showValues=(True, False, False, True))
         for name in ("top", "right"):
             item.getAxis(name).setStyle(showValues=False, tickLength=0)
+        for name in ("left", "bottom"):  # the labels at the ends may reach past the plot: never clip them
+            item.getAxis(name).setStyle(hideOverlappingLabels=False)
         self._image = _SmoothImageItem(axisOrder="row-major")
         self._image.setZValue(-10)
         self.addItem(self._image)
         self._train_points = pg.ScatterPlotItem(size=7, pxMode=True)
         self._test_points = pg.ScatterPlotItem(size=7, pxMode=True, symbol="o")
-        self._miss_marks = pg.ScatterPlotItem(size=13, pxMode=True, symbol="o", pen=_MISS_PEN,
-                                              brush=pg.mkBrush(0, 0, 0, 0))
+        self._miss_marks = pg.ScatterPlotItem(size=13, pxMode=True, symbol="x", pen=_MISS_PEN,
+                                              brush=pg.mkBrush(*_MISS_RGB, 255))
         self._miss_marks.setZValue(5)
         for points in (self._train_points, self._test_points, self._miss_marks):
             self.addItem(points)
@@ -190,6 +195,10 @@ class BoundaryView(pg.PlotWidget):
         self.pixels: np.ndarray | None = None  # the ARGB pixels shown now (tests compare these)
         self.point_counts: dict[str, tuple[int, int]] = {}  # split -> (points drawn, rows in the data)
         self._test_shown = np.zeros(0, dtype=bool)          # which test rows are drawn (and can be ringed)
+        self._shown_rows = (np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp))
+        self._table = None       # a table's (inputs, raw columns, names, n_train, n_inputs)
+        self._principal = None   # its principal_plane, computed once
+        self.axes = ("pc1", "pc2")  # what a table's scatter shows across and up
         self.redraws = 0
         self._ready = True
         self._set_extent(self.extent)
@@ -220,11 +229,13 @@ class BoundaryView(pg.PlotWidget):
             train, test = np.asarray(dataset.raw_train), np.asarray(dataset.raw_test)
             self._y_test, self._test_coords = None, None
         else:
-            coords, share = principal_plane(np.concatenate([dataset.x_train, dataset.x_test]))
-            train, test = coords[:len(dataset.x_train)], coords[len(dataset.x_train):]
+            self._table = (np.concatenate([dataset.x_train, dataset.x_test]),
+                           np.concatenate([dataset.raw_train, dataset.raw_test]).astype(np.float64),
+                           tuple(dataset.raw_names), len(dataset.x_train), dataset.n_inputs)
+            self._principal = None
+            self.axes = ("pc1", "pc2")
+            train, test = self._table_coords()
             self._y_test, self._test_coords = np.asarray(dataset.y_test), test
-            self._frame_points(coords)
-            self._label_projection(dataset.n_inputs, share)
         # Draw at most MAX_SHOWN_POINTS of each split: a million dots would take seconds per repaint
         # and gigabytes, and look no different from a sample.
         train_rows, test_rows = shown_rows(len(train)), shown_rows(len(test))
@@ -235,14 +246,71 @@ class BoundaryView(pg.PlotWidget):
         size = _point_size(len(train_rows) + len(test_rows))
         for points in (self._train_points, self._test_points):
             points.setSize(size)
-        self._miss_marks.setSize(size + 6)
+        self._miss_marks.setSize(size + 3)
         self._train_points.setData(**self._points(train[train_rows], np.asarray(dataset.y_train)[train_rows],
                                                   train_pen))
         self._test_points.setData(**self._points(test[test_rows], np.asarray(dataset.y_test)[test_rows],
                                                  _OUTLINE_TEST))
         self._test_points.setVisible(self.show_test or not self.planar)
+        self._shown_rows = (train_rows, test_rows)
         self._fill_legend(dataset)
         self.shapeChanged.emit()
+
+    # --- which plane a table is shown on ---------------------------------------------------------
+    def axis_choices(self) -> list[tuple[str, str]]:
+        """(label, key) of what a table's scatter can put on an axis: the first two principal
+        components, then each raw column ('col:<index>')."""
+        if self.planar or self._table is None:
+            return []
+        names = self._table[2]
+        return [("PC 1", "pc1"), ("PC 2", "pc2")] + [(name, f"col:{i}") for i, name in enumerate(names)]
+
+    def set_axes(self, x_key: str, y_key: str) -> None:
+        """Show a table's rows on these two axes (keys from `axis_choices`); the rings follow."""
+        valid = {key for _, key in self.axis_choices()}
+        for key in (x_key, y_key):
+            if key not in valid:
+                raise ValueError(f"unknown scatter axis '{key}'; choose one of {', '.join(sorted(valid))}")
+        self.axes = (x_key, y_key)
+        train, test = self._table_coords()
+        self._test_coords = test
+        train_rows, test_rows = self._shown_rows
+        for points, xy, rows in ((self._train_points, train, train_rows), (self._test_points, test, test_rows)):
+            data = points.data
+            points.setData(x=xy[rows, 0], y=xy[rows, 1], brush=list(data["brush"]), pen=list(data["pen"]))
+        if self.misclassified is not None:
+            wrong = self.misclassified
+            coords = test[wrong[self._test_shown[wrong]]]
+            self._miss_marks.setData(x=coords[:, 0], y=coords[:, 1])
+        self.redraws += 1
+
+    def _table_coords(self) -> tuple[np.ndarray, np.ndarray]:
+        """The table's train and test rows on the chosen axes; frames and labels the plot."""
+        x, raw, names, n_train, n_inputs = self._table
+        columns, labels = [], []
+        for key in self.axes:
+            if key.startswith("pc"):
+                if self._principal is None:
+                    self._principal = principal_plane(x)
+                coords, share = self._principal
+                k = int(key[2:]) - 1
+                columns.append(coords[:, k])
+                labels.append(f"PC {k + 1} · {share[k]:.0%} of the variance")
+            else:
+                i = int(key.split(":", 1)[1])
+                columns.append(raw[:, i])
+                labels.append(names[i])
+        coords = np.stack(columns, axis=1)
+        self._frame_points(coords)
+        item = self.getPlotItem()
+        if self.axes == ("pc1", "pc2"):
+            self._label_projection(n_inputs, self._principal[1])
+        else:
+            self.caption = f"{n_inputs} inputs: rows placed by {labels[0]} and {labels[1]}"
+            item.setTitle(self.caption, size="8pt", color="#4b5563")
+            item.setLabel("bottom", labels[0], **{"font-size": "8pt"})
+            item.setLabel("left", labels[1], **{"font-size": "8pt"})
+        return coords[:n_train], coords[n_train:]
 
     def _points(self, xy: np.ndarray, y: np.ndarray, pen) -> dict:  # noqa: ANN001
         if xy is None or len(xy) == 0:
@@ -275,14 +343,29 @@ class BoundaryView(pg.PlotWidget):
     def _set_extent(self, extent: tuple[float, float, float, float]) -> None:
         self.extent = extent
         x0, x1, y0, y1 = extent
-        self.setXRange(x0, x1, padding=0)
-        self.setYRange(y0, y1, padding=0)
+        self.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
         self._caption.setPos(x0, y1)
+
+    @property
+    def view_range(self) -> tuple[float, float, float, float]:
+        """The plane shown now (x0, x1, y0, y1): the data's extent on the input plane."""
+        (x0, x1), (y0, y1) = self.getPlotItem().getViewBox().viewRange()
+        return float(x0), float(x1), float(y0), float(y1)
 
     # --- the two looks: the input plane, or a projection of a table ------------------------------
     def _set_planar_look(self, planar: bool) -> None:
         item = self.getPlotItem()
-        item.setAspectLocked(planar)  # the plane is square; a projection uses the room it has
+        # No aspect lock: it widens one range to fit the box (a blank strip, an arm cut off). The
+        # plane instead gets axes whose sizes add up the same across and down (left + right =
+        # top + bottom), so the owner's square widget holds a square plot showing the whole extent.
+        item.setAspectLocked(False)
+        axes = PLANE_AXES if planar else {"left": None, "right": None, "top": None, "bottom": None}
+        for name, size in axes.items():
+            axis = item.getAxis(name)
+            if name in ("left", "right"):
+                axis.setWidth(size)
+            else:
+                axis.setHeight(size)
         if planar:
             item.setTitle(None)
             item.setLabel("bottom", None)
@@ -293,7 +376,7 @@ class BoundaryView(pg.PlotWidget):
         else:
             self.setToolTip("Each row of the table as a point, placed by its first two principal "
                             "components (the two directions in which the inputs vary most). Colour is "
-                            "the true class (or value); test rows have a dark outline, and a red ring "
+                            "the true class (or value); test rows have a dark outline, and a black cross "
                             "marks each test row the network gets wrong now.")
 
     def _label_projection(self, n_inputs: int, share: np.ndarray) -> None:
@@ -331,7 +414,7 @@ class BoundaryView(pg.PlotWidget):
         if not self.planar:
             entries.append((_ring(QColor(30, 30, 30)), "test row"))
             if self.task == "classification":
-                entries.append((_ring(QColor(*_MISS_RGB), bold=True), "wrong now"))
+                entries.append(('<b style="color:#141414;">✕</b>', "wrong now"))
         self._legend_entries = entries
         self._render_legend()
 
@@ -384,7 +467,10 @@ class BoundaryView(pg.PlotWidget):
             return
         item = self.getPlotItem()
         before = self.extra_height()
-        width = max(60.0, self.width() - 12.0)
+        # The key is centred under the plot column, which sits off-centre when the left axis (with
+        # its title) is wider than the right one: wrap it to what fits on both sides of that centre.
+        shift = abs(item.getAxis("left").width() - item.getAxis("right").width()) / 2
+        width = max(60.0, self.width() - 16.0 - 2 * shift)
         self.legend.item.setTextWidth(width if self.legend.isVisible() else -1)
         self.legend.updateMin()
         if item.titleLabel.isVisible():
@@ -396,7 +482,7 @@ class BoundaryView(pg.PlotWidget):
 
     # --- toggles ---------------------------------------------------------------------------------
     def set_show_test(self, show: bool) -> None:
-        """Test points on the plane; a projection always shows them (they carry the red rings)."""
+        """Test points on the plane; a projection always shows them (they carry the crosses)."""
         self.show_test = bool(show)
         self._test_points.setVisible(self.show_test or not self.planar)
         if self.point_counts.get("test", (0, 0))[0] < self.point_counts.get("test", (0, 0))[1]:

@@ -20,6 +20,9 @@ from app.widgets import Blocked, caption_group, enum_combo, named, select_data
 from core.spec import REGRESSION_LOSSES, Experiment, Loss, RegularizationKind, Task
 
 
+DEVICE_COMBO_CHARS = 5  # "cuda:0" nearly; longer entries are shown in full in the open list
+
+
 class ControlsBar(QFrame):
     """Play/Pause, Step, Reset, the epoch counter, and every training choice."""
 
@@ -35,6 +38,7 @@ class ControlsBar(QFrame):
     scheduleChosen = Signal(object)        # ScheduleKind
     taskChosen = Signal(object)            # Task
     deviceChosen = Signal(str)
+    speedChosen = Signal(float)            # epochs per second at most; 0 = as fast as possible
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,7 +58,7 @@ class ControlsBar(QFrame):
             layout.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
 
         self.epoch_label = named(QLabel("000,000"), "epochLabel", "Epoch", texts.EPOCH_TIP)
-        self.rate_label = named(QLabel("0 steps/s"), "stepsPerSecondLabel", "Training speed", texts.RATE_TIP)
+        self.rate_label = named(QLabel("paused"), "stepsPerSecondLabel", "Training speed", texts.RATE_TIP)
         counter = QWidget()
         counter_layout = QVBoxLayout(counter)
         counter_layout.setContentsMargins(4, 0, 10, 0)
@@ -63,7 +67,18 @@ class ControlsBar(QFrame):
         caption.setObjectName("groupCaption")
         counter_layout.addWidget(caption)
         counter_layout.addWidget(self.epoch_label)
-        counter_layout.addWidget(self.rate_label)
+        # The speed limit sits by the speed it limits (and next to Play), not among the choices.
+        self.speed_combo = named(QComboBox(), "speedCombo", "Training speed limit", texts.SPEED_TIP)
+        for label, rate in texts.SPEEDS:
+            self.speed_combo.addItem(label, rate)
+        self.speed_combo.activated.connect(lambda i: self.speedChosen.emit(float(self.speed_combo.itemData(i))))
+        rate_row = QHBoxLayout()
+        rate_row.setContentsMargins(0, 0, 0, 0)
+        rate_row.setSpacing(6)
+        rate_row.addWidget(self.rate_label)
+        rate_row.addWidget(self.speed_combo)
+        rate_row.addStretch(1)
+        counter_layout.addLayout(rate_row)
         layout.addWidget(counter)
 
         self.learning_rate_combo = named(QComboBox(), "learningRateCombo", "Learning rate", texts.LR_TIP)
@@ -88,7 +103,10 @@ class ControlsBar(QFrame):
         self.task_combo = enum_combo("problemTypeCombo", "Problem type", texts.TASK_TIP, texts.TASK_LABELS)
         self.device_combo = named(QComboBox(), "deviceCombo", "Device", texts.DEVICE_TIP)
         self.device_combo.addItem("auto", "auto")
-        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # A fixed width: the device list fills in after the first paint ("cuda (unavailable)"), and a
+        # combo that grew with it would wrap the bar and push the whole window down.
+        self.device_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.device_combo.setMinimumContentsLength(DEVICE_COMBO_CHARS)
 
         self._wire(self.activation_combo, self.activationChosen)
         self._wire(self.loss_combo, self.lossChosen)
@@ -103,17 +121,18 @@ class ControlsBar(QFrame):
         choices.setObjectName("controlChoices")
         flow = QFlowLayout(choices)
         flow.setContentsMargins(0, 0, 0, 0)
-        flow.setSpacing(10)
-        for caption, widget in (("Learning rate", self.learning_rate_combo),
-                                ("Activation", self.activation_combo),
-                                ("Loss", self.loss_combo),
-                                ("Optimizer", self.optimizer_combo),
-                                ("Regularisation", self.regularization_combo),
-                                ("Reg. rate", self.regularization_rate_combo),
-                                ("LR schedule", self.schedule_combo),
-                                ("Problem type", self.task_combo),
-                                ("Device", self.device_combo)):
-            flow.addWidget(caption_group(caption, widget))
+        flow.setSpacing(8)
+        # The penalty and its rate share one caption: one row fits a 1366-pixel-wide window.
+        for caption, *widgets in (("Learning rate", self.learning_rate_combo),
+                                  ("Activation", self.activation_combo),
+                                  ("Loss", self.loss_combo),
+                                  ("Optimizer", self.optimizer_combo),
+                                  ("Regularisation", self.regularization_combo,
+                                   self.regularization_rate_combo),
+                                  ("LR schedule", self.schedule_combo),
+                                  ("Problem type", self.task_combo),
+                                  ("Device", self.device_combo)):
+            flow.addWidget(caption_group(caption, *widgets))
         layout.addWidget(choices, 1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.playing = False
@@ -121,7 +140,7 @@ class ControlsBar(QFrame):
     def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
         # Counters change 30 times a second: fixed sizes keep each change from re-laying-out the bar.
         for label, widest in ((self.epoch_label, "000,000,000"),
-                              (self.rate_label, "000,000 steps/s · 00,000.0 ep/s")):
+                              (self.rate_label, "000,000 epochs/s")):
             label.ensurePolished()
             metrics = label.fontMetrics()
             label.setFixedSize(metrics.horizontalAdvance(widest) + 6, metrics.height() + 2)
@@ -167,11 +186,11 @@ class ControlsBar(QFrame):
     def set_epoch(self, epoch: int) -> None:
         self.epoch_label.setText(f"{epoch:07,d}" if epoch < 10**7 else f"{epoch:,d}")
 
-    def set_rate(self, steps_per_second: float, epochs_per_second: float) -> None:
-        if steps_per_second <= 0:
-            self.rate_label.setText("0 steps/s")
-            return
-        self.rate_label.setText(f"{steps_per_second:,.0f} steps/s · {epochs_per_second:,.1f} ep/s")
+    def set_rate_text(self, text: str, detail: str = "") -> None:
+        """The window's one speed figure (app.speed_readout), e.g. '1,000 epochs/s' or 'paused';
+        `detail` (with steps/s) is its tooltip."""
+        self.rate_label.setText(text)
+        self.rate_label.setToolTip(f"{detail or text}. {texts.RATE_TIP}")
 
     def set_devices(self, rows: Iterable[tuple[str, bool, str]], current: str) -> None:
         """Fill the device combo: unavailable devices are listed, disabled, with the reason as tooltip."""
@@ -192,6 +211,14 @@ class ControlsBar(QFrame):
                                                    if name == "auto" else name))
             index = combo.findData(current)
             combo.setCurrentIndex(index if index >= 0 else 0)
+        view = combo.view()
+        view.setMinimumWidth(view.sizeHintForColumn(0) + 24)  # the open list shows whole entries
+
+    def set_speed(self, epochs_per_second: float) -> None:
+        """Show a speed limit (0 = Max) without emitting speedChosen."""
+        with signals_blocked(self.speed_combo):
+            index = self.speed_combo.findData(float(epochs_per_second or 0.0))
+            self.speed_combo.setCurrentIndex(max(0, index))
 
     def set_loss_choices(self, task: Task, n_classes: int) -> None:
         """Enable only the losses that fit the task: regression losses for values, cross-entropy for

@@ -6,6 +6,8 @@ shows a spec with signals blocked, so showing never echoes back as a user change
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton,
                                QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
@@ -93,6 +95,7 @@ class DataPanel(QFrame):
         self.description = QLabel("")
         self.description.setObjectName("dataDescription")
         self.description.setWordWrap(True)
+        self.description.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.description)
 
         layout.addSpacing(4)
@@ -173,6 +176,13 @@ class DataPanel(QFrame):
         self.samples_spin.valueChanged.connect(self.samplesChanged)
         self._thumbnails_loaded = False
 
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
+        # Room for four lines from the start: the text arrives with the data, after the first paint,
+        # and must not push the controls below it down (measured once the style sheet's font applies).
+        self.description.ensurePolished()
+        self.description.setMinimumHeight(4 * self.description.fontMetrics().lineSpacing() + 2)
+        super().showEvent(event)
+
     # --- thumbnails (after the first paint: they import core's generators) --------------------
     def load_thumbnails(self) -> None:
         if self._thumbnails_loaded:
@@ -223,6 +233,15 @@ class DataPanel(QFrame):
                    self.samples_spin, *self.feature_boxes.values(), *self.thumbnail_buttons.values()]
         with Blocked(widgets):
             select_data(self.dataset_combo, spec.data.source)
+            csv_index = self.dataset_combo.findData(DataSource.csv.value)
+            if spec.data.source == DataSource.csv and spec.data.path:  # the file's name, not "CSV file…"
+                self.dataset_combo.setItemText(csv_index, Path(str(spec.data.path)).name)
+                self.dataset_combo.setItemData(csv_index, f"{spec.data.path}\n{texts.SOURCE_TIPS[DataSource.csv]}",
+                                               Qt.ItemDataRole.ToolTipRole)
+            else:
+                self.dataset_combo.setItemText(csv_index, texts.SOURCE_LABELS[DataSource.csv])
+                self.dataset_combo.setItemData(csv_index, texts.SOURCE_TIPS[DataSource.csv],
+                                               Qt.ItemDataRole.ToolTipRole)
             for source, button in self.thumbnail_buttons.items():
                 button.setChecked(source == spec.data.source)
             noise = int(round(spec.data.noise * 100))
@@ -248,6 +267,10 @@ class DataPanel(QFrame):
             widget.setToolTip(own_tip if toy else why)
         for label in (self.noise_caption, self.samples_caption, self.features_caption):
             label.setEnabled(toy)
+        # Hidden, not only greyed: a ticked x1² or "Points 500" under a table says something false.
+        for widget in (self.noise_caption, self.noise_slider, self.samples_caption, self.samples_spin,
+                       self.regenerate_button, self.features_caption, *self.feature_boxes.values()):
+            widget.setVisible(toy)
         self.features_note.setText("" if toy else "Tabular sets use their own columns as inputs.")
         self.features_note.setVisible(not toy)
 

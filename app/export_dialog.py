@@ -354,6 +354,8 @@ class ExportDialog(QDialog):
         self.job.start()
 
     def _finished(self, outcome: ExportOutcome) -> None:
+        if outcome is self.last_outcome:  # already shown by wait()
+            return
         self._set_busy(False)
         if outcome.ok and self._settings is not None:
             self._settings.setValue(_SETTINGS_FOLDER, str(outcome.path.parent))
@@ -370,7 +372,10 @@ class ExportDialog(QDialog):
     def wait(self) -> ExportOutcome | None:
         """Block (GUI still responsive) until a running export finishes."""
         if self.job is not None:
-            self.job.wait()
+            outcome = self.job.wait()
+            if outcome is not None and outcome is not self.last_outcome:
+                # the job's own slot ended the wait; ours may still be queued behind it
+                self._finished(outcome)
         return self.last_outcome
 
     def reject(self) -> None:

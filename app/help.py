@@ -32,8 +32,10 @@ is unsure.</p>
 coloured by their true value with the same scale (dark outline), so a point that blends into its
 background is predicted well.</p>
 <p><b>Tables</b> (iris, CSV files, ...): with more than two inputs there is no plane to shade, so
-the view shows every row projected on its first two principal components, coloured by its true
-class or value; a red ring marks a test row the network currently gets wrong.</p>
+the view shows every row placed by its first two principal components (or by two columns you pick
+under the plot), coloured by its true class or value; a black cross marks a test row the network
+currently gets wrong. In the network, input neurons stay grey and every other neuron takes the
+colour of its bias (orange negative, blue positive).</p>
 <p><b>Links</b> between neurons: the colour is the sign of the weight and the thickness its
 size. Hover a link to read the weight; click it to type a new one.</p>
 <p><b>Loss curves</b>: dark is the training loss, orange the test loss. When the test loss rises

@@ -50,7 +50,9 @@ class LayerHeader(QWidget):
     activationChanged = Signal(int, str)          # layer, Activation value
     layerOptionsChanged = Signal(int, float, str)  # layer, dropout, Norm value
 
-    WIDTH = 120
+    WIDTH = 120        # the full header
+    MIN_WIDTH = 60     # compact: the options button moves under the activation, "8" instead of "8 neurons"
+    COMPACT_BELOW = 100
 
     def __init__(self, layer: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,17 +90,25 @@ class LayerHeader(QWidget):
         units_row.addWidget(self.remove_unit_button)
         units_row.addWidget(self.units_label, 1)
         units_row.addWidget(self.add_unit_button)
-        act_row = QHBoxLayout()
-        act_row.setContentsMargins(0, 0, 0, 0)
-        act_row.setSpacing(3)
-        act_row.addWidget(self.activation_combo, 1)
-        act_row.addWidget(self.options_button)
+        self._act_row = QHBoxLayout()
+        self._act_row.setContentsMargins(0, 0, 0, 0)
+        self._act_row.setSpacing(3)
+        self._act_row.addWidget(self.activation_combo, 1)
+        self._act_row.addWidget(self.options_button)
+        self._options_row = QHBoxLayout()
+        self._options_row.setContentsMargins(0, 0, 0, 0)
+        self._options_row.setSpacing(2)
+        self._options_row.addWidget(self.options_label, 1)
+        self.activation_combo.setMinimumWidth(0)
+        self.activation_combo.setMinimumContentsLength(3)
+        self.activation_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(3)
         column.addLayout(units_row)
-        column.addLayout(act_row)
-        column.addWidget(self.options_label)
+        column.addLayout(self._act_row)
+        column.addLayout(self._options_row)
+        self.compact = False
 
         self.remove_unit_button.clicked.connect(lambda: self._request_units(self._spec.units - 1))
         self.add_unit_button.clicked.connect(lambda: self._request_units(self._spec.units + 1))
@@ -156,6 +166,20 @@ class LayerHeader(QWidget):
         self.options_button.setToolTip("Dropout and normalisation for this layer: ways to fight "
                                        "overfitting and to steady training.")
 
+    def set_width(self, width: int) -> None:
+        """Fit the header to its column: below COMPACT_BELOW pixels the options button moves to the
+        third row and the units show as a bare number, so deep networks fit the view."""
+        width = max(self.MIN_WIDTH, min(self.WIDTH, int(width)))
+        compact = width < self.COMPACT_BELOW
+        if width == self.width() and compact == self.compact:
+            return
+        self.setFixedWidth(width)
+        if compact != self.compact:
+            self.compact = compact
+            (self._act_row if compact else self._options_row).removeWidget(self.options_button)
+            (self._options_row if compact else self._act_row).addWidget(self.options_button)
+        self.sync(self._spec)
+
     def set_layer(self, layer: int) -> None:
         """Re-index a reused header (its names and the index in its signals follow)."""
         if layer != self.layer:
@@ -174,7 +198,7 @@ class LayerHeader(QWidget):
         """Show `spec` without emitting anything."""
         self._spec = spec
         words = f"{spec.units} neuron" + ("" if spec.units == 1 else "s")
-        room = self.WIDTH - 2 * BUTTON_SIZE - 6
+        room = self.width() - 2 * BUTTON_SIZE - 6
         fits = QFontMetrics(self.units_label.font()).horizontalAdvance(words) <= room
         self.units_label.setText(words if fits else str(spec.units))
         self.units_label.setToolTip(f"This layer has {words}.")

@@ -137,6 +137,27 @@ def epoch_axis_end(last: float) -> float:
 MIN_HEIGHT = 180
 
 
+def epoch_tick(value: float) -> str:
+    """12000 -> '12k', 1500000 -> '1.5M': long runs' epoch ticks stay short enough not to touch."""
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
+    return f"{value:.4g}"
+
+
+class EpochAxis(pg.AxisItem):
+    """The epoch axis, with short tick labels (see epoch_tick); log mode keeps pyqtgraph's 10^n."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: ANN001, ANN201, N802 - pyqtgraph's name
+        if self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        return [epoch_tick(v * scale) for v in values]
+# How the epoch axis shows a long run: the whole run, the whole run on a log axis (the first epochs,
+# where most learning happens, get as much room as the last ones), or only the newest share of it.
+EPOCH_VIEWS = {"all": "All epochs", "log": "Log epochs", "recent": "Recent 20 %"}
+RECENT_SHARE = 0.2
+
+
 class LossPlot(pg.GraphicsLayoutWidget):
     """Loss curves (train dark, test orange) and accuracy; `log_scale` toggles a log loss axis."""
 
@@ -156,11 +177,11 @@ class LossPlot(pg.GraphicsLayoutWidget):
         # The key: one short line of its own above the curves, so it never covers them.
         self.legend = pg.LabelItem(_legend_html(), justify="right")
         self.ci.addItem(self.legend, row=0, col=0)
-        self.loss_item = self.addPlot(row=1, col=0)
-        self.acc_item = self.addPlot(row=2, col=0)
+        self.loss_item = self.addPlot(row=1, col=0, axisItems={"bottom": EpochAxis("bottom")})
+        self.acc_item = self.addPlot(row=2, col=0, axisItems={"bottom": EpochAxis("bottom")})
         self.ci.layout.setRowStretchFactor(0, 0)
         self.ci.layout.setRowStretchFactor(1, 3)
-        self.ci.layout.setRowStretchFactor(2, 2)
+        self.ci.layout.setRowStretchFactor(2, 1)
         self.acc_item.setXLink(self.loss_item)
         self.loss_item.setLabel("left", "loss", **{"font-size": "8pt"})
         self.acc_item.setLabel("left", "accuracy", **{"font-size": "8pt"})
@@ -197,6 +218,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._dirty = False
         self._ranges: tuple | None = None  # the (x, y) ranges set last
         self.log_scale = False
+        self.epoch_view = "all"
         self.show_accuracy = True
         self.readout = ""
         self.redraws = 0
@@ -239,7 +261,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.show_accuracy = show
         if show:
             self.ci.addItem(self.acc_item, row=2, col=0)
-            self.ci.layout.setRowStretchFactor(2, 2)
+            self.ci.layout.setRowStretchFactor(2, 1)
             self.loss_item.hideAxis("bottom")  # the accuracy plot below carries the epoch axis
             self.loss_item.setLabel("bottom", None)
         else:
@@ -262,6 +284,24 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._dirty = True
         self.refresh()
 
+    def set_epoch_view(self, view: str) -> None:
+        """'all', 'log' (a log epoch axis) or 'recent' (the newest RECENT_SHARE of the run)."""
+        if view not in EPOCH_VIEWS:
+            raise ValueError(f"unknown epoch view '{view}'; expected one of {', '.join(EPOCH_VIEWS)}")
+        self.epoch_view = view
+        for item in (self.loss_item, self.acc_item):
+            item.setLogMode(x=view == "log")
+        self._ranges = None
+        self._dirty = True
+        self.refresh()
+
+    def shown_epochs(self) -> tuple[float, float]:
+        """The epochs across the axis now (first, last), in epochs even on the log axis."""
+        (x0, x1), _ = self.loss_item.getViewBox().viewRange()
+        if self.epoch_view == "log":
+            return float(10.0 ** x0), float(10.0 ** x1)
+        return float(x0), float(x1)
+
     def refresh(self) -> bool:
         """Push new points to the curves; False when nothing changed (nothing redrawn)."""
         if not self._dirty:
@@ -274,8 +314,18 @@ class LossPlot(pg.GraphicsLayoutWidget):
             train, test = np.maximum(train, 1e-12), np.maximum(test, 1e-12)
         names = ["train", "test"] + (["train_acc", "test_acc"] if self.show_accuracy else [])
         columns = [train, test] + ([b.column("train_acc"), b.column("test_acc")] if self.show_accuracy else [])
+        if self.epoch_view == "recent" and len(x):  # only the newest share: its own y range too
+            keep = x >= self._recent_start(float(x[-1]))
+            x, columns = x[keep], [c[keep] for c in columns]
+            train, test = columns[0], columns[1]
+        elif self.epoch_view == "log" and len(x):  # epoch 0 has no place on a log axis
+            keep = x >= 1
+            x, columns = x[keep], [c[keep] for c in columns]
+            train, test = columns[0], columns[1]
         width = int(self.loss_item.getViewBox().width())
-        shown_x, shown = peak_decimate(x, columns, max(MIN_COLUMNS, width))
+        decimate_x = np.log10(x) if self.epoch_view == "log" and len(x) else x
+        shown_lx, shown = peak_decimate(decimate_x, columns, max(MIN_COLUMNS, width))
+        shown_x = 10.0 ** shown_lx if self.epoch_view == "log" and len(x) else shown_lx
         curves = {"train": self.train_curve, "test": self.test_curve,
                   "train_acc": self.train_acc_curve, "test_acc": self.test_acc_curve}
         for name, y in zip(names, shown):
@@ -290,7 +340,13 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def _set_ranges(self, x: np.ndarray, train: np.ndarray, test: np.ndarray) -> None:
         """Epochs 0..last across, the losses' span up the side: one range change, and none at all
         when they did not move (each change re-lays out the axes)."""
-        x_range = (0.0, epoch_axis_end(float(x[-1]) if len(x) else 0.0))
+        last = float(x[-1]) if len(x) else 0.0
+        if self.epoch_view == "log":
+            x_range = (0.0, float(np.log10(epoch_axis_end(last))))  # log10 units: epochs 1..end
+        elif self.epoch_view == "recent":
+            x_range = (self._recent_start(last), max(last, 10.0))
+        else:
+            x_range = (0.0, epoch_axis_end(last))
         y_range = self._loss_span(train, test)
         if (x_range, y_range) == self._ranges:
             return
@@ -301,6 +357,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
             pad_y = 0.05 * (y_range[1] - y_range[0])
             ranges["yRange"] = (y_range[0] - pad_y, y_range[1] + pad_y)
         self.loss_item.getViewBox().setRange(**ranges, padding=0)
+
+    @staticmethod
+    def _recent_start(last: float) -> float:
+        return max(0.0, float(np.floor(last * (1.0 - RECENT_SHARE))))
 
     def _loss_span(self, train: np.ndarray, test: np.ndarray) -> tuple[float, float] | None:
         values = np.concatenate([train, test])
@@ -337,9 +397,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
         pos = event[0]
         for item in (self.loss_item, self.acc_item):
             if item.isVisible() and item.scene() is not None and item.sceneBoundingRect().contains(pos):
-                epoch = item.getViewBox().mapSceneToView(pos).x()
+                x = item.getViewBox().mapSceneToView(pos).x()
+                epoch = 10.0 ** x if self.epoch_view == "log" else x  # a log axis maps log10(epoch)
                 self.readout = self.readout_at(epoch)
-                self._show_cursor(epoch if self.readout else None)
+                self._show_cursor(x if self.readout else None)
                 self.hoveredEpoch.emit(self.readout)
                 return
         self._show_cursor(None)

@@ -17,12 +17,14 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidg
 
 from app import texts
 from app.controls_bar import ControlsBar
+from app.data_loader import DataLoader
 from app.data_panel import DataPanel
 from app.help import ColourLegend, show_about
 from app.message_bar import MessageBar
 from app.network_view import NetworkView
 from app.output_panel import OutputPanel
 from app.settings import AppSettings
+from app.speed_readout import SpeedReadout
 from app.spec_edit import loss_for_classes, patched, value_at, with_consequences
 from app.style import STYLESHEET
 from app.undo import SpecChangeCommand
@@ -86,6 +88,8 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self._frame_pending = False
         self._hovered: tuple[str, int, int] | None = None
         self._legend: ColourLegend | None = None
+        self._guide = None
+        self._split_chosen = False  # the main splitter's sizes came from settings or the first show
         self._devices_listed = False
         self._last_drawn = {"loss": 0.0, "network": 0.0, "confusion": 0.0, "figures": 0.0}
         self._source_for_task = {Task.classification: DataSource.spiral, Task.regression: DataSource.plane}
@@ -100,7 +104,15 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.worker.runEnded.connect(self._on_run_ended)
         self.worker.runFailed.connect(self._on_run_failed)
         self.worker.runNotice.connect(self._on_run_notice)
+        self.worker.runProgress.connect(self._on_run_progress)
         self._notice = ""  # a run notice still in the status bar, cleared by the run's first epochs
+        self._progress = ""  # the start-up phase shown in the status bar, replaced by the first snapshot
+        self.speed = SpeedReadout()  # the one steps/s figure both bars show
+        self.data_loader = DataLoader(self)
+        self.data_loader.loaded.connect(self._on_data_loaded)
+        self._load_tag = 0          # the latest background load; older results are dropped
+        self.loading: str = ""      # what is loading now ('' when nothing)
+        self._pending_change: tuple[str, dict[str, Any]] = ("", {})
 
         self._build_ui()
         self._build_menus()
@@ -163,7 +175,8 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.rate_status = QLabel("")
         self.rate_status.setObjectName("rateStatus")
         for label, widest in ((self.device_status, "Device: cuda:0 · fused"),
-                              (self.epoch_status, "Epoch 0,000,000,000"), (self.rate_status, "0,000,000 steps/s")):
+                              (self.epoch_status, "Epoch 0,000,000,000"),
+                              (self.rate_status, "0,000,000 steps/s · 000,000 epochs/s")):
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest) + 20)
             label.setFixedHeight(label.fontMetrics().height() + 4)
             label.setMaximumWidth(label.minimumWidth())
@@ -182,6 +195,7 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         c.scheduleChosen.connect(self._schedule_chosen)
         c.taskChosen.connect(self._task_chosen)
         c.deviceChosen.connect(self._device_chosen)
+        c.speedChosen.connect(self.set_speed_limit)
 
         d = self.data_panel
         d.sourceChosen.connect(self._source_chosen)
@@ -207,6 +221,8 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         o.showTestToggled.connect(self._set_show_test)
         o.discretizeToggled.connect(self._set_discretize)
         o.logScaleToggled.connect(self._set_log_scale)
+        o.epochViewChosen.connect(self._set_epoch_view)
+        self.loss_plot.hoveredEpoch.connect(self._show_hovered_epoch)
 
     def _action(self, text: str, slot, shortcuts=(), tip: str = "", checkable: bool = False,  # noqa: ANN001
                 name: str = "") -> QAction:
@@ -272,7 +288,10 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         view_menu.addAction(self.data_panel_action)
 
         help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self._action("What the &colours mean", self.show_colour_legend, ["F1"],
+        help_menu.addAction(self._action("&Guide: concepts, keys, engines", self.show_guide, ["F1"],
+                                         "What the words in the window mean, the keyboard shortcuts and "
+                                         "the two training engines.", name="guideAction"))
+        help_menu.addAction(self._action("What the &colours mean", self.show_colour_legend, ["Shift+F1"],
                                          "Explain the colours of the boundary, neurons and links.",
                                          name="legendAction"))
         help_menu.addAction(self._action("&About LayerLab", self.show_about, name="aboutAction"))
@@ -309,12 +328,26 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         if not self.started:
             self.ensure_started()
         changes = with_consequences(self.spec, changes)
+        self._load_tag += 1  # a newer choice wins over a load still in flight
+        self.loading = ""
         try:
+            new_spec = patched(self.spec, changes)
+            if self._data_changes(new_spec) and self.data_loader.wants_background(new_spec) \
+                    and self.data_loader.cached(new_spec) is None:
+                # a bundled set imports scikit-learn: load it off the GUI thread, apply on arrival
+                self.loading = text
+                self.statusBar().showMessage(f"Loading {new_spec.data.source.value}…")
+                self.data_loader.load(new_spec, self._load_tag)
+                self._pending_change = (text, changes)
+                return True
             new_spec, dataset, changes = self._prepare(changes)
         except Exception as err:  # noqa: BLE001 - SpecError, DataError, anything from a file
             self.show_message(f"{text}: {err}", "error")
             self._sync_controls()
             return False
+        return self._push_change(text, changes, new_spec, dataset)
+
+    def _push_change(self, text: str, changes: dict[str, Any], new_spec: Experiment, dataset: Any) -> bool:
         if new_spec == self.spec:
             self._sync_controls()
             return False
@@ -323,14 +356,35 @@ class MainWindow(WindowFilesMixin, QMainWindow):
                                                prepared=(new_spec, dataset)))
         return True
 
+    def _on_data_loaded(self, tag: int, spec: Experiment, dataset: Any, error: Any) -> None:
+        """A background load is back (GUI thread): apply the change it was for, if still wanted."""
+        if tag != self._load_tag or not self.loading:
+            return  # the user chose something else meanwhile
+        text, changes = self._pending_change
+        self.loading = ""
+        self.statusBar().clearMessage()
+        if error is not None:
+            self.show_message(f"{text}: {error}", "error")
+            self._sync_controls()
+            return
+        self.data_loader.remember(spec, dataset)
+        try:
+            new_spec, dataset, changes = self._prepare(changes)
+        except Exception as err:  # noqa: BLE001 - e.g. the spec changed meanwhile and no longer fits
+            self.show_message(f"{text}: {err}", "error")
+            self._sync_controls()
+            return
+        self._push_change(text, changes, new_spec, dataset)
+
+    def _data_changes(self, new_spec: Experiment) -> bool:
+        return self.dataset is None or any(value_at(new_spec, k) != value_at(self.spec, k) for k in _DATA_KEYS)
+
     def _prepare(self, changes: dict[str, Any]) -> tuple[Experiment, Any, dict[str, Any]]:
         """The new spec and its dataset (loaded only when the data changed); may add a loss fix."""
         new_spec = patched(self.spec, changes)
         dataset = self.dataset
-        if dataset is None or any(value_at(new_spec, k) != value_at(self.spec, k) for k in _DATA_KEYS):
-            from core.data import load_dataset
-
-            dataset = load_dataset(new_spec)
+        if self._data_changes(new_spec):
+            dataset = self.data_loader.load_now(new_spec)
         fix = loss_for_classes(new_spec, dataset.n_classes)
         if fix is not None:
             changes = {**changes, "loss": fix.value}
@@ -561,6 +615,13 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         if self._set_live("regularization.rate", float(rate)):
             self.worker.set_regularization_rate(float(rate))
 
+    def set_speed_limit(self, epochs_per_second: float) -> None:
+        """At most this many epochs a second (0: as fast as possible); a view setting, not the experiment's."""
+        rate = max(0.0, float(epochs_per_second))
+        self.worker.set_speed_limit(rate or None)
+        self.controls.set_speed(rate)
+        self.settings.set_text("speed_limit", f"{rate:g}")
+
     def _weight_edited(self, layer: int, out_index: int, in_index: int, value: float) -> None:
         self.worker.set_weight(layer, out_index, in_index, value)
         self.statusBar().showMessage(f"Weight set to {value:g}; training continues from it.", 4000)
@@ -577,6 +638,8 @@ class MainWindow(WindowFilesMixin, QMainWindow):
             self.ensure_started()
         self.playing = True
         self.controls.set_playing(True)
+        if self.statusBar().currentMessage().startswith("Ready: press Play"):
+            self.statusBar().clearMessage()  # done as it said
         self.worker.play()
         if not self.worker.running and self.dataset is not None:
             self._restart(True)
@@ -616,9 +679,9 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.epoch = 0
         self.run_state = RunState.running if self.playing else RunState.paused
         self.controls.set_epoch(0)
-        self.controls.set_rate(0, 0)
         self.epoch_status.setText("Epoch 0")
-        self.rate_status.setText("")
+        self.speed.reset()
+        self._show_speed()
         self.loss_plot.reset()
         self.boundary_view.clear_boundary()
         self.network_view.clear_snapshot()
@@ -626,6 +689,11 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         if self.dataset is not None:
             self.confusion_view.set_classes(tuple(self.dataset.class_names) if self.dataset.task == "classification"
                                             else ())
+
+    def _on_run_progress(self, text: str) -> None:
+        self._progress = text
+        if not self._notice:  # a slow-compile notice says more; keep it
+            self.statusBar().showMessage(text)
 
     def _on_run_notice(self, text: str) -> None:
         self._notice = text
@@ -637,7 +705,15 @@ class MainWindow(WindowFilesMixin, QMainWindow):
             if self.statusBar().currentMessage() == self._notice:
                 self.statusBar().clearMessage()
             self._notice = ""
+        if self._progress:  # the run is ready: the start-up phases are over
+            if self.statusBar().currentMessage() in (self._progress, "Loading PyTorch…"):
+                if self.playing:
+                    self.statusBar().clearMessage()
+                else:
+                    self.statusBar().showMessage("Ready: press Play (Space) to train.", 5000)
+            self._progress = ""
         self.loss_plot.append(snap.history)
+        self.speed.observe(snap.epoch, snap.step, snap.state == RunState.running)
         self._autosave_changed(snap)
         if snap.boundary is not None or snap.test_predictions is not None:
             self._pending_grid = snap
@@ -664,10 +740,8 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.epoch = snap.epoch
         self.run_state = snap.state
         self.controls.set_epoch(snap.epoch)
-        self.controls.set_rate(snap.steps_per_second, snap.epochs_per_second)
         self.epoch_status.setText(f"Epoch {snap.epoch:,}")
-        if snap.state == RunState.running:
-            self.rate_status.setText(f"{snap.steps_per_second:,.0f} steps/s")
+        self._show_speed()
         if settled or now - self._last_drawn["figures"] >= 1.0 / FIGURES_HZ:
             self.output_panel.show_figures(snap)
             self._last_drawn["figures"] = now
@@ -693,6 +767,11 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.redraw_count += 1
         self.snapshotShown.emit(snap)
 
+    def _show_speed(self) -> None:
+        text = self.speed.text
+        self.controls.set_rate_text(self.speed.short_text, text)
+        self.rate_status.setText(text)
+
     def _diverged(self, snap: Any) -> None:
         self.playing = False
         self.controls.set_playing(False)
@@ -706,7 +785,6 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         if self.dataset is None and dataset is not None:  # start-up: the run thread loaded it
             self._show(self.spec, dataset)
             self._restart_views()
-            self.statusBar().showMessage("Ready: press Play (Space) to train.", 5000)
         if not self._devices_listed:
             self._devices_listed = True
             self._fill_devices()
@@ -776,8 +854,24 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.loss_plot.set_log_scale(on)
         self.settings.set_flag("log_scale", on)
 
+    def _show_hovered_epoch(self, text: str) -> None:
+        if text:
+            self.statusBar().showMessage(text, 4000)
+
+    def _set_epoch_view(self, view: str) -> None:
+        self.loss_plot.set_epoch_view(view)
+        self.settings.set_text("epoch_view", view)
+
     def show_about(self) -> None:
         show_about(self)
+
+    def show_guide(self) -> None:
+        from app.guide import GuideDialog
+
+        if self._guide is None:
+            self._guide = GuideDialog(self.findChildren(QAction), self)
+        self._guide.show()
+        self._guide.raise_()
 
     def show_colour_legend(self) -> None:
         if self._legend is None:
@@ -797,6 +891,14 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         self.messageShown.emit(text, level)
 
     # ================================================================ window state
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
+        if not self._split_chosen:  # first show, no remembered split: fit the panes to this screen
+            self._split_chosen = True
+            width = self.splitter.width() or self.width() - 20
+            output = int(min(max(0.3 * width, 430), 640))  # a larger boundary on a large screen
+            self.splitter.setSizes([250, max(300, width - 250 - output), output])
+        super().showEvent(event)
+
     def _restore_window_state(self) -> None:
         geometry = self.settings.geometry()
         if geometry is not None:
@@ -806,12 +908,19 @@ class MainWindow(WindowFilesMixin, QMainWindow):
         sizes = self.settings.splitter_sizes("main")
         if sizes and len(sizes) == 3:
             self.splitter.setSizes(sizes)
+            self._split_chosen = True
         sizes = self.settings.splitter_sizes("output")
         if sizes and len(sizes) == 2:
             self.output_panel.splitter.setSizes(sizes)
         self.output_panel.show_test_box.setChecked(self.settings.flag("show_test", False))
         self.output_panel.discretize_box.setChecked(self.settings.flag("discretize", False))
         self.output_panel.log_box.setChecked(self.settings.flag("log_scale", False))
+        try:
+            self.set_speed_limit(float(self.settings.text("speed_limit", "0")))
+        except ValueError:
+            pass  # a hand-edited setting: keep Max
+        view = self.output_panel.epoch_view_combo.findData(self.settings.text("epoch_view", "all"))
+        self.output_panel.epoch_view_combo.setCurrentIndex(max(0, view))
 
     def save_window_state(self) -> None:
         self.settings.set_geometry(self.saveGeometry())
@@ -830,10 +939,13 @@ class MainWindow(WindowFilesMixin, QMainWindow):
             return
         self.save_window_state()
         self._frame_timer.stop()
+        self.data_loader.close()
         if not self.shutdown():
             self.show_message("Training is still finishing an epoch; closing anyway.", "warning")
         self._stop_autosave()
         if self._legend is not None:
             self._legend.close()
+        if self._guide is not None:
+            self._guide.close()
         event.accept()
         super().closeEvent(event)

@@ -28,9 +28,10 @@ HEADER_HEIGHT = 78      # room for a LayerHeader
 NODES_TOP = HEADER_TOP + HEADER_HEIGHT + 14
 BOTTOM_PAD = 14
 MIN_NODE = 18
-MAX_NODE_PLANAR = 52
+MAX_NODE_PLANAR = 96
 MAX_NODE_PLAIN = 28
-MIN_SPACING = LayerHeader.WIDTH + 16
+MIN_SPACING = LayerHeader.MIN_WIDTH + 8   # below this the headers would overlap: the view scrolls
+MAX_SPACING = 300                          # wider gaps only stretch the links: the diagram is centred
 CURVE_SAMPLES = 13
 LINK_HIT_DISTANCE = 4.0
 LINK_COLOUR_LEVELS = 65
@@ -200,6 +201,8 @@ class NetworkCanvas(QWidget):
         self._columns.append(Column("output", n_hidden, n_outputs, list(output_names)))
         if not same_shape:
             self.clear_snapshot()
+        elif 0 not in self._images:
+            self._preview_inputs()
         self._invalidate()
         self._sync_headers()
         self.updateGeometry()
@@ -252,22 +255,28 @@ class NetworkCanvas(QWidget):
         right = max(12 + self._right_width, 44)  # room for the "Output" title
         n_gaps = len(self._columns) - 1
         node_max = MAX_NODE_PLANAR if self._planar else MAX_NODE_PLAIN
+        room = width - left - right
         node = (height - NODES_TOP - BOTTOM_PAD) / (rows * 1.3)
-        spacing = (width - left - right - node_max) / n_gaps
-        node = float(np.clip(min(node, spacing * 0.4), MIN_NODE, node_max))
-        spacing = max((width - left - right - node) / n_gaps, 40.0)
+        spacing = (room - node_max) / n_gaps
+        node = float(np.clip(min(node, spacing * 0.45), MIN_NODE, node_max))
+        spacing = float(np.clip((room - node) / n_gaps, 40.0, MAX_SPACING))
         gap = node * 0.3
         self._node = node
+        # A small network sits in the middle of the pane, not in its top-left corner.
+        left += max(0.0, (room - node - n_gaps * spacing) / 2)
         block_max = rows * node + (rows - 1) * gap
+        nodes_top = NODES_TOP + max(0.0, (height - NODES_TOP - BOTTOM_PAD - block_max) / 2)
         for i, column in enumerate(self._columns):
             column.x = left + node / 2 + i * spacing
             block = column.drawn * node + (column.drawn - 1) * gap
-            top = NODES_TOP + (block_max - block) / 2 if not column.hidden_count else NODES_TOP
+            top = nodes_top + (block_max - block) / 2 if not column.hidden_count else nodes_top
             column.rects = [QRectF(column.x - node / 2, top + j * (node + gap), node, node)
                             for j in range(column.drawn)]
+        header_width = int(min(LayerHeader.WIDTH, spacing - 8))
         for k, header in enumerate(self.headers):
-            header.setGeometry(int(self._columns[k + 1].x - LayerHeader.WIDTH / 2), HEADER_TOP,
-                               LayerHeader.WIDTH, HEADER_HEIGHT)
+            header.set_width(header_width)
+            header.setGeometry(int(self._columns[k + 1].x - header.width() / 2), HEADER_TOP,
+                               header.width(), HEADER_HEIGHT)
         self._build_links()
         self._refresh_keys()
         self._invalidate()
@@ -433,7 +442,18 @@ class NetworkCanvas(QWidget):
         self._weights = None
         self._biases = None
         self._keys = None
+        self._preview_inputs()
         self._invalidate()
+
+    def _preview_inputs(self) -> None:
+        """The input neurons show their feature at once (x1 left to right, ...), as in TF
+        Playground, not blank squares until the first snapshot."""
+        if not self._planar:
+            return
+        images = neuron_images.input_images(neuron_images.preview_input_grids(self._input_names[:MAX_DRAWN]),
+                                            MAX_DRAWN)
+        if images is not None:
+            self._images[0] = images
 
     def _invalidate(self) -> None:
         """Re-render now (structure, size or a user's edit changed): no throttling."""

@@ -96,6 +96,28 @@ def input_images(values: np.ndarray | None, limit: int) -> ImageSet | None:
     return _as_images(colormaps.values_to_argb32(grids / bounds, _DIVERGING32, -1.0, 1.0))
 
 
+# What each input feature is over the plane (the same formulas as core.data.features, whose module
+# imports torch): the input thumbnails can show before torch is loaded and the first snapshot comes.
+_PREVIEW_FEATURES = {
+    "x1": lambda x1, x2: x1, "x2": lambda x1, x2: x2, "x1^2": lambda x1, x2: x1 * x1,
+    "x2^2": lambda x1, x2: x2 * x2, "x1*x2": lambda x1, x2: x1 * x2,
+    "sin(x1)": lambda x1, x2: np.sin(x1), "sin(x2)": lambda x1, x2: np.sin(x2),
+}
+PREVIEW_EXTENT = (-6.0, 6.0, -6.0, 6.0)  # the toy sets' plane
+
+
+def preview_input_grids(names: list[str], resolution: int = 48,
+                        extent: tuple[float, float, float, float] = PREVIEW_EXTENT) -> np.ndarray | None:
+    """(n, res, res) grids of the named 2-D features (row 0 = lowest x2, as in snapshots); None if
+    a name is not a 2-D feature (a table's column)."""
+    if not names or any(name not in _PREVIEW_FEATURES for name in names):
+        return None
+    xs = np.linspace(extent[0], extent[1], resolution, dtype=np.float32)
+    ys = np.linspace(extent[2], extent[3], resolution, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.stack([_PREVIEW_FEATURES[name](gx, gy) for name in names]).astype(np.float32)
+
+
 def output_images(boundary: np.ndarray | None, n_outputs: int, regression: bool,
                   confidence: np.ndarray | None = None, limit: int = 16,
                   value_range: tuple[float, float] | None = None) -> ImageSet | None:

@@ -78,6 +78,13 @@ class AppSettings:
     def set_flag(self, name: str, value: bool) -> None:
         self._set(f"view/{name}", bool(value))
 
+    def text(self, name: str, default: str) -> str:
+        value = self._get(f"view/{name}", default)
+        return value if isinstance(value, str) else default
+
+    def set_text(self, name: str, value: str) -> None:
+        self._set(f"view/{name}", str(value))
+
     # --- experiment ------------------------------------------------------------------------------
     def last_experiment(self) -> Experiment | None:
         """The experiment open when LayerLab last closed; None if absent or no longer valid."""

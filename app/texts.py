@@ -119,10 +119,16 @@ RESET_TIP = "Start again from fresh random weights at epoch 0 (R)."
 REGENERATE_TIP = "Draw a new random sample of the data set (a new seed); resets the weights."
 SAMPLES_TIP = "How many points the 2-D data set has (train and test together)."
 EPOCH_TIP = "Epochs trained so far: one epoch is one pass over all training points."
-RATE_TIP = "Training speed: weight updates (batches) per second."
+RATE_TIP = ("Training speed over the last second: epochs (passes over the training data) per second; "
+            "the status bar adds steps (weight updates, one per batch).")
 
 
 def format_rate(value: float) -> str:
     """0.003 -> '0.003', 1e-05 -> '0.00001': the way TF Playground lists rates."""
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return text or "0"
+
+# The speed limit: (label, epochs per second; 0 = no limit). TF Playground shows about 60 epochs/s.
+SPEEDS = (("Max speed", 0.0), ("1000/s", 1000.0), ("100/s", 100.0), ("30/s", 30.0), ("10/s", 10.0), ("1/s", 1.0))
+SPEED_TIP = ("Epochs per second at most: slow training down to watch the boundary form epoch by epoch "
+             "(Max trains as fast as the machine can). Applies at once, no reset.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Iterable, TypeVar
 
-from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app import texts
 
@@ -43,8 +43,9 @@ def select_data(combo: QComboBox, value: object) -> None:
     combo.setCurrentIndex(index)
 
 
-def caption_group(caption: str, widget: QWidget) -> QWidget:
-    """A small upper-case caption above a control, as TF Playground labels its choices."""
+def caption_group(caption: str, *widgets: QWidget) -> QWidget:
+    """A small upper-case caption above one control (or a row of them), as TF Playground labels
+    its choices."""
     box = QWidget()
     box.setObjectName("controlGroup")
     layout = QVBoxLayout(box)
@@ -52,9 +53,14 @@ def caption_group(caption: str, widget: QWidget) -> QWidget:
     layout.setSpacing(2)
     label = QLabel(caption.upper())
     label.setObjectName("groupCaption")
-    label.setBuddy(widget)
+    label.setBuddy(widgets[0])
     layout.addWidget(label)
-    layout.addWidget(widget)
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(4)
+    for widget in widgets:
+        row.addWidget(widget)
+    layout.addLayout(row)
     return box
 
 

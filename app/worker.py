@@ -8,6 +8,7 @@ snapshots still queued from a stopped run are recognised and dropped.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import traceback
@@ -22,6 +23,9 @@ from core.training.snapshot import RunState
 
 SNAPSHOT_HZ = 30.0  # snapshots reach the window at most this often, however fast training runs
 GRID_HZ = 8.0       # boundary and neuron grids (the costly part of a snapshot) at most this often
+# The boundary grid's side: 50 showed stairs along the edges (worst with Discretize); 100 costs
+# 1.5 ms a grid for [4,2], 7 ms for 6x8, 26 ms for 10x32 (at GRID_HZ, 1-20 % of the run thread).
+GRID_RESOLUTION = 100
 # A fused-engine warm-up still running after this long is a first-time compile: say so.
 WARM_UP_NOTICE_S = 0.8
 WARM_UP_NOTICE = ("Preparing the fast engine: the first run on this machine compiles it, which takes a "
@@ -50,6 +54,23 @@ def wait_for_all(timeout_ms: int = 30_000) -> bool:
     return not live_threads()
 
 
+def _skip_dynamo_import() -> None:
+    """Building a torch optimizer imports torch._dynamo (1.3-1.9 s, a third of the time to the first
+    epoch) only to mark the optimizer's methods as not to be compiled. LayerLab never compiles, so
+    mark them done; with another torch, where these hooks differ, this does nothing."""
+    import torch
+
+    if "torch._dynamo" in sys.modules:
+        return
+    for name in ("__init__", "state_dict", "load_state_dict", "zero_grad", "add_param_group"):
+        fn = getattr(getattr(torch.optim.Optimizer, name, None), "__wrapped__", None)
+        if fn is not None and not hasattr(fn, "__dynamo_disable"):
+            try:
+                fn.__dynamo_disable = fn  # what torch._compile caches after its first call
+            except (AttributeError, TypeError):
+                return
+
+
 class _RunThread(QThread):
     """Builds the Trainer (importing torch off the GUI thread) and runs its loop until stopped."""
 
@@ -58,6 +79,7 @@ class _RunThread(QThread):
     ended = Signal(int, object, str)      # generation, RunState, message (diverged / finished)
     failed = Signal(int, str)             # generation, message
     notice = Signal(int, str)             # generation, something the user should know (e.g. a slow warm-up)
+    progress = Signal(int, str)           # generation, the start-up phase now under way (status bar)
 
     def __init__(self, generation: int, spec: Any, dataset: Any, control: TrainingControl,
                  snapshot_hz: float, grid_hz: float, trainer: Any = None) -> None:
@@ -74,6 +96,8 @@ class _RunThread(QThread):
         self._jobs: list[tuple[Callable[[Any], Any], Future]] = []
         self._jobs_lock = threading.Lock()
         self._done = False
+        # perf_counter() at the end of each start-up phase: where the time to the first epoch goes
+        self.phases: dict[str, float] = {"thread started": time.perf_counter()}
 
     def submit(self, fn: Callable[[Any], Any], future: Future) -> None:
         """Run fn(trainer) between two epochs (in this thread); after the run ended, at once here."""
@@ -131,7 +155,8 @@ class _RunThread(QThread):
                 return
             while not self.control.stop_requested:
                 state = trainer.run(self.control, self._emit, snapshot_hz=self.snapshot_hz,
-                                    grid_hz=self.grid_hz, until_stopped=True)
+                                    grid_hz=self.grid_hz, until_stopped=True,
+                                    grid_resolution=GRID_RESOLUTION)
                 if self.control.stop_requested or state == RunState.stopped:
                     break
                 if state == RunState.failed:
@@ -148,17 +173,25 @@ class _RunThread(QThread):
     def _build(self) -> Any:
         """Data (if not given), model and optimizer; the first call also imports torch here, off the
         GUI thread. Returns None if stopped meanwhile."""
+        gen = self.generation
+        if "torch" not in sys.modules:
+            self.progress.emit(gen, "Loading PyTorch…")
         from core.training.trainer import Trainer
 
+        _skip_dynamo_import()
+        self.phases["import torch"] = time.perf_counter()
         dataset = self.dataset
         if self._given_trainer is not None:
             trainer, self._given_trainer = self._given_trainer, None
         else:
             if dataset is None:
+                self.progress.emit(gen, "Loading the data…")
                 from core.data import load_dataset
 
                 dataset = load_dataset(self.spec)
+                self.phases["data"] = time.perf_counter()
             trainer = Trainer(self.spec, dataset=dataset)
+        self.phases["network"] = time.perf_counter()
         return None if self.control.stop_requested else trainer
 
     def _warm_up(self) -> None:
@@ -167,6 +200,7 @@ class _RunThread(QThread):
         from core.engines import fused
 
         gen = self.generation
+        self.progress.emit(gen, "Loading the fast engine…")
         notice = threading.Timer(WARM_UP_NOTICE_S, lambda: self.notice.emit(gen, WARM_UP_NOTICE))
         notice.daemon = True
         notice.start()
@@ -174,6 +208,7 @@ class _RunThread(QThread):
             fused.warm_up()
         finally:
             notice.cancel()
+            self.phases["fast engine"] = time.perf_counter()
 
 class TrainingWorker(QObject):
     """Starts, steers and stops one training run at a time; signals arrive on the GUI thread."""
@@ -183,6 +218,7 @@ class TrainingWorker(QObject):
     runEnded = Signal(object)            # RunState (diverged or finished); the run is now paused
     runFailed = Signal(str)
     runNotice = Signal(str)              # information about the run (e.g. a first-time compile)
+    runProgress = Signal(str)            # the start-up phase under way ("Loading PyTorch…")
 
     def __init__(self, parent: QObject | None = None, snapshot_hz: float = SNAPSHOT_HZ,
                  grid_hz: float = GRID_HZ) -> None:
@@ -192,6 +228,7 @@ class TrainingWorker(QObject):
         self._generation = 0
         self._thread: _RunThread | None = None
         self.control: TrainingControl | None = None
+        self.speed_limit: float | None = None  # epochs per second; kept across runs
 
     # --- lifecycle -------------------------------------------------------------------------------
     def start(self, spec: Any, dataset: Any = None, playing: bool = False, trainer: Any = None) -> None:
@@ -202,6 +239,7 @@ class TrainingWorker(QObject):
         self.stop()
         self._generation += 1
         self.control = TrainingControl(paused=not playing)
+        self.control.set_speed_limit(self.speed_limit)
         thread = _RunThread(self._generation, spec, dataset, self.control, self.snapshot_hz,
                             self.grid_hz, trainer)
         thread.snapshot.connect(self._on_snapshot)
@@ -209,6 +247,7 @@ class TrainingWorker(QObject):
         thread.ended.connect(self._on_ended)
         thread.failed.connect(self._on_failed)
         thread.notice.connect(self._on_notice)
+        thread.progress.connect(self._on_progress)
         self._thread = thread
         _THREADS.append(thread)
         thread.start()
@@ -260,6 +299,12 @@ class TrainingWorker(QObject):
             self.control.pause()
             self.control.request_epochs(epochs)
 
+    def set_speed_limit(self, epochs_per_second: float | None) -> None:
+        """At most this many epochs a second (None: as fast as possible), for this and later runs."""
+        self.speed_limit = epochs_per_second or None
+        if self.control:
+            self.control.set_speed_limit(self.speed_limit)
+
     def set_learning_rate(self, lr: float) -> None:
         if self.control:
             self.control.set_learning_rate(lr)
@@ -300,6 +345,15 @@ class TrainingWorker(QObject):
     def _on_failed(self, generation: int, message: str) -> None:
         if self._current(generation):
             self.runFailed.emit(message)
+
+    @property
+    def phases(self) -> dict[str, float]:
+        """perf_counter() at the end of each start-up phase of the current run (benchmarks read it)."""
+        return dict(self._thread.phases) if self._thread is not None else {}
+
+    def _on_progress(self, generation: int, message: str) -> None:
+        if self._current(generation):
+            self.runProgress.emit(message)
 
     def _on_notice(self, generation: int, message: str) -> None:
         if self._current(generation):

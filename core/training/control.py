@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 
@@ -27,6 +28,9 @@ class TrainingControl:
         self._pending = LiveSettings()
         self._weight_edits: list[tuple[int, int, int, float]] = []
         self._grid_requested = False
+        self._speed_limit: float | None = None  # epochs per second; None = as fast as it goes
+        self._allowance = 0.0
+        self._allowance_t = time.monotonic()
 
     # --- called from the GUI / CLI -------------------------------------------------------------
     def pause(self) -> None:
@@ -70,6 +74,21 @@ class TrainingControl:
             self._weight_edits.append((layer, out_index, in_index, float(value)))
             self._wake.set()
 
+    def set_speed_limit(self, epochs_per_second: float | None) -> None:
+        """Train at most this many epochs a second (None or 0: as fast as possible), so a learner can
+        watch the boundary form; applies at once, no reset."""
+        with self._lock:
+            rate = float(epochs_per_second or 0.0)
+            self._speed_limit = rate if rate > 0 else None
+            self._allowance = 0.0
+            self._allowance_t = time.monotonic()
+            self._wake.set()
+
+    @property
+    def speed_limit(self) -> float | None:
+        with self._lock:
+            return self._speed_limit
+
     def request_grid(self) -> None:
         """Ask for a snapshot with the boundary grid soon (e.g. after a weight edit while paused)."""
         with self._lock:
@@ -98,6 +117,23 @@ class TrainingControl:
                 self._steps_requested -= 1
                 return True
             return False
+
+    def grant_epochs(self, wanted: int) -> tuple[int, float]:
+        """How many of `wanted` epochs may run now under the speed limit (taken from the allowance,
+        which refills at the limit and holds at most a tenth of a second's worth), and, when none
+        may, how many seconds until one may. Without a limit: all of them."""
+        with self._lock:
+            rate = self._speed_limit
+            if rate is None:
+                return wanted, 0.0
+            now = time.monotonic()
+            self._allowance = min(max(1.0, rate * 0.1), self._allowance + (now - self._allowance_t) * rate)
+            self._allowance_t = now
+            granted = min(int(wanted), int(self._allowance))
+            if granted <= 0:
+                return 0, (1.0 - self._allowance) / rate
+            self._allowance -= granted
+            return granted, 0.0
 
     def take_pending(self) -> tuple[LiveSettings, list[tuple[int, int, int, float]], bool]:
         with self._lock:

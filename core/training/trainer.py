@@ -758,6 +758,11 @@ class Trainer:
                 count = pace.epochs_until(mark["t"] + snap_gap) if blocks else 1
                 if limit is not None:
                     count = min(count, limit - self.epoch)
+                if not single_step:  # the user's speed limit (a requested step always runs)
+                    count, wait = control.grant_epochs(count)
+                    if count == 0:
+                        control.wait(wait)
+                        continue
                 started = clock()
                 try:
                     records = self.train_epochs(count)

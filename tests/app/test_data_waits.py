@@ -1,0 +1,90 @@
+"""Choosing a data set never freezes the window: slow loads happen off the GUI thread."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+
+from core.spec import DataSource
+
+SLOW_LOAD_S = 0.6  # what importing scikit-learn costs on a busy machine (it was ~5 s for digits)
+
+
+@pytest.fixture
+def slow_loads(monkeypatch):
+    """Every data set takes SLOW_LOAD_S to build, as a cold scikit-learn import does. (scikit-learn
+    itself is imported first: loading its compiled modules holds the interpreter lock for ~0.1 s
+    whatever thread does it, which is not what this test measures.)"""
+    import sklearn.datasets  # noqa: F401
+
+    import core.data
+
+    real = core.data.load_dataset
+
+    def slow(spec, *args, **kwargs):
+        time.sleep(SLOW_LOAD_S)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(core.data, "load_dataset", slow)
+
+
+class _Heartbeat:
+    """A 10 ms timer on the GUI thread; `longest` is the longest gap between two beats."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer(interval=10)
+        self.timer.timeout.connect(self._beat)
+        self.last = None
+        self.longest = 0.0
+
+    def _beat(self) -> None:
+        now = time.perf_counter()
+        if self.last is not None:
+            self.longest = max(self.longest, now - self.last)
+        self.last = now
+
+    def __enter__(self):
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.timer.stop()
+
+
+def test_choosing_a_bundled_set_never_blocks_the_gui_thread(window, qtbot, slow_loads):
+    with _Heartbeat() as heart:
+        window.data_panel.sourceChosen.emit(DataSource.iris)
+        assert window.loading and "Loading iris" in window.statusBar().currentMessage()
+        qtbot.waitUntil(lambda: window.spec.data.source == DataSource.iris and window.redraw_count > 0
+                        and window._latest is not None and window._latest.epoch == 0, timeout=30_000)
+    assert window.dataset.n_classes == 3 and window.network_view.hidden_layer_count == len(window.spec.layers)
+    assert heart.longest < 0.1, f"the GUI thread stalled {heart.longest * 1000:.0f} ms"
+    # undo and redo still work, at once (the data sets are remembered)
+    window.undo_stack.undo()
+    assert window.spec.data.source == DataSource.gauss
+    window.undo_stack.redo()
+    assert window.spec.data.source == DataSource.iris and window.dataset.n_classes == 3
+
+
+def test_a_newer_choice_wins_over_a_load_in_flight(window, qtbot, slow_loads):
+    window.data_panel.sourceChosen.emit(DataSource.wine)
+    window.data_panel.sourceChosen.emit(DataSource.iris)
+    qtbot.waitUntil(lambda: window.spec.data.source == DataSource.iris, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.data_loader.busy, timeout=30_000)
+    assert window.spec.data.source == DataSource.iris and window.undo_stack.count() == 1
+
+
+def test_a_failed_background_load_is_reported_and_keeps_the_data(window, qtbot, monkeypatch):
+    import core.data
+
+    def broken(spec, *args, **kwargs):
+        raise ValueError("the bundled file is damaged")
+
+    monkeypatch.setattr(core.data, "load_dataset", broken)
+    before = window.spec
+    window.data_panel.sourceChosen.emit(DataSource.digits)
+    qtbot.waitUntil(lambda: "damaged" in window.last_message, timeout=30_000)
+    assert window.spec == before and window.data_panel.dataset_combo.currentData() == before.data.source.value
+    assert ("error", window.last_message) in window.messages
