@@ -41,6 +41,7 @@ from core.engines import fused_optim
 from core.engines.fused_kernels import KernelOptimizer
 from core.engines.fused_layout import NetPlan, net_plan, read_layout
 from core.engines.fused_layout import parameters as fused_layout_parameters
+from core.nn.layers import LAYER_TYPES
 from core.nn.losses import LOSSES, Loss
 from core.nn.optimizers import OPTIMIZERS
 from core.spec import RegularizationKind, Task
@@ -106,6 +107,10 @@ def supports(trainer: Any, *, check_speed: bool = True) -> tuple[bool, str]:
     if not _numba_available():
         return False, "numba not installed"
     spec = trainer.spec
+    for i, layer in enumerate(spec.layers):
+        why = LAYER_TYPES[layer.type].fused(layer)
+        if why:
+            return False, f"layers.{i} ({layer.type}): {why}"
     _, problem = fused_optim.read_optimizer(getattr(trainer, "optimizer", None), spec)
     if problem:
         return False, problem

@@ -16,6 +16,8 @@ from torch import nn
 
 from core.data.features import FeatureMap, Standardize
 from core.nn.activations import record_of
+from core.nn.layers import LAYER_TYPES
+from core.registry import resolve
 from core.files.atomic import write_all
 from core.export.errors import ExportError
 from core.export.wrapper import DeployableModel, ExportMetadata
@@ -37,20 +39,12 @@ def weights_filename(code_path: Path) -> str:
 
 def layer_code(name: str, module: nn.Module) -> str:
     """Constructor code for one layer of the Sequential, or ExportError for layers it cannot spell."""
-    if isinstance(module, nn.Linear):
-        return f"nn.Linear({module.in_features}, {module.out_features}, bias={module.bias is not None})"
-    if isinstance(module, nn.BatchNorm1d):
-        return (f"nn.BatchNorm1d({module.num_features}, eps={module.eps!r}, momentum={module.momentum!r}, "
-                f"affine={module.affine}, track_running_stats={module.track_running_stats})")
-    if isinstance(module, nn.LayerNorm):
-        bias = getattr(module, "bias", None) is not None
-        return (f"nn.LayerNorm({tuple(module.normalized_shape)!r}, eps={module.eps!r}, "
-                f"elementwise_affine={module.elementwise_affine}"
-                + (f", bias={bias})" if module.elementwise_affine else ")"))
-    if isinstance(module, nn.Dropout):
-        return f"nn.Dropout(p={module.p!r})"
     record = record_of(module)
     code = record.code(module) if record is not None else None
+    for layer_type in LAYER_TYPES.records():
+        if code is not None:
+            break
+        code = resolve(layer_type.python_code)(module)
     if code is not None:
         return code
     raise ExportError(f"layer '{name}' ({type(module).__name__}) cannot be written as Python code; "
