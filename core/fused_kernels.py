@@ -271,8 +271,9 @@ def _compile_epoch() -> Any:
                         parts.opt_slice(code, hyper, fac, theta, norm_grad[layer, 0], state, g_off, n_out)
                         parts.opt_slice(code, hyper, fac, theta, norm_grad[layer, 1], state, g_off + n_out, n_out)
                     else:
-                        parts.sgd_slice(theta, state[0], norm_grad[layer, 0], g_off, n_out, lr, momentum, nesterov)
-                        parts.sgd_slice(theta, state[0], norm_grad[layer, 1], g_off + n_out, n_out, lr, momentum, nesterov)
+                        mom = state[0]
+                        parts.sgd_slice(theta, mom, norm_grad[layer, 0], g_off, n_out, lr, momentum, nesterov)
+                        parts.sgd_slice(theta, mom, norm_grad[layer, 1], g_off + n_out, n_out, lr, momentum, nesterov)
                 if code != SGD:  # adaptive optimizers: one call a layer keeps calls out of the SGD loops
                     parts.adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc,
                                     n_in, n_out, w_start, w_end, reg_code, reg_rate)
@@ -405,8 +406,9 @@ def _compile_eval() -> Any:
                         for r in range(m):
                             z[r] = parts.activate(act, z[r], param)
                 if g_off >= 0:
-                    parts.norm_cols(dst, n_units, m, theta[g_off:g_off + n_units], theta[g_off + n_units:g_off + 2 * n_units],
-                               net.norm_eps[layer])
+                    gamma = theta[g_off:g_off + n_units]
+                    beta = theta[g_off + n_units:g_off + 2 * n_units]
+                    parts.norm_cols(dst, n_units, m, gamma, beta, net.norm_eps[layer])
                     act = acts[layer]
                     if act != LINEAR:
                         for o in range(n_units):
