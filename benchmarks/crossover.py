@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     fused.warm_up()
     widths = [int(w) for w in args.widths.split(",")]
     batches = [int(b) for b in args.batches.split(",")]
-    head = f"{'opt':<5} {'batch':>5} {'width':>5} {'fused':>8} {'torch':>8} {'f/t':>7} {'faster':>6} {'auto':>6} {'ok?':>4}"
+    head = (f"{'opt':<5} {'batch':>5} {'width':>5} {'fused':>8} {'torch':>8} {'f/t':>7} {'faster':>6} "
+            f"{'auto':>6} {'ok?':>4}")
     print(head)
     print("-" * len(head))
     wrong = 0

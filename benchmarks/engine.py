@@ -4,8 +4,9 @@ Runs TF Playground's setting from docs/TARGETS (spiral, 500 points, 50 % train, 
 batch 10, SGD lr 0.03, bce) for the three nets of the targets and prints one table with the ratios
 the targets are stated in; then the no-speed-cliff table: Adam on spiral [8,8] relu (batch 10) and
 digits 64->[64,32] relu (batch 32), fused (T-block) over the torch path (T-torch), over fused SGD
-on the same net, and the torch path over a bare torch.optim.Adam loop. Each figure is the median of 3 timed runs (wall clock, one torch thread);
-figures compared as a ratio (bare / T-torch; T-fused, T-block and fused) are timed in alternating windows.
+on the same net, and the torch path over a bare torch.optim.Adam loop. Each figure is the median of
+3 timed runs (wall clock, one torch thread); figures compared as a ratio (bare / T-torch; T-fused,
+T-block and fused) are timed in alternating windows.
 
     python3 benchmarks/engine.py [--device cpu|cuda] [--batch-size 10] [--seconds 1.0] [--quick]
                                  [--clock wall|cpu] [--sgd-only]
@@ -222,7 +223,8 @@ def adam_table(seconds: float, runs: int) -> list[str]:
             checks.append((vs_sgd >= ADAM_OVER_SGD_TARGET, f"{name} Adam/SGD {vs_sgd:.2f} < {ADAM_OVER_SGD_TARGET}"))
         missed += [why for ok, why in checks if not ok]
         sgd_met = ("yes" if vs_sgd >= ADAM_OVER_SGD_TARGET else "NO") if spiral else "-"
-        print(f"{name:<26} {bare:6.1f} {torch_rate:8.1f} {ratio:7.2f} {fused_rate:8.0f} {vs_torch:7.1f}x {target:6.0f}x "
+        print(f"{name:<26} {bare:6.1f} {torch_rate:8.1f} {ratio:7.2f} {fused_rate:8.0f} {vs_torch:7.1f}x "
+              f"{target:6.0f}x "
               f"{'yes' if vs_torch >= target else 'NO':>5} {sgd_rate:8.0f} {vs_sgd:6.2f} {sgd_met:>5}")
     print(f"Targets: fused Adam (T-block) >= 50x / 10x the torch path (T-torch); Adam >= {ADAM_OVER_SGD_TARGET}x "
           f"fused SGD on the spiral net (A/SGD); T/bare >= {TORCH_RATIO_TARGET} (bare: torch.optim.Adam loop)")

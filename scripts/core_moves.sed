@@ -1,9 +1,9 @@
 # Import paths after the core/ rooms move (issue 10). Idempotent: run it again after a merge.
 # git ls-files '*.py' '*.md' '*.toml' | xargs sed -E -i -f scripts/core_moves.sed
-s/\bfrom core import fused_kernels as kernels\b/from core.engines import fused_kernels as kernels/
+s/\bfrom core import (dropout_mask|fused_[a-z_]+) as ([a-z_]+)$/from core.engines import \1 as \2/
 s/\bfrom core import fused$/from core.engines import fused/
-s/\bfrom core import ((dropout_mask|fused_[a-z]+)(, (dropout_mask|fused_[a-z]+))*)$/from core.engines import \1/
-s/\bcore\.fused_([a-z]+)\b/core.engines.fused_\1/g
+s/\bfrom core import ((dropout_mask|fused_[a-z_]+)(, (dropout_mask|fused_[a-z_]+))*)$/from core.engines import \1/
+s/\bcore\.fused_([a-z_]+)\b/core.engines.fused_\1/g
 s/\bcore\.fused\b/core.engines.fused/g
 s/\bcore\.(dropout_mask|device)\b/core.engines.\1/g
 s/\bcore\.trainer\b/core.training.trainer/g

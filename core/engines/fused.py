@@ -13,8 +13,9 @@ Same updates as the torch path: the same batches in the same order (the caller's
 same dropout masks (core/engines/dropout_mask.py), the mean batch loss, its exact gradient, regularisation
 on Linear weights only (l2: rate*0.5*sum w**2, l1: rate*sum|w|), and torch.optim's SGD (momentum,
 nesterov), Adam, AdamW, RMSprop and Adagrad steps (core/engines/fused_optim.py). Every activation of the
-registry (core/engines/fused_act.py) and layer norm (core/engines/fused_norm.py); batch norm stays on torch. Float32 throughout, like torch; results agree within float rounding
-(summation order differs; tanh is computed as 1 - 2/(exp(2z)+1), within 2e-7 of libm's and 5x faster).
+registry (core/engines/fused_act.py) and layer norm (core/engines/fused_norm.py); batch norm stays on torch.
+Float32 throughout, like torch; results agree within float rounding (summation order differs; tanh
+is computed as 1 - 2/(exp(2z)+1), within 2e-7 of libm's and 5x faster).
 
     ok, why = supports(trainer)          # cheap; never imports numba
     loss = train_epoch(trainer, indices)  # one epoch, parameters updated in place

@@ -21,6 +21,8 @@ import torch
 from core.nn.optimizers import OPTIMIZERS, OptimizerRecord
 
 SGD, ADAM, ADAMW, RMSPROP, ADAGRAD = range(5)
+# Regularisation codes (on Linear weights only; its gradient joins the loss gradient before a step).
+REG_NONE, REG_L1, REG_L2 = range(3)
 
 # Indices into the hyper-parameter array the kernels read (float64, torch's group values).
 HP_MOMENTUM, HP_NESTEROV, HP_BETA1, HP_BETA2, HP_EPS, HP_WEIGHT_DECAY, HP_ALPHA, HP_LR_DECAY = range(8)

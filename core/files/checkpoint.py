@@ -131,8 +131,9 @@ def capture_checkpoint(trainer: Any) -> CheckpointData:
     """A CPU copy of the trainer's state now. Call it between epochs (from the thread driving it).
 
     Uses `Trainer.state_dict()` (weights, optimizer, schedule, counters, live settings, history)
-    and adds torch's RNG state, so dropout draws the same masks after a resume, and the regression
-    target scale (y_mean, y_std), so a restore can tell when the rebuilt data would scale differently.
+    and adds torch's RNG state (kept for anything drawing from it; dropout masks are a function of
+    seed, epoch and position, core/engines/dropout_mask.py) and the regression target scale (y_mean, y_std),
+    so a restore can tell when the rebuilt data would scale differently.
     """
     state = dict(trainer.state_dict())
     model_state = state.pop("model")

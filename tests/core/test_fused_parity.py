@@ -99,7 +99,8 @@ def test_layer_norm_trains_like_torch(optimizer):
 
 def test_layer_norm_regression_and_evaluation_match_torch():
     torch_run, fused_run = _pair(data={"source": "plane", "samples": 100}, task="regression", loss="huber",
-                                 optimizer=OPTIMIZERS["adam"], layers=[{"units": 8, "activation": "relu", "norm": "layer"}])
+                                 optimizer=OPTIMIZERS["adam"],
+                                 layers=[{"units": 8, "activation": "relu", "norm": "layer"}])
     _train_and_compare(torch_run, fused_run)
     assert fused_run.evaluate() == pytest.approx(torch_run.evaluate(), rel=RTOL, abs=ATOL)
 
@@ -156,7 +157,8 @@ def test_a_diverging_adam_epoch_rolls_back_weights_and_optimizer_state(block):
     t.set_learning_rate(1e35)  # Adam's steps are about lr in size: overflow needs a huge one
     with pytest.raises(Diverged) as err:
         for _ in range(5):
-            kept = (_params(t), {k: {n: v.clone() for n, v in s.items()} for k, s in t.optimizer.state_dict()["state"].items()})
+            state = t.optimizer.state_dict()["state"]
+            kept = (_params(t), {k: {n: v.clone() for n, v in entry.items()} for k, entry in state.items()})
             t.train_epochs(4) if block else t.train_epoch()
     assert t.engine == "fused" and not err.value.records  # it diverged in the first epoch it tried
     for a, b in zip(kept[0], _params(t)):
