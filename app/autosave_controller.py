@@ -38,7 +38,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from core.autosave import AutosaveError, AutosaveState, AutosaveStore, Recovery
+from core.files.autosave import AutosaveError, AutosaveState, AutosaveStore, Recovery
 from core.spec import Experiment
 
 StateGetter = Callable[[], "AutosaveState | tuple | Experiment | None"]

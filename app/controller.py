@@ -19,7 +19,7 @@ from app.data_loader import DataLoader
 from app.spec_edit import loss_for_classes, patched, value_at, with_consequences
 from app.undo import SpecChangeCommand
 from app.worker import TrainingWorker
-from core.snapshot import RunState
+from core.training.snapshot import RunState
 from core.spec import DataSource, Experiment, LayerSpec, OptimizerName, RegularizationKind, SpecError, Task
 
 DEFAULT_REG_RATE = 0.001

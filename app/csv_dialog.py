@@ -38,7 +38,7 @@ def read_preview(path: str | Path, rows: int = PREVIEW_ROWS):  # noqa: ANN201 - 
     from core.data.tabular import sniff_delimiter
 
     from core.echo import clip, echo
-    from core.textfile import NotText, read_text_head
+    from core.files.textfile import NotText, read_text_head
 
     path = Path(path)
     try:

@@ -11,7 +11,7 @@ Wiring in MainWindow (the lead):
 
 `trainer_provider()` may return a Trainer or a (spec, dataset, model) tuple; for the three model
 formats the model is deep-copied on the GUI thread before the export thread starts, so training
-may resume at once; a checkpoint is captured with core.checkpoint.capture_checkpoint (call it with
+may resume at once; a checkpoint is captured with core.files.checkpoint.capture_checkpoint (call it with
 training paused). The export and its verification (torch.jit.load, onnxruntime on batches of 1, 7
 and 1000, or running the generated code; a checkpoint is loaded back safely) run on a background
 thread while the dialog shows a busy bar; ONNX takes a few seconds. A failed export shows the
@@ -104,7 +104,7 @@ def _export_checkpoint(data: Any, path: Path) -> Any:
     """Save, then load back with the safe loader and compare every tensor; remove the file if it differs."""
     import torch
 
-    from core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+    from core.files.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 
     save_checkpoint(data, path)
     try:
@@ -130,7 +130,7 @@ def _export_checkpoint(data: Any, path: Path) -> Any:
 def prepare_source(source: Any, fmt: str) -> Any:
     """On the GUI thread: a private copy for the export thread, so training can carry on meanwhile."""
     if fmt == "checkpoint":
-        from core.checkpoint import CheckpointData, capture_checkpoint
+        from core.files.checkpoint import CheckpointData, capture_checkpoint
 
         return source if isinstance(source, CheckpointData) else capture_checkpoint(source)
     if isinstance(source, tuple):

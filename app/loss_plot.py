@@ -1,7 +1,7 @@
 """Train and test loss over epochs, with accuracy below; hover to read the values at an epoch.
 
 Points are appended as snapshots arrive (every finished epoch, nothing dropped) into numpy buffers
-bounded like core.history.LossHistory: recent epochs one by one, older ones thinned into buckets
+bounded like core.training.history.LossHistory: recent epochs one by one, older ones thinned into buckets
 that keep their lowest and highest losses, so a run of a million epochs holds a few thousand points
 (spikes stay visible) and `refresh()` sends the curves only that many.
 """
@@ -237,7 +237,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._dirty = True
         self.refresh()
 
-    def append(self, records) -> None:  # noqa: ANN001 - iterable of core.snapshot.EpochRecord
+    def append(self, records) -> None:  # noqa: ANN001 - iterable of core.training.snapshot.EpochRecord
         rows = [(r.epoch, r.train_loss, r.test_loss,
                  np.nan if r.train_accuracy is None else r.train_accuracy,
                  np.nan if r.test_accuracy is None else r.test_accuracy) for r in records]

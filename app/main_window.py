@@ -30,7 +30,7 @@ from app.style import STYLESHEET
 from app.widgets import make_action
 from app.window_files import FileActions
 from app.worker import TrainingWorker
-from core.snapshot import RunState
+from core.training.snapshot import RunState
 from core.spec import DataSource, Experiment, Task
 
 # Redraw budgets while training: the counters follow every snapshot (<= 30/s); slower-moving views
@@ -301,7 +301,7 @@ class MainWindow(QMainWindow):
 
     def _fill_devices(self) -> None:
         try:
-            from core.device import available_devices
+            from core.engines.device import available_devices
 
             rows = available_devices()
         except Exception as err:  # noqa: BLE001 - the combo keeps "auto"

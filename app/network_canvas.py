@@ -24,7 +24,7 @@ from app.network_geometry import (HEADER_HEIGHT, HEADER_TOP, MAX_DRAWN, MIN_NODE
 from app.network_painter import (BACKGROUND, DiagramPainter, bias_fills, link_keys, output_subtitle,
                                  paint_labels, paint_nodes)
 from app.weight_editor import WeightEditor
-from core.snapshot import RunState, Snapshot
+from core.training.snapshot import RunState, Snapshot
 from core.spec import LayerSpec
 
 __all__ = ["MAX_DRAWN", "Column", "NetworkCanvas"]

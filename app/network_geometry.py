@@ -16,7 +16,7 @@ from PySide6.QtGui import QFontMetrics, QPainterPath
 from app.layer_header import LayerHeader
 
 if TYPE_CHECKING:
-    from core.snapshot import Snapshot
+    from core.training.snapshot import Snapshot
 
 MAX_DRAWN = 16          # neurons drawn per column; the rest are summed up as "+N more"
 HEADER_TOP = 8

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QToolBut
 
 from app.layer_header import LayerHeader
 from app.network_canvas import MAX_DRAWN, NetworkCanvas
-from core.snapshot import Snapshot
+from core.training.snapshot import Snapshot
 from core.spec import LayerSpec
 
 MAX_LAYERS = 256  # Experiment.layers max_length

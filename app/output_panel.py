@@ -241,7 +241,7 @@ class OutputPanel(QFrame):
         self.confusion_view.setFixedSize(self.confusion_view.size_for(tuple(class_names) or ("0", "1")))
         self.confusion_box.setVisible(classification)
 
-    def show_figures(self, snap) -> None:  # noqa: ANN001 - core.snapshot.Snapshot
+    def show_figures(self, snap) -> None:  # noqa: ANN001 - core.training.snapshot.Snapshot
         text = (f"Test loss <b>{_fmt(snap.test_loss)}</b> &nbsp; Training loss <b>{_fmt(snap.train_loss)}</b>")
         if snap.test_accuracy is not None:
             text += (f"<br>Test accuracy <b>{_fmt(snap.test_accuracy, True)}</b> &nbsp; "

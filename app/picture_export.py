@@ -9,7 +9,7 @@ Wiring in MainWindow (the lead):
                         lambda: save_history_csv_interactive(self, self.loss_plot))   # or trainer.history
     edit_menu.addAction("Copy View", lambda: copy_to_clipboard(self.focused_view()), QKeySequence.Copy)
 
-Every file is written through core.atomic (temp file + rename): an unwritable or full folder
+Every file is written through core.files.atomic (temp file + rename): an unwritable or full folder
 gives a ViewExportError whose message says where and what to do, and leaves no file behind.
 PNG is the widget's grab(); SVG paints the widget into QtSvg's QSvgGenerator (PySide6-Essentials
 ships QtSvg) as SVG 1.1, for pyqtgraph plots and the painted network diagram alike: curves, axes
@@ -31,7 +31,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
-from core.atomic import WriteError, atomic_write_bytes, atomic_write_text
+from core.files.atomic import WriteError, atomic_write_bytes, atomic_write_text
 
 PICTURE_FILTERS = "PNG image (*.png);;SVG drawing (*.svg)"
 HISTORY_COLUMNS = ("epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy")
@@ -143,7 +143,7 @@ def history_csv_text(source: Any) -> str:
             raise ViewExportError(f"history columns have different lengths {sorted(lengths)}")
         rows = zip(*columns) if columns else []
     else:
-        from core.history import LossHistory
+        from core.training.history import LossHistory
 
         history = LossHistory()
         history.extend(source)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from core.checkpoint import CheckpointData, capture_checkpoint
+from core.files.checkpoint import CheckpointData, capture_checkpoint
 
 
 @dataclass

@@ -23,7 +23,7 @@ from app.autosave_controller import AutosaveController
 from app.recent_files import RecentFiles
 from app.session_files import CHECKPOINT_FILTER, DISCARD, OPEN_FILTER, SAVE, looks_like_checkpoint, wait_for
 from app.widgets import make_action
-from core.autosave import AutosaveState, AutosaveStore
+from core.files.autosave import AutosaveState, AutosaveStore
 from core.spec import Experiment, SpecError, load_experiment, save_experiment
 
 if TYPE_CHECKING:
@@ -283,7 +283,7 @@ class FileActions(QObject):
         data = self.capture_run("save a checkpoint of")
         if data is None:
             return False
-        from core.checkpoint import CheckpointError, save_checkpoint
+        from core.files.checkpoint import CheckpointError, save_checkpoint
 
         try:
             save_checkpoint(data, path)
@@ -297,7 +297,7 @@ class FileActions(QObject):
     def open_checkpoint(self, path: str | Path) -> bool:
         """Restore spec, weights, optimizer state and history; Play goes on from the saved epoch.
         Loading is safe: a file holding code is refused before anything in it runs."""
-        from core.checkpoint import CheckpointError, load_checkpoint
+        from core.files.checkpoint import CheckpointError, load_checkpoint
 
         try:
             data = load_checkpoint(path)
@@ -312,7 +312,7 @@ class FileActions(QObject):
 
     def resume_checkpoint(self, data: Any, label: str) -> bool:
         """Show `data` (a CheckpointData) and hand its restored trainer to the worker, paused."""
-        from core.checkpoint import CheckpointError, restore_trainer
+        from core.files.checkpoint import CheckpointError, restore_trainer
         from core.data import load_dataset
 
         try:
@@ -437,7 +437,7 @@ class FileActions(QObject):
             spec = self.controller.spec
 
             def writer(tmp: Path) -> None:
-                from core.checkpoint import write_checkpoint
+                from core.files.checkpoint import write_checkpoint
 
                 data = future.result(timeout=CAPTURE_TIMEOUT_S)
                 data.spec = spec
@@ -471,7 +471,7 @@ class FileActions(QObject):
         """Load an autosave (spec, and the trained run when it has a checkpoint); marked unsaved."""
         restored = False
         if recovery.checkpoint_path is not None:
-            from core.checkpoint import CheckpointError, load_checkpoint
+            from core.files.checkpoint import CheckpointError, load_checkpoint
 
             try:
                 data = load_checkpoint(recovery.checkpoint_path)

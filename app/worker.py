@@ -18,8 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from core.control import TrainingControl
-from core.snapshot import RunState
+from core.training.control import TrainingControl
+from core.training.snapshot import RunState
 
 SNAPSHOT_HZ = 30.0  # snapshots reach the window at most this often, however fast training runs
 GRID_HZ = 8.0       # boundary and neuron grids (the costly part of a snapshot) at most this often
@@ -176,7 +176,7 @@ class _RunThread(QThread):
         gen = self.generation
         if "torch" not in sys.modules:
             self.progress.emit(gen, "Loading PyTorch…")
-        from core.trainer import Trainer
+        from core.training.trainer import Trainer
 
         _skip_dynamo_import()
         self.phases["import torch"] = time.perf_counter()
@@ -197,7 +197,7 @@ class _RunThread(QThread):
     def _warm_up(self) -> None:
         """Compile the fused engine (or load numba's disk cache) before the first epoch; if that is
         slow (the first run on a machine), tell the user why nothing moves yet."""
-        from core import fused
+        from core.engines import fused
 
         gen = self.generation
         self.progress.emit(gen, "Loading the fast engine…")
@@ -234,7 +234,7 @@ class TrainingWorker(QObject):
     def start(self, spec: Any, dataset: Any = None, playing: bool = False, trainer: Any = None) -> None:
         """Stop any current run, then train `spec` from fresh weights. With dataset None the run
         thread loads the data itself (and runStarted carries it as info['dataset']). A `trainer`
-        (e.g. core.checkpoint.restore_trainer's) is run as it is, resuming at its epoch; the caller
+        (e.g. core.files.checkpoint.restore_trainer's) is run as it is, resuming at its epoch; the caller
         must not touch it afterwards."""
         self.stop()
         self._generation += 1
@@ -273,7 +273,7 @@ class TrainingWorker(QObject):
 
     def call_between_epochs(self, fn: Callable[[Any], Any]) -> Future:
         """Run fn(trainer) on the run thread at the next safe point between epochs (e.g.
-        core.checkpoint.capture_checkpoint, or copying the model for an export), so it never reads
+        core.files.checkpoint.capture_checkpoint, or copying the model for an export), so it never reads
         weights the optimizer is changing. Returns a Future holding fn's result; it fails with
         RuntimeError when there is no run or the run ended before its network was built."""
         future: Future = Future()

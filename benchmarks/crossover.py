@@ -3,7 +3,7 @@
 For spiral (500 points, 250 training rows), two relu hidden layers of width W, SGD and Adam, it
 times Trainer.train_epochs on the fused engine (blocks, as Trainer.run trains) and
 Trainer.train_epoch on the torch engine, and prints, per row, both rates, the measured winner, the
-engine `auto` picks (core.fused.estimated_epoch_seconds) and whether that is the faster one, then
+engine `auto` picks (core.engines.fused.estimated_epoch_seconds) and whether that is the faster one, then
 the crossover width per batch size and optimizer. Figures are medians of --runs windows.
 
     python3 benchmarks/crossover.py [--seconds 0.3] [--runs 1] [--widths 8,32,64,128,256,512]
@@ -66,13 +66,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--optimizers", default="sgd,adam")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    from core import fused
-    from core.trainer import Trainer
+    from core.engines import fused
+    from core.training.trainer import Trainer
 
     fused.warm_up()
     widths = [int(w) for w in args.widths.split(",")]
     batches = [int(b) for b in args.batches.split(",")]
-    head = f"{'opt':<5} {'batch':>5} {'width':>5} {'fused':>8} {'torch':>8} {'f/t':>7} {'faster':>6} {'auto':>6} {'ok?':>4}"
+    head = (f"{'opt':<5} {'batch':>5} {'width':>5} {'fused':>8} {'torch':>8} {'f/t':>7} {'faster':>6} "
+            f"{'auto':>6} {'ok?':>4}")
     print(head)
     print("-" * len(head))
     wrong = 0

@@ -4,8 +4,9 @@ Runs TF Playground's setting from docs/TARGETS (spiral, 500 points, 50 % train, 
 batch 10, SGD lr 0.03, bce) for the three nets of the targets and prints one table with the ratios
 the targets are stated in; then the no-speed-cliff table: Adam on spiral [8,8] relu (batch 10) and
 digits 64->[64,32] relu (batch 32), fused (T-block) over the torch path (T-torch), over fused SGD
-on the same net, and the torch path over a bare torch.optim.Adam loop. Each figure is the median of 3 timed runs (wall clock, one torch thread);
-figures compared as a ratio (bare / T-torch; T-fused, T-block and fused) are timed in alternating windows.
+on the same net, and the torch path over a bare torch.optim.Adam loop. Each figure is the median of
+3 timed runs (wall clock, one torch thread); figures compared as a ratio (bare / T-torch; T-fused,
+T-block and fused) are timed in alternating windows.
 
     python3 benchmarks/engine.py [--device cpu|cuda] [--batch-size 10] [--seconds 1.0] [--quick]
                                  [--clock wall|cpu] [--sgd-only]
@@ -21,7 +22,7 @@ Columns:
              train/test loss and accuracy, rollback to the last finite weights)
   T-block    Trainer.train_epochs(32) with engine 'fused': the same epochs, records and rollback, in
              blocks, as Trainer.run (the CLI and the window) trains between two snapshots
-  fused      core.fused.train_epoch alone: the headless engine, training only
+  fused      core.engines.fused.train_epoch alone: the headless engine, training only
   target     epochs/s the Trainer must reach: the browser engine's rate times 1 / 3 / 10 (docs/TARGETS)
   met?       T-block >= target (T-block is how `layerlab train` runs);  T-b/br: T-block as a
              multiple of the browser engine
@@ -45,7 +46,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from core.model import build_model  # noqa: E402
+from core.nn.build import build_model  # noqa: E402
 from core.spec import parse_experiment  # noqa: E402
 
 # From docs/TARGETS (TF Playground's nn.ts in Node on the 2-core dev machine): epochs/s, grid ms,
@@ -196,7 +197,7 @@ def bare_adam_loop(trainer):
 
 def adam_table(seconds: float, runs: int) -> list[str]:
     """Print the no-cliff table (Adam on both engines, against a bare loop and fused SGD); return misses."""
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
 
     print()
     head = (f"{'workload':<26} {'bare':>6} {'T-torch':>8} {'T/bare':>7} {'T-block':>8} {'fused/T':>8} {'target':>7} "
@@ -222,7 +223,8 @@ def adam_table(seconds: float, runs: int) -> list[str]:
             checks.append((vs_sgd >= ADAM_OVER_SGD_TARGET, f"{name} Adam/SGD {vs_sgd:.2f} < {ADAM_OVER_SGD_TARGET}"))
         missed += [why for ok, why in checks if not ok]
         sgd_met = ("yes" if vs_sgd >= ADAM_OVER_SGD_TARGET else "NO") if spiral else "-"
-        print(f"{name:<26} {bare:6.1f} {torch_rate:8.1f} {ratio:7.2f} {fused_rate:8.0f} {vs_torch:7.1f}x {target:6.0f}x "
+        print(f"{name:<26} {bare:6.1f} {torch_rate:8.1f} {ratio:7.2f} {fused_rate:8.0f} {vs_torch:7.1f}x "
+              f"{target:6.0f}x "
               f"{'yes' if vs_torch >= target else 'NO':>5} {sgd_rate:8.0f} {vs_sgd:6.2f} {sgd_met:>5}")
     print(f"Targets: fused Adam (T-block) >= 50x / 10x the torch path (T-torch); Adam >= {ADAM_OVER_SGD_TARGET}x "
           f"fused SGD on the spiral net (A/SGD); T/bare >= {TORCH_RATIO_TARGET} (bare: torch.optim.Adam loop)")
@@ -245,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = 1 if args.quick else 3
     torch.set_num_threads(1)
 
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
 
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -254,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
 
     warm = "n/a"
     try:
-        from core import fused
+        from core.engines import fused
 
         warm = f"{fused.warm_up():.2f} s"
     except Exception as err:  # no numba: the table shows the fused columns as n/a

@@ -52,12 +52,12 @@ def bench_spec():
 def headless_epochs_per_second(seconds: float) -> tuple[float, str]:
     """The loop `layerlab train` and the window share, with the window's snapshot rates, no GUI."""
     from app.worker import GRID_HZ, SNAPSHOT_HZ
-    from core.control import TrainingControl
-    from core.trainer import Trainer
+    from core.training.control import TrainingControl
+    from core.training.trainer import Trainer
 
     trainer = Trainer(bench_spec())
     if trainer.engine == "fused":
-        from core import fused
+        from core.engines import fused
 
         fused.warm_up()
     control = TrainingControl()
@@ -173,7 +173,8 @@ def main() -> int:
         ("event-loop lateness p99 (ms)", f"{p99:.1f}", "", ""),
         ("time to first paint (s)", f"{paint:.2f}", "<= 2.0", "ok" if paint <= 2.0 else "ABOVE"),
     ]
-    print(f"LayerLab window benchmark: 6x8 tanh{' Adam + dropout 0.1' if ADAM_DROPOUT else ''} on spiral, engine {engine}, {args.repeats}x{args.seconds:g} s, "
+    workload = "6x8 tanh" + (" Adam + dropout 0.1" if ADAM_DROPOUT else "")
+    print(f"LayerLab window benchmark: {workload} on spiral, engine {engine}, {args.repeats}x{args.seconds:g} s, "
           f"{os.cpu_count()} CPUs, Qt platform {os.environ.get('QT_QPA_PLATFORM') or 'default'}")
     print_table(rows, min_value_width=9)
     return 0

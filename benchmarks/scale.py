@@ -6,7 +6,7 @@ Prints one table with the targets:
 - a 1M-sample toy set (spiral, half for training) trained in an offscreen MainWindow: the GUI
   event loop's lateness on a 10 ms QTimer while it trains, p50 / p99 (target p99 <= 50 ms), and the
   longest stall while the window takes in the data;
-- core.history.LossHistory fed 1M epoch records: points kept, bytes held, the extremes kept, and
+- core.training.history.LossHistory fed 1M epoch records: points kept, bytes held, the extremes kept, and
   the process RSS before / after (bounded: it must not grow with the number of epochs);
 - the window's loss-curve buffer fed the same 1M records (what the plot keeps);
 - peak RSS of the whole run (resource.getrusage).
@@ -96,8 +96,8 @@ def csv_load_seconds(rows: int, columns: int, repeats: int = 3) -> tuple[float, 
 
 def history_figures(n: int) -> dict[str, float]:
     """Feed LossHistory n records with a spike and a dip far back; what does it keep?"""
-    from core.history import LossHistory
-    from core.snapshot import EpochRecord
+    from core.training.history import LossHistory
+    from core.training.snapshot import EpochRecord
 
     spike, dip = n // 8, n // 3
     before = rss_mb()
@@ -125,7 +125,7 @@ def loss_plot_figures(n: int) -> dict[str, float]:
     """The window's loss curve fed the same n records, 1000 per snapshot: points and bytes kept."""
     from PySide6.QtWidgets import QApplication
 
-    from core.snapshot import EpochRecord
+    from core.training.snapshot import EpochRecord
 
     QApplication.instance() or QApplication([])
     from app.loss_plot import LossPlot

@@ -59,7 +59,7 @@ def _launch(probe: str) -> tuple[dict[str, str], float]:
         env.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "")
         if not env["QT_QPA_PLATFORM"]:
             del env["QT_QPA_PLATFORM"]
-        # numba keeps its compiled kernels next to the sources (core/__pycache__), not under HOME,
+        # numba keeps its compiled kernels next to the sources (core/engines/__pycache__), not under HOME,
         # so a fresh HOME does not make the (post-paint) kernel load slower than a user's.
         start = time.time()
         out = subprocess.run([sys.executable, "-m", "app"], cwd=ROOT, env=env, capture_output=True, text=True,

@@ -28,8 +28,9 @@ from typing import TextIO
 
 import core
 from core.echo import echo
+from core.export.formats import FORMATS
 
-EXPORT_CHOICES = ("checkpoint", "torchscript", "onnx", "python")
+EXPORT_CHOICES = FORMATS.names()  # every export format, the order --export all writes them
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -152,7 +153,7 @@ _PACKAGES = {"PySide6": "PySide6-Essentials", "shiboken6": "PySide6-Essentials"}
 
 # --------------------------------------------------------------------------------------- train
 def _train(args: argparse.Namespace) -> int:
-    from core.control import TrainingControl
+    from core.training.control import TrainingControl
     from core.spec import SpecError, load_experiment
 
     out = _Output(quiet=args.quiet)
@@ -180,7 +181,7 @@ def _train(args: argparse.Namespace) -> int:
         try:
             state = trainer.run(control, progress.emit, snapshot_hz=10.0, grid_hz=1e-3)
         except KeyboardInterrupt:  # a second Ctrl+C: the epoch in progress is abandoned
-            from core.snapshot import RunState
+            from core.training.snapshot import RunState
 
             state = RunState.stopped
             interrupted.set()
@@ -204,7 +205,7 @@ def _strict_device(requested: str | None) -> str | None:
     """An explicitly asked device must exist; a device named only in the file falls back with a note."""
     if requested is None:
         return None
-    from core.device import DeviceUnavailable, resolve_device
+    from core.engines.device import DeviceUnavailable, resolve_device
 
     try:
         resolve_device(requested, strict=True)
@@ -217,7 +218,7 @@ def _strict_device(requested: str | None) -> str | None:
 
 def _make_trainer(spec, path: Path, device: str | None):
     from core.data.dataset import DataError
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
 
     try:
         return Trainer(spec, device=device)
@@ -264,7 +265,7 @@ def _finite_or_none(value: float | None) -> float | None:
 
 
 def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str, experiment: Path) -> dict:
-    from core.atomic import WriteError, atomic_write_text
+    from core.files.atomic import WriteError, atomic_write_text
 
     train_loss, test_loss, train_acc, test_acc = trainer.evaluate()
     epochs = int(trainer.epoch)
@@ -335,18 +336,18 @@ def _pct(value: float | None) -> str:
 
 
 def _export_all(trainer, run_dir: Path, formats: Sequence[str], out: "_Output") -> None:
-    from core.checkpoint import CheckpointError, save_checkpoint
-    from core.export import ExportError, default_filename, export_model
+    from core.export import ExportError, write_format
+    from core.files.checkpoint import CheckpointError
 
     for fmt in formats:
+        record = FORMATS[fmt]
         try:
-            if fmt == "checkpoint":
-                target = save_checkpoint(trainer, run_dir / "checkpoint.pt")
-                out.line(f"exported checkpoint   {target}")
-                continue
-            report = export_model(trainer, run_dir / default_filename(fmt), fmt)
+            report = write_format(trainer, run_dir / record.default_name, fmt)
         except (ExportError, CheckpointError) as err:
             raise CliError(f"{fmt} export failed: {err}") from None
+        if record.kind == "run":
+            out.line(f"exported {fmt:<12} {report.path}")
+            continue
         extra = "" if len(report.files) == 1 else f" (+ {report.files[1].name})"
         out.line(f"exported {fmt:<12} {report.path}{extra}  verified: max diff {report.max_abs_diff:.2e}")
 

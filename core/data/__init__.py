@@ -1,6 +1,7 @@
-"""Data: the TF Playground toy sets, bundled real sets, CSV files, input features and the split."""
+"""Data: the TF Playground toy sets, bundled real sets, CSV files, input features and the split.
 
-from core.data.dataset import Dataset, DataError
+Names load on first use (PEP 562), so `core.data.sources` (imported by the spec) stays light.
+"""
 
 __all__ = ["Dataset", "DataError", "load_dataset"]
 
@@ -10,3 +11,11 @@ def load_dataset(spec):  # noqa: ANN001 - re-exported lazily to keep import ligh
     from core.data.build import load_dataset as _load
 
     return _load(spec)
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    if name in ("Dataset", "DataError"):
+        from core.data import dataset
+
+        return getattr(dataset, name)
+    raise AttributeError(f"module 'core.data' has no attribute {name!r}")

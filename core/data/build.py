@@ -9,7 +9,8 @@ import numpy as np
 from core.data import toy
 from core.data.dataset import DataError, Dataset
 from core.data.features import compute_features, feature_names, fit_standardization, standardize
-from core.data.tabular import BUNDLED_SOURCES, Table, load_bundled, load_csv
+from core.data.sources import BUNDLED_SOURCES, SOURCES, TOY_SOURCES
+from core.data.tabular import Table, load_bundled, load_csv
 from core.echo import echo
 from core.spec import TOY_CLASSIFICATION, DataSource, Experiment, Task
 
@@ -19,7 +20,7 @@ _SPLIT_STREAM = 1  # the split draws from its own stream, so it does not shift t
 def load_dataset(spec: Experiment) -> Dataset:
     """The Dataset `spec.data` describes, split by `spec.data.train_fraction`; same spec, same arrays."""
     source = spec.data.source
-    if source in toy.TOY_GENERATORS:
+    if source in TOY_SOURCES:
         return _planar(spec)
     if source == DataSource.csv:
         table = load_csv(spec.data.path or "", spec.data.target or "", spec.data.columns, spec.task.value)
@@ -103,7 +104,7 @@ def _planar(spec: Experiment) -> Dataset:
         is_planar=True,
         features=features,
         extent=(-toy.RADIUS, toy.RADIUS, -toy.RADIUS, toy.RADIUS),
-        description=f"{toy.DESCRIPTIONS[data.source]} ({kind})",
+        description=f"{SOURCES[data.source].description} ({kind})",
         meta={"source": data.source.value, "samples": data.samples, "noise": data.noise},
     )
 

@@ -21,8 +21,8 @@ import pandas as pd
 
 from core.data.dataset import DataError
 from core.echo import clip, echo
-from core.textfile import NotText, decode_text, file_problem
-from core.spec import BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, DataSource
+from core.files.textfile import NotText, decode_text, file_problem
+from core.data.sources import BUNDLED_REGRESSION, BUNDLED_SOURCES, SOURCES, DataSource
 
 MAX_CLASSES = 100              # more distinct target values than this is not a classification problem
 MAX_FIELD_CHARS = 1_000        # longer cells are almost always a broken quote or a non-CSV file
@@ -427,28 +427,17 @@ def encode_target(values: pd.Series, name: str, task: str, where: str,
 
 # ------------------------------------------------------------------------------------------ bundled
 
-_LOADERS = {
-    DataSource.iris: ("load_iris", "Iris: 150 flowers, 4 measurements, 3 species"),
-    DataSource.wine: ("load_wine", "Wine: 178 wines, 13 chemical measurements, 3 cultivars"),
-    DataSource.breast_cancer: ("load_breast_cancer", "Breast cancer (Wisconsin): 569 tumours, 30 measurements, "
-                                                      "malignant or benign"),
-    DataSource.digits: ("load_digits", "Digits: 1797 8×8 images of handwritten digits, 10 classes"),
-    DataSource.diabetes: ("load_diabetes", "Diabetes: 442 patients, 10 measurements, disease progression "
-                                           "after one year"),
-}
-BUNDLED_SOURCES = BUNDLED_CLASSIFICATION + BUNDLED_REGRESSION
-
-
 def load_bundled(source: DataSource | str, columns: list[str] | None = None) -> Table:
     """One of scikit-learn's bundled sets (shipped with scikit-learn, nothing is downloaded)."""
     from sklearn import datasets  # imported here: it is slow to import and only these sets need it
 
     source = DataSource(source)
-    if source not in _LOADERS:
+    if source not in BUNDLED_SOURCES:
         raise DataError(f"'{source.value}' is not a bundled set; choose one of "
-                        + ", ".join(s.value for s in _LOADERS))
-    loader_name, description = _LOADERS[source]
-    loader = getattr(datasets, loader_name)
+                        + ", ".join(s.value for s in BUNDLED_SOURCES))
+    record = SOURCES[source]
+    description = record.description
+    loader = getattr(datasets, record.load)
     bunch = loader(scaled=False) if source == DataSource.diabetes else loader()
     all_columns = [str(c) for c in bunch.feature_names]
     x = np.asarray(bunch.data, dtype=np.float32)

@@ -13,7 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from core.spec import DataSource
+from core.data.sources import SOURCES, TOY_SOURCES, DataSource
+from core.registry import resolve
 
 Generated = tuple[np.ndarray, np.ndarray]
 ToyGenerator = Callable[[int, float, np.random.Generator], Generated]
@@ -142,36 +143,17 @@ def multi_gauss(n: int, noise: float, rng: np.random.Generator) -> Generated:
     return _finish(points, multi_gauss_value(shifted).astype(np.float32))
 
 
-TOY_GENERATORS: dict[DataSource, ToyGenerator] = {
-    DataSource.circle: circle,
-    DataSource.xor: xor,
-    DataSource.gauss: gauss,
-    DataSource.spiral: spiral,
-    DataSource.moons: moons,
-    DataSource.checkerboard: checkerboard,
-    DataSource.plane: plane,
-    DataSource.multi_gauss: multi_gauss,
-}
-
-DESCRIPTIONS: dict[DataSource, str] = {
-    DataSource.circle: "Circle: class 1 inside a disc, class 0 in a ring around it",
-    DataSource.xor: "Exclusive or: class 1 where x1 and x2 have the same sign",
-    DataSource.gauss: "Two Gaussians: class 1 around (2, 2), class 0 around (-2, -2)",
-    DataSource.spiral: "Spiral: two interleaved spiral arms",
-    DataSource.moons: "Moons: two interleaving half circles",
-    DataSource.checkerboard: "Checkerboard: 4 × 4 squares of alternating class",
-    DataSource.plane: "Plane: predict (x1 + x2) / 10",
-    DataSource.multi_gauss: "Multi-Gaussian: predict the height of six signed bumps",
-}
-
-
 def generate(source: DataSource | str, n: int, noise: float, seed: int | np.random.Generator = 0) -> Generated:
     """Points and labels of a toy set; the same seed always gives the same set."""
     source = DataSource(source)
-    if source not in TOY_GENERATORS:
+    if source not in TOY_SOURCES:
         raise ValueError(f"'{source.value}' is not a 2-D toy set; choose one of "
-                         + ", ".join(s.value for s in TOY_GENERATORS))
+                         + ", ".join(s.value for s in TOY_SOURCES))
     if n < 1:
         raise ValueError(f"a toy set needs at least 1 point, got {n}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    return TOY_GENERATORS[source](int(n), float(noise), rng)
+    return resolve(SOURCES[source].load)(int(n), float(noise), rng)
+
+
+# The generators by source (a view of the records, for callers that iterate over the toy sets).
+TOY_GENERATORS: dict[DataSource, ToyGenerator] = {s: resolve(SOURCES[s].load) for s in TOY_SOURCES}

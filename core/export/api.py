@@ -11,18 +11,18 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.atomic import WriteError, atomic_path, check_target, describe_write_failure
+from core.files.atomic import WriteError, atomic_path, check_target, describe_write_failure
 from core.data.dataset import Dataset
 from core.export import verify
 from core.export.errors import ExportError
+from core.export.formats import FORMATS
 from core.export.onnx_export import write_onnx
 from core.export.pycode import weights_filename, write_python
 from core.export.torchscript import write_torchscript
 from core.export.wrapper import build_deployable
 from core.spec import Experiment
 
-EXPORT_FORMATS = ("torchscript", "onnx", "python")
-_DEFAULT_NAMES = {"torchscript": "model.torchscript.pt", "onnx": "model.onnx", "python": "model.py"}
+EXPORT_FORMATS = FORMATS.names(kind="model")  # the formats export_model writes
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class ExportReport:
 
 def default_filename(fmt: str) -> str:
     """The file name the CLI and GUI suggest for a format (python also writes <stem>_weights.pt)."""
-    return _DEFAULT_NAMES[_check_format(fmt)]
+    return FORMATS[_check_format(fmt)].default_name
 
 
 def _check_format(fmt: str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from core.atomic import write_all
+from core.files.atomic import write_all
 from core.export.errors import ExportError
 from core.export.wrapper import INPUT_NAME, METADATA_FILE, DeployableModel, ExportMetadata
 

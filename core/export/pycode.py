@@ -15,7 +15,10 @@ import torch
 from torch import nn
 
 from core.data.features import FeatureMap, Standardize
-from core.atomic import write_all
+from core.nn.activations import record_of
+from core.nn.layers import LAYER_TYPES
+from core.registry import resolve
+from core.files.atomic import write_all
 from core.export.errors import ExportError
 from core.export.wrapper import DeployableModel, ExportMetadata
 
@@ -29,11 +32,6 @@ _FEATURE_CODE = {
     "sin(x2)": "torch.sin(x2)",
 }
 
-# Parameterless torch.nn layers whose repr() is a valid constructor call (e.g. "LeakyReLU(negative_slope=0.01)").
-_REPR_LAYERS = (nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Identity, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU,
-                nn.Softplus, nn.Mish)
-
-
 def weights_filename(code_path: Path) -> str:
     """The state-dict file that sits next to the generated code: model.py -> model_weights.pt."""
     return f"{Path(code_path).stem}_weights.pt"
@@ -41,20 +39,14 @@ def weights_filename(code_path: Path) -> str:
 
 def layer_code(name: str, module: nn.Module) -> str:
     """Constructor code for one layer of the Sequential, or ExportError for layers it cannot spell."""
-    if isinstance(module, nn.Linear):
-        return f"nn.Linear({module.in_features}, {module.out_features}, bias={module.bias is not None})"
-    if isinstance(module, nn.BatchNorm1d):
-        return (f"nn.BatchNorm1d({module.num_features}, eps={module.eps!r}, momentum={module.momentum!r}, "
-                f"affine={module.affine}, track_running_stats={module.track_running_stats})")
-    if isinstance(module, nn.LayerNorm):
-        bias = getattr(module, "bias", None) is not None
-        return (f"nn.LayerNorm({tuple(module.normalized_shape)!r}, eps={module.eps!r}, "
-                f"elementwise_affine={module.elementwise_affine}"
-                + (f", bias={bias})" if module.elementwise_affine else ")"))
-    if isinstance(module, nn.Dropout):
-        return f"nn.Dropout(p={module.p!r})"
-    if type(module) in _REPR_LAYERS:
-        return f"nn.{module!r}"
+    record = record_of(module)
+    code = record.code(module) if record is not None else None
+    for layer_type in LAYER_TYPES.records():
+        if code is not None:
+            break
+        code = resolve(layer_type.python_code)(module)
+    if code is not None:
+        return code
     raise ExportError(f"layer '{name}' ({type(module).__name__}) cannot be written as Python code; "
                       "export as TorchScript or ONNX instead")
 

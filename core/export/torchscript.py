@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from core.atomic import write_all
+from core.files.atomic import write_all
 from core.export.errors import ExportError
 from core.export.wrapper import METADATA_FILE, DeployableModel, ExportMetadata
 

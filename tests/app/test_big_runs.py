@@ -11,7 +11,7 @@ from app.boundary_points import MAX_SHOWN_POINTS
 from app.boundary_view import BoundaryView
 from app.loss_plot import MAX_POINTS, RECENT_POINTS, LossPlot
 from core.data import Dataset, load_dataset
-from core.snapshot import EpochRecord
+from core.training.snapshot import EpochRecord
 from core.spec import Experiment
 
 SPIKE, DIP, EPOCHS = 23_456, 70_001, 200_000

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.autosave import MANIFEST, AutosaveStore
-from core.checkpoint import load_checkpoint
+from core.files.autosave import MANIFEST, AutosaveStore
+from core.files.checkpoint import load_checkpoint
 from core.spec import Experiment
 
 THREAD_STOP_MS = 30_000

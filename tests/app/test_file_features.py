@@ -22,9 +22,9 @@ from app.export_dialog import (ExportDialog, ExportOutcome, export_model_interac
 from app.picture_export import (ViewExportError, build_export_picture_menu, copy_to_clipboard,
                                 export_history_csv, save_picture)
 from app.recent_files import RecentFiles
-from core.autosave import MANIFEST, AutosaveState, AutosaveStore
-from core.history import LossHistory
-from core.snapshot import EpochRecord
+from core.files.autosave import MANIFEST, AutosaveState, AutosaveStore
+from core.training.history import LossHistory
+from core.training.snapshot import EpochRecord
 from core.spec import Experiment
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -38,7 +38,7 @@ def _isolated(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def trainer():
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
 
     torch.set_num_threads(1)
     t = Trainer(Experiment().replace(data={"source": "gauss", "samples": 200}, epochs=5, engine="torch"))
@@ -88,7 +88,7 @@ def test_autosave_writes_after_a_change_and_only_then(qtbot, tmp_path):
 
 
 def test_autosaved_checkpoint_restores_the_trained_weights(qtbot, tmp_path, trainer):
-    from core.checkpoint import capture_checkpoint, load_checkpoint, write_checkpoint
+    from core.files.checkpoint import capture_checkpoint, load_checkpoint, write_checkpoint
 
     def get_state():
         data = capture_checkpoint(trainer)  # copied now, written on the save thread
@@ -323,7 +323,7 @@ def test_export_without_dialog_writes_and_verifies(qtbot, tmp_path, trainer, fmt
 
 
 def test_checkpoint_export_reloads_and_resumes(qtbot, tmp_path, trainer):
-    from core.checkpoint import load_checkpoint, restore_trainer
+    from core.files.checkpoint import load_checkpoint, restore_trainer
 
     assert export_model_interactive(None, lambda: trainer, path=tmp_path / "run.ckpt").ok
     resumed = restore_trainer(load_checkpoint(tmp_path / "run.ckpt"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.snapshot import EpochRecord
+from core.training.snapshot import EpochRecord
 
 
 def _records(n: int) -> list[EpochRecord]:
@@ -55,7 +55,7 @@ def test_recent_view_shows_the_newest_fifth_with_its_own_loss_range(plot):
 
 def test_figures_show_four_significant_digits(qtbot):
     from app.output_panel import OutputPanel
-    from core.snapshot import Snapshot
+    from core.training.snapshot import Snapshot
 
     panel = OutputPanel()
     qtbot.addWidget(panel)

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from app.worker import live_threads
-from core.snapshot import RunState
+from core.training.snapshot import RunState
 
 REQUIRED_NAMES = ("playButton", "stepButton", "resetButton", "datasetCombo", "noiseSlider", "trainRatioSlider",
                   "batchSizeSpin", "addLayerButton", "removeLayerButton", "learningRateCombo",
@@ -218,7 +218,7 @@ def test_noise_slider_settles_into_one_undoable_change(qtbot, window):
 def test_unavailable_devices_are_listed_disabled_with_the_reason(qtbot, window):
     combo: QComboBox = child(window, "deviceCombo")
     qtbot.waitUntil(lambda: combo.count() >= 2, timeout=10_000)
-    from core.device import available_devices
+    from core.engines.device import available_devices
 
     for name, available, reason in available_devices():
         index = combo.findData(name)
@@ -286,7 +286,7 @@ def test_a_slow_first_compile_shows_the_data_at_once_and_says_why_training_waits
 
     from app import worker as worker_module
     from app.main_window import MainWindow
-    from core import fused
+    from core.engines import fused
 
     release = threading.Event()
     monkeypatch.setattr(fused, "warm_up", lambda: release.wait(20) and 0.0)
@@ -315,7 +315,7 @@ def test_closing_while_the_fused_engine_compiles_ends_cleanly(qtbot, monkeypatch
     import threading
 
     from app.main_window import MainWindow
-    from core import fused
+    from core.engines import fused
 
     entered, release = threading.Event(), threading.Event()
     monkeypatch.setattr(fused, "warm_up", lambda: entered.set() or release.wait(20) and 0.0)

@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor, QHelpEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QToolButton, QToolTip
 
 from app.network_view import MAX_DRAWN, NetworkView, grid_for
-from core.snapshot import Snapshot
+from core.training.snapshot import Snapshot
 from core.spec import Activation, LayerSpec
 
 ORANGE = QColor(245, 147, 34)

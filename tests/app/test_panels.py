@@ -14,7 +14,7 @@ from app.data_panel import DataPanel
 from app.loss_plot import LossPlot
 from app.settings import AppSettings
 from app.spec_edit import patched, value_at, with_consequences
-from core.snapshot import EpochRecord
+from core.training.snapshot import EpochRecord
 from core.spec import Experiment, Feature, SpecError
 
 

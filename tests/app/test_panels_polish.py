@@ -22,7 +22,7 @@ from app.loss_plot import LossPlot
 from app.output_panel import OutputPanel
 from app.style import apply_app_style
 from core.data import load_dataset
-from core.snapshot import EpochRecord
+from core.training.snapshot import EpochRecord
 from core.spec import Experiment, Feature, parse_experiment
 
 DIVERGING32 = colormaps.lut_to_argb32(colormaps.diverging_lut())
@@ -99,7 +99,7 @@ def test_the_test_rows_the_network_gets_wrong_are_ringed(qtbot, iris):
 
 
 def test_a_trainer_snapshot_carries_the_predictions_the_rings_need(qtbot, iris):
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
 
     torch.set_num_threads(1)
     spec = parse_experiment({"data": {"source": "iris"}, "loss": "cross_entropy", "engine": "torch",

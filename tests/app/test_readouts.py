@@ -7,7 +7,7 @@ import time
 
 from PySide6.QtGui import QAction
 
-from core.snapshot import RunState
+from core.training.snapshot import RunState
 
 
 def _epochs_per_second(text: str) -> str:

@@ -22,7 +22,7 @@ import torch
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QGuiApplication, QImage
 
-from core.autosave import EXPERIMENT, MANIFEST, AutosaveStore
+from core.files.autosave import EXPERIMENT, MANIFEST, AutosaveStore
 from core.spec import Experiment, parse_experiment
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +71,7 @@ def _import(path: Path):
 
 def _live_predictions(window, raw: np.ndarray) -> np.ndarray:
     """What the window's current network predicts, through core's own path (a restored copy)."""
-    from core.checkpoint import restore_trainer
+    from core.files.checkpoint import restore_trainer
 
     data = window.files.capture_run()
     return np.asarray(restore_trainer(data, dataset=window.controller.dataset).predict(raw)).reshape(len(raw), -1)
@@ -252,7 +252,7 @@ def test_export_model_from_the_window(qtbot, window, tmp_path, name):
     elif name.endswith(".py"):
         got = np.asarray(_import(path).predict(torch.as_tensor(raw)))
     else:
-        from core.checkpoint import load_checkpoint, restore_trainer
+        from core.files.checkpoint import load_checkpoint, restore_trainer
 
         data = load_checkpoint(path)
         assert data.epoch == 2 and len(data.history) == 2
@@ -413,7 +413,7 @@ def test_autosave_appears_after_a_change_and_a_clean_exit_leaves_nothing(qtbot, 
     manifest = json.loads((session / MANIFEST).read_text())
     assert manifest["source_path"] == str(tmp_path / "exp.json") and manifest.get("checkpoint") is None
 
-    from core.checkpoint import CheckpointError, load_checkpoint
+    from core.files.checkpoint import CheckpointError, load_checkpoint
 
     def autosaved_epoch() -> int | None:
         name = json.loads((session / MANIFEST).read_text()).get("checkpoint")

@@ -61,7 +61,7 @@ def iris():
 
 def test_table_scatter_on_any_two_columns_keeps_its_rings(qtbot, iris):
     from app.output_panel import OutputPanel
-    from core.snapshot import Snapshot
+    from core.training.snapshot import Snapshot
 
     panel = OutputPanel()
     qtbot.addWidget(panel)

@@ -17,7 +17,7 @@ def test_core_never_imports_qt_or_app():
 
 
 def test_core_imports_without_qt_loaded():
-    code = ("import sys, core.spec, core.data, core.snapshot, core.control;"
+    code = ("import sys, core.spec, core.data, core.training.snapshot, core.training.control;"
             "bad=[m for m in sys.modules if m.split('.')[0] in ('PySide6','shiboken6','pyqtgraph','superqt')];"
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)

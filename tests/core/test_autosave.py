@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.autosave import ENV_DATA_DIR, MANIFEST, AutosaveError, AutosaveStore, default_autosave_folder
+from core.files.autosave import ENV_DATA_DIR, MANIFEST, AutosaveError, AutosaveStore, default_autosave_folder
 from core.spec import Experiment, parse_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,7 +143,7 @@ def test_newest_of_two_dead_sessions_is_offered(tmp_path):
 CHILD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from core.autosave import AutosaveStore
+    from core.files.autosave import AutosaveStore
     from core.spec import Experiment
     store = AutosaveStore(Path(sys.argv[1]))
     spec = Experiment().replace(seed=int(sys.argv[2]), epochs=777)

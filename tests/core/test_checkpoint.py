@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.checkpoint import (CheckpointError, load_checkpoint, restore_trainer, save_checkpoint,
+from core.files.checkpoint import (CheckpointError, load_checkpoint, restore_trainer, save_checkpoint,
                              write_checkpoint)
 from core.spec import Experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 torch.set_num_threads(1)
 
@@ -178,7 +178,7 @@ def test_failed_save_keeps_previous_checkpoint(tmp_path, monkeypatch):
 
 
 def test_write_checkpoint_serves_autosave_writers(tmp_path):
-    from core.atomic import atomic_write_with
+    from core.files.atomic import atomic_write_with
 
     trainer = _trainer(engine="torch")
     trainer.train_epoch()

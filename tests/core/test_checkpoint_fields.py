@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.checkpoint import CheckpointError, load_checkpoint, restore_trainer, save_checkpoint
-from core.checkpoint_fields import REQUIRED
+from core.files.checkpoint import CheckpointError, load_checkpoint, restore_trainer, save_checkpoint
+from core.files.checkpoint_fields import REQUIRED
 from core.spec import Experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 torch.set_num_threads(1)
 

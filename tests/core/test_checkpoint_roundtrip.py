@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 import torch
 
-from core.checkpoint import load_checkpoint, restore_trainer, save_checkpoint
+from core.files.checkpoint import load_checkpoint, restore_trainer, save_checkpoint
 from core.cli import main
 from core.export import export_model
 from core.spec import Experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 torch.set_num_threads(1)
 ENGINES = ["fused", "torch"]
@@ -137,7 +137,7 @@ def test_older_checkpoints_with_numpy_numbers_open_again(tmp_path):
 
 def test_writer_stores_numpy_values_as_plain_data(tmp_path):
     """Whatever a future record type holds, the file must open with weights_only=True."""
-    from core.checkpoint import capture_checkpoint
+    from core.files.checkpoint import capture_checkpoint
 
     data = capture_checkpoint(_trained("torch", 2))
     data.history = [{**r, "test_loss": np.float32(0.5), "epoch": np.int64(r["epoch"])} for r in data.history]

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 import core
-from core.checkpoint import load_checkpoint
+from core.files.checkpoint import load_checkpoint
 from core.cli import default_out_dir, main
 
 torch.set_num_threads(1)
@@ -176,7 +176,7 @@ def test_diverged_run_fails_but_keeps_metrics(tmp_path, capsys):
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_metrics(tmp_path, capsys, monkeypatch):
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
 
     real = Trainer.train_epoch
 

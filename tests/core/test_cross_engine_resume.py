@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from core.checkpoint import load_checkpoint, restore_trainer, save_checkpoint
+from core.files.checkpoint import load_checkpoint, restore_trainer, save_checkpoint
 from core.spec import Experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 pytest.importorskip("numba")
 

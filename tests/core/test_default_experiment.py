@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from core.spec import Activation, DataSource, Experiment, Feature, OptimizerName, RegularizationKind, Task
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 torch.set_num_threads(1)
 

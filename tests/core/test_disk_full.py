@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.checkpoint import CheckpointError, save_checkpoint
+from core.files.checkpoint import CheckpointError, save_checkpoint
 from core.cli import main
 from core.export import ExportError, export_model
 from core.spec import Experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 torch.set_num_threads(1)
 REPO = Path(__file__).resolve().parents[2]
@@ -67,7 +67,7 @@ def small_disk():
 @pytest.fixture
 def disk_full(monkeypatch):
     """Every plain write of a file fails with ENOSPC after a few bytes (what a full disk does)."""
-    import core.atomic
+    import core.files.atomic
 
     def full(path, data):
         with open(path, "wb") as fh:
@@ -76,8 +76,8 @@ def disk_full(monkeypatch):
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             fh.write(data[10:])
 
-    monkeypatch.setattr(core.atomic, "write_all", full)
-    for module in ("core.checkpoint", "core.export.torchscript", "core.export.onnx_export", "core.export.pycode"):
+    monkeypatch.setattr(core.files.atomic, "write_all", full)
+    for module in ("core.files.checkpoint", "core.export.torchscript", "core.export.onnx_export", "core.export.pycode"):
         monkeypatch.setattr(f"{module}.write_all", full)
 
 
@@ -104,8 +104,8 @@ def test_failing_write_keeps_the_previous_file_and_leaves_no_temp(trainer, tmp_p
 
 
 def test_autosave_writer_on_a_full_disk_fails_cleanly(trainer, tmp_path, disk_full):
-    from core.autosave import AutosaveError, AutosaveStore
-    from core.checkpoint import write_checkpoint
+    from core.files.autosave import AutosaveError, AutosaveStore
+    from core.files.checkpoint import write_checkpoint
 
     store = AutosaveStore(tmp_path / "autosave")
     with pytest.raises(AutosaveError, match=FULL):

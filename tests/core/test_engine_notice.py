@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.spec import parse_experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 pytest.importorskip("numba")
 
@@ -15,7 +15,8 @@ def _trainer(**changes) -> Trainer:
 
 
 @pytest.mark.parametrize("changes, words", [
-    ({"layers": [{"units": 8, "norm": "batch"}], "optimizer": {"name": "adam"}}, "batch norm ('norm1') is not on the fast path"),
+    ({"layers": [{"units": 8, "norm": "batch"}], "optimizer": {"name": "adam"}},
+     "batch norm ('norm1') is not on the fast path"),
     ({"layers": [{"units": 8, "activation": "relu"}, {"units": 4, "norm": "batch"}]},
      "batch norm ('norm2') is not on the fast path"),
 ])

@@ -13,9 +13,9 @@ import torch
 from torch import nn
 
 from core.data.dataset import Dataset
-from core.rollback import StateBackup
+from core.training.rollback import StateBackup
 from core.spec import parse_experiment
-from core.trainer import Diverged, Trainer
+from core.training.trainer import Diverged, Trainer
 
 RTOL = 1e-5
 
@@ -209,7 +209,7 @@ def test_restore_without_save_says_so():
 
 
 def test_a_non_finite_evaluation_after_a_fused_epoch_rolls_back(monkeypatch):
-    fused = pytest.importorskip("core.fused")
+    fused = pytest.importorskip("core.engines.fused")
     trainer = Trainer(_spec(optimizer={"name": "sgd", "lr": 0.1, "momentum": 0.5}))
     assert trainer.engine == "fused", trainer.engine_note
     trainer.train_epoch()
@@ -222,7 +222,7 @@ def test_a_non_finite_evaluation_after_a_fused_epoch_rolls_back(monkeypatch):
 
 
 def test_a_failing_fused_evaluation_falls_back_to_torch(monkeypatch, caplog):
-    fused = pytest.importorskip("core.fused")
+    fused = pytest.importorskip("core.engines.fused")
     trainer = Trainer(_spec())
     assert trainer.engine == "fused", trainer.engine_note
 

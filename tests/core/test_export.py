@@ -19,7 +19,7 @@ from core.data import load_dataset
 from core.data.features import compute_features, standardize
 from core.export import ExportError, export_model
 from core.export import pycode, verify
-from core.model import build_model
+from core.nn.build import build_model
 from core.spec import Experiment, parse_experiment
 
 torch.set_num_threads(1)
@@ -286,7 +286,7 @@ def test_unknown_format_is_refused(tmp_path):
 
 
 def test_export_from_a_trainer_matches_its_predictions(tmp_path):
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
 
     trainer = Trainer(Experiment(data={"source": "xor", "samples": 100}, epochs=2, engine="torch"))
     trainer.train_epoch()
@@ -317,7 +317,7 @@ def test_regression_exports_record_the_target_scale(exported):
 
 
 def test_trained_csv_regression_exports_predict_in_original_units(tmp_path):
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
 
     spec = parse_experiment({"data": {"source": "csv", "path": str(ASSETS / "diabetes.csv"),
                                       "target": "progression"},

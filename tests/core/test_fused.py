@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from core import fused
-from core.model import build_model
+from core.engines import fused
+from core.nn.build import build_model
 from core.spec import parse_experiment
-from core.trainer import Diverged, Trainer
+from core.training.trainer import Diverged, Trainer
 
 pytest.importorskip("numba")
 
@@ -267,7 +267,7 @@ def test_a_block_that_diverges_keeps_the_epochs_before_it_and_the_last_finite_we
 
 
 def test_run_trains_the_fused_engine_in_blocks_and_still_records_every_epoch(monkeypatch):
-    from core.control import TrainingControl
+    from core.training.control import TrainingControl
 
     calls = []
     real = fused.train_epochs

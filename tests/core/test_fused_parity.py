@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from core import dropout_mask
+from core.engines import dropout_mask
 from core.spec import parse_experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 pytest.importorskip("numba")
 
@@ -99,7 +99,8 @@ def test_layer_norm_trains_like_torch(optimizer):
 
 def test_layer_norm_regression_and_evaluation_match_torch():
     torch_run, fused_run = _pair(data={"source": "plane", "samples": 100}, task="regression", loss="huber",
-                                 optimizer=OPTIMIZERS["adam"], layers=[{"units": 8, "activation": "relu", "norm": "layer"}])
+                                 optimizer=OPTIMIZERS["adam"],
+                                 layers=[{"units": 8, "activation": "relu", "norm": "layer"}])
     _train_and_compare(torch_run, fused_run)
     assert fused_run.evaluate() == pytest.approx(torch_run.evaluate(), rel=RTOL, abs=ATOL)
 
@@ -146,7 +147,7 @@ def test_dropout_masks_depend_on_seed_epoch_layer_and_position_only():
 
 @pytest.mark.parametrize("block", [False, True], ids=["epoch by epoch", "in blocks"])
 def test_a_diverging_adam_epoch_rolls_back_weights_and_optimizer_state(block):
-    from core.trainer import Diverged
+    from core.training.trainer import Diverged
 
     spec = parse_experiment({"schema_version": 1, "data": {"source": "plane", "samples": 100}, "task": "regression",
                              "loss": "mse", "engine": "fused", "optimizer": {"name": "adam", "lr": 0.01},
@@ -156,7 +157,8 @@ def test_a_diverging_adam_epoch_rolls_back_weights_and_optimizer_state(block):
     t.set_learning_rate(1e35)  # Adam's steps are about lr in size: overflow needs a huge one
     with pytest.raises(Diverged) as err:
         for _ in range(5):
-            kept = (_params(t), {k: {n: v.clone() for n, v in s.items()} for k, s in t.optimizer.state_dict()["state"].items()})
+            state = t.optimizer.state_dict()["state"]
+            kept = (_params(t), {k: {n: v.clone() for n, v in entry.items()} for k, entry in state.items()})
             t.train_epochs(4) if block else t.train_epoch()
     assert t.engine == "fused" and not err.value.records  # it diverged in the first epoch it tried
     for a, b in zip(kept[0], _params(t)):

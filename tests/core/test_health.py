@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from core.cli import main
-from core.control import TrainingControl
-from core.health import RISEN_EPOCHS, LossWatch
-from core.snapshot import EpochRecord
+from core.training.control import TrainingControl
+from core.training.health import RISEN_EPOCHS, LossWatch
+from core.training.snapshot import EpochRecord
 from core.spec import Experiment, load_experiment, parse_experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 torch.set_num_threads(1)
 RISEN = "may be too high"

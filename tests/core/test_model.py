@@ -11,9 +11,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.data.dataset import Dataset
-from core.losses import LossError, loss_function, regularization_penalty, validate_loss_for
-from core.model import ACTIVATIONS, build_model, hidden_activations, linear_layers
-from core.optim import OPTIMIZERS, LRSchedule, build_optimizer, get_lr
+from core.nn.losses import LossError, loss_function, regularization_penalty, validate_loss_for
+from core.nn.activations import ACTIVATIONS
+from core.nn.build import build_model, hidden_activations, linear_layers
+from core.nn.optimizers import OPTIMIZERS, build_optimizer
+from core.training.schedule import LRSchedule, get_lr
 from core.spec import Activation, Experiment, LayerSpec, Loss, OptimizerName, RegularizationKind, parse_experiment
 
 torch.set_num_threads(1)
@@ -61,17 +63,17 @@ def test_every_activation_builds_and_runs(activation):
     spec = make_spec(layers=[{"units": 3, "activation": activation.value}])
     model = build_model(spec, n_inputs=2, n_outputs=1)
     assert list(model._modules)[1] == f"{activation.value}1"
-    assert isinstance(model[1], ACTIVATIONS[activation])
+    assert isinstance(model[1], ACTIVATIONS[activation].module_class())
     x = torch.linspace(-3, 3, 20).reshape(10, 2)
     (hidden,) = hidden_activations(model, x)
-    expected = ACTIVATIONS[activation]()(model.dense1(x))
+    expected = ACTIVATIONS[activation].make()(model.dense1(x))
     assert torch.allclose(hidden, expected)
     assert torch.isfinite(model(x)).all()
 
 
 def test_registry_covers_every_activation():
     assert set(ACTIVATIONS) == set(Activation)
-    assert ACTIVATIONS[Activation.linear] is nn.Identity
+    assert ACTIVATIONS[Activation.linear].module_class() is nn.Identity
 
 
 def test_hidden_activations_are_after_norm_and_activation():
@@ -161,7 +163,7 @@ def test_every_optimizer_builds_and_steps(name):
     spec = make_spec(optimizer={"name": name.value, "lr": 0.05})
     model = build_model(spec, 2, 1)
     opt = build_optimizer(spec, model.parameters())
-    assert isinstance(opt, OPTIMIZERS[name]) and get_lr(opt) == pytest.approx(0.05)
+    assert isinstance(opt, OPTIMIZERS[name].optimizer_class()) and get_lr(opt) == pytest.approx(0.05)
     before = model.output.weight.detach().clone()
     model(torch.ones(4, 2)).sum().backward()
     opt.step()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.shuffle import epoch_orders
+from core.training.shuffle import epoch_orders
 
 
 def test_each_epoch_visits_every_row_once():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from core.control import TrainingControl
+from core.training.control import TrainingControl
 from core.spec import Experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 
 def _spec(engine: str) -> Experiment:
@@ -46,7 +46,7 @@ def test_run_keeps_to_the_limit_on_both_engines():
     for engine in ("torch", "fused"):
         trainer = Trainer(_spec(engine))
         if trainer.engine == "fused":
-            from core import fused
+            from core.engines import fused
 
             fused.warm_up()
         control = TrainingControl()

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from core.control import TrainingControl
+from core.training.control import TrainingControl
 from core.data.dataset import Dataset
-from core.device import DeviceUnavailable, available_devices, resolve_device
-from core.history import LossHistory
-from core.snapshot import EpochRecord, RunState, Snapshot
+from core.engines.device import DeviceUnavailable, available_devices, resolve_device
+from core.training.history import LossHistory
+from core.training.snapshot import EpochRecord, RunState, Snapshot
 from core.spec import Experiment, parse_experiment
-from core.trainer import Diverged, Trainer
+from core.training.trainer import Diverged, Trainer
 
 torch.set_num_threads(1)
 
@@ -249,7 +249,7 @@ def test_unsupported_setup_falls_back_to_torch_and_says_why():
 
 
 def test_a_failing_fast_path_does_not_lose_the_run(monkeypatch):
-    fused = pytest.importorskip("core.fused")
+    fused = pytest.importorskip("core.engines.fused")
     trainer = Trainer(make_spec(optimizer={"name": "sgd", "lr": 0.1}, engine="auto"))
     if trainer.engine != "fused":
         pytest.skip(f"fused engine not available: {trainer.engine_note}")

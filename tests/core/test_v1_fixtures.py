@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from core.autosave import AutosaveStore
-from core.checkpoint import load_checkpoint, restore_trainer
+from core.files.autosave import AutosaveStore
+from core.files.checkpoint import load_checkpoint, restore_trainer
 from core.spec import Loss, OptimizerName, load_experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 V1 = Path(__file__).resolve().parents[1] / "fixtures" / "v1"
 

@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 import torch
 
-import core.checkpoint_fields as fields
-from core.checkpoint import CheckpointError, load_checkpoint, restore_trainer, save_checkpoint
+import core.files.checkpoint_fields as fields
+from core.files.checkpoint import CheckpointError, load_checkpoint, restore_trainer, save_checkpoint
 from core.cli import main
 from core.export import ExportError, export_model
 from core.spec import Experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 pytestmark = pytest.mark.usefixtures("isolated_user_files")
 SPEC = Experiment(data={"source": "xor", "samples": 80}, layers=[{"units": 3}], engine="torch", epochs=5)

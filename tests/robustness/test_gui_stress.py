@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QStatusBar, QWidget
 
 from app.network_canvas import MAX_DRAWN
 from app.worker import live_threads
-from core.snapshot import RunState
+from core.training.snapshot import RunState
 
 pytestmark = pytest.mark.usefixtures("isolated_user_files")
 

@@ -17,10 +17,10 @@ import pytest
 import torch
 
 from core.cli import main
-from core.control import TrainingControl
-from core.snapshot import RunState
+from core.training.control import TrainingControl
+from core.training.snapshot import RunState
 from core.spec import Experiment, OptimizerName
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 torch.set_num_threads(1)
 OK = None  # expected words for input that must train

@@ -19,7 +19,7 @@ from window_checks import quick_spec
 
 from core.data import DataError
 from core.data.tabular import load_csv
-from core.snapshot import RunState
+from core.training.snapshot import RunState
 
 pytestmark = pytest.mark.usefixtures("isolated_user_files")
 

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from core.control import TrainingControl
+from core.training.control import TrainingControl
 from core.data.dataset import Dataset
-from core.device import available_devices, resolve_device
-from core.losses import LossError
-from core.snapshot import RunState
+from core.engines.device import available_devices, resolve_device
+from core.nn.losses import LossError
+from core.training.snapshot import RunState
 from core.spec import Experiment, parse_experiment
-from core.trainer import Trainer
+from core.training.trainer import Trainer
 
 torch.set_num_threads(1)
 
@@ -170,7 +170,7 @@ def test_a_failing_snapshot_still_ends_the_run_with_a_final_state():
 
 
 def test_auto_keeps_a_small_net_on_the_cpu_even_with_a_gpu(monkeypatch):
-    import core.trainer as trainer_module
+    import core.training.trainer as trainer_module
 
     monkeypatch.setattr(trainer_module, "resolve_device", lambda name, strict=False: (torch.device("cuda"), ""))
     trainer = Trainer(make_spec(device="auto"))

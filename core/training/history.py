@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.atomic import atomic_write_text
-from core.snapshot import EpochRecord
+from core.files.atomic import atomic_write_text
+from core.training.snapshot import EpochRecord
 
 _BUCKET = 8  # each bucket of 8 old records keeps at most 4 (min/max of train and test loss)
 _FIELDS = [f.name for f in fields(EpochRecord)]

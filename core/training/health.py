@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from core.snapshot import EpochRecord
+from core.training.snapshot import EpochRecord
 
 SMOOTHING = 0.1        # weight of the newest epoch in the moving average (~10 epochs)
 RISE_FACTOR = 1.5      # above this multiple of the best smoothed loss counts as risen ...

@@ -1,10 +1,10 @@
 """The fused engine's compiled kernels: one epoch, one evaluation, a block of epochs.
 
 Built on first use (importing numba only then keeps `import core` light) and cached on disk by
-numba. The kernels compile in the activation maths (core/fused_act.py), the optimizer updates
-(core/fused_optim.py) and the dropout masks (core/dropout_mask.py); numba's cache only watches the
-file a kernel is defined in, so each kernel closes over a stamp of those files' sources, which is
-part of numba's cache key: editing them recompiles instead of running stale code.
+numba. The kernels compile in the pieces of core/engines/fused_parts.py (activations, optimizer updates,
+dropout masks, layer norm); numba's cache only watches the file a kernel is defined in, so each
+kernel closes over a stamp of those modules' sources, which is part of numba's cache key: editing
+them recompiles instead of running stale code.
 
 Arguments: `net` is a fused_layout.NetPlan, `opt` a KernelOptimizer (below); flat float32 `theta`
 holds every parameter (layer k's weight (out, in) at net.offsets[k], its bias right after).
@@ -20,18 +20,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from core import dropout_mask, fused_act, fused_norm, fused_optim
-from core.fused_act import LEAKY_RELU, LINEAR, RELU, SIGMOID, TANH
-from core.fused_optim import HP_MOMENTUM, HP_NESTEROV, SGD
+from core.engines import dropout_mask, fused_act, fused_norm, fused_optim
+from core.engines import fused_parts as parts
+from core.engines.fused_act import LEAKY_RELU, LINEAR, RELU, SIGMOID, TANH
+from core.engines.fused_parts import ERROR_MODEL
+from core.engines.fused_optim import HP_MOMENTUM, HP_NESTEROV, REG_L1, REG_L2, REG_NONE, SGD
 
 # Loss codes; mse/huber/l1 apply to sigmoid(logit) for binary classification (NetPlan.squash).
 BCE, MSE, HUBER, L1_LOSS, HINGE, SOFTMAX_CE = range(6)
-# Regularisation codes (on Linear weights only).
-REG_NONE, REG_L1, REG_L2 = range(3)
 EVAL_CHUNK_ROWS = 256  # rows per evaluation chunk: long enough to vectorise, small enough for cache
-# IEEE division (x/0 is inf or NaN, as in torch, caught by the divergence checks) instead of Python's
-# ZeroDivisionError check on every division, which keeps the optimizer loops from vectorising.
-ERROR_MODEL = "numpy"
 STATS_COLUMNS = 5      # block kernel, per epoch: mean batch loss, train/test loss sums, train/test hits
 
 
@@ -51,7 +48,7 @@ class KernelOptimizer(NamedTuple):
 def _dependency_stamp() -> int:
     """A number that changes whenever a compiled-in helper module's source does."""
     digest = hashlib.sha256()
-    for module in (fused_act, fused_optim, dropout_mask, fused_norm):
+    for module in (fused_act, fused_optim, dropout_mask, fused_norm, parts):
         digest.update(Path(module.__file__).read_bytes())
     return int(digest.hexdigest()[:15], 16)
 
@@ -60,105 +57,6 @@ _lock = threading.Lock()
 _kernel = None
 _eval_kernel = None
 _block_kernel = None
-# The compiled helpers, read by the kernels as module globals (closure cells of functions would
-# change numba's cache key in every process).
-_act = _act_grad = _opt_factors = _opt_slice = _drop_key = _drop_kept = _adaptive_layer = None
-_norm_fwd = _norm_bwd = _norm_cols = _sgd_slice = _forward_extras = _backward_extras = None
-
-
-def adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc, n_in, n_out,
-                   w_start, w_end, reg_code, reg_rate):
-    """One Linear layer's gradient (regularisation included) and adaptive optimizer step, row by row."""
-    zero = np.float32(0.0)
-    for o in range(n_out):
-        for i in range(n_in):
-            grad_row[i] = zero
-        gb = zero
-        for b in range(bc):
-            d = delta[b, o]
-            gb += d
-            a_row = a_in[b]
-            for i in range(n_in):
-                grad_row[i] += d * a_row[i]
-        w_row = w[o]
-        if reg_code == REG_L2:
-            for i in range(n_in):
-                grad_row[i] += reg_rate * w_row[i]
-        elif reg_code == REG_L1:
-            for i in range(n_in):
-                wv = w_row[i]
-                if wv > zero:
-                    grad_row[i] += reg_rate
-                elif wv < zero:
-                    grad_row[i] -= reg_rate
-        _opt_slice(code, hyper, fac, theta, grad_row, state, w_start + o * n_in, n_in)
-        grad_bias[0] = gb
-        _opt_slice(code, hyper, fac, theta, grad_bias, state, w_end + o, 1)
-
-
-def forward_extras(layer, bc, n_out, act, param, g_off, eps, threshold, scale, drop_key, start, theta,
-                   act_out, pre, drop, norm_hat, norm_rstd):
-    """After a layer's Linear (act_out[layer + 1] holds z): keep z, then layer norm, the activation
-    and dropout, row by row. For the layers the kernel's inline loop does not finish."""
-    zero = np.float32(0.0)
-    for b in range(bc):
-        a_out = act_out[layer + 1, b]
-        if g_off >= 0:
-            norm_rstd[layer, b] = _norm_fwd(a_out, n_out, theta[g_off:g_off + n_out],
-                                            theta[g_off + n_out:g_off + 2 * n_out], eps, norm_hat[layer, b])
-        for o in range(n_out):
-            pre[layer, b, o] = a_out[o]
-        if act != LINEAR:
-            for o in range(n_out):
-                a_out[o] = _act(act, a_out[o], param)
-        if threshold > 0:
-            for o in range(n_out):
-                factor = scale if _drop_kept(drop_key, start + b, n_out, o, threshold) else zero
-                drop[layer, b, o] = factor
-                a_out[o] = a_out[o] * factor
-
-
-def backward_extras(layer, bc, n, act, param, g_off, dropped, theta, dp_rows, pre, drop, norm_hat, norm_rstd,
-                    norm_grad):
-    """dp_rows[b] (d loss / d layer's output) into d loss / d its Linear's z: back through dropout,
-    the activation and layer norm (accumulating the norm's weight and bias gradients)."""
-    zero = np.float32(0.0)
-    for b in range(bc):
-        dp = dp_rows[b]
-        for i in range(n):
-            factor = drop[layer, b, i] if dropped else np.float32(1.0)
-            if factor == zero:
-                dp[i] = zero
-            else:
-                z = pre[layer, b, i]
-                dp[i] = dp[i] * factor * _act_grad(act, z, _act(act, z, param), param)
-        if g_off >= 0:
-            _norm_bwd(dp, n, theta[g_off:g_off + n], norm_hat[layer, b], norm_rstd[layer, b],
-                      norm_grad[layer, 0], norm_grad[layer, 1])
-
-
-def _compile_helpers() -> None:
-    global _act, _act_grad, _opt_factors, _opt_slice, _drop_key, _drop_kept, _adaptive_layer
-    global _norm_fwd, _norm_bwd, _norm_cols, _sgd_slice, _forward_extras, _backward_extras
-    if _act is not None:
-        return
-    from numba import njit
-
-    _act_grad = njit(nogil=True, error_model=ERROR_MODEL)(fused_act.derivative)
-    _opt_factors = njit(nogil=True, error_model=ERROR_MODEL)(fused_optim.factors)
-    _opt_slice = njit(nogil=True, error_model=ERROR_MODEL)(fused_optim.step_slice)
-    _drop_key = njit(nogil=True, error_model=ERROR_MODEL)(dropout_mask.layer_key)
-    _drop_kept = njit(nogil=True, error_model=ERROR_MODEL)(dropout_mask.element_kept)
-    _norm_fwd = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.forward_row)
-    _norm_bwd = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.backward_row)
-    _norm_cols = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.forward_columns)
-    _sgd_slice = njit(nogil=True, error_model=ERROR_MODEL)(fused_norm.sgd_slice)
-    _forward_extras = njit(nogil=True, error_model=ERROR_MODEL)(forward_extras)
-    _backward_extras = njit(nogil=True, error_model=ERROR_MODEL)(backward_extras)
-    _adaptive_layer = njit(nogil=True, error_model=ERROR_MODEL, fastmath={"reassoc", "contract"})(adaptive_layer)
-    _act = njit(nogil=True, error_model=ERROR_MODEL)(fused_act.forward)  # last: it marks the set as complete
-
-
 def _compile_epoch() -> Any:
     from numba import njit
 
@@ -197,7 +95,7 @@ def _compile_epoch() -> Any:
         norm_grad = np.zeros((n_layers, 2, maxw), np.float32)    # d loss / d (its weight, its bias)
         for layer in range(n_layers):
             if net.drop_thresholds[layer] > 0:
-                drop_keys[layer] = _drop_key(net.drop_run, epoch, layer + 1)
+                drop_keys[layer] = parts.dropout_key(net.drop_run, epoch, layer + 1)
         code, hyper, state, fac = opt.code, opt.hyper, opt.state, opt.factors
         reg_code = opt.reg_code
         momentum = np.float32(hyper[HP_MOMENTUM])
@@ -258,7 +156,7 @@ def _compile_epoch() -> Any:
                             z = z if z > zero else z * param
                         a_out[o] = z
                 if special:
-                    _forward_extras(layer, bc, n_out, act, param, g_off, net.norm_eps[layer], threshold, scale,
+                    parts.forward_extras(layer, bc, n_out, act, param, g_off, net.norm_eps[layer], threshold, scale,
                                     drop_keys[layer], start, theta, act_out, pre, drop, norm_hat, norm_rstd)
             # ---- loss and its gradient wrt the output (mean over the batch)
             n_out = widths[n_layers]
@@ -321,7 +219,7 @@ def _compile_epoch() -> Any:
             n_batches += 1
             if opt.counts_steps:
                 opt.step[0] += 1.0
-                _opt_factors(code, hyper, opt.step[0], lr64, fac)
+                parts.opt_factors(code, hyper, opt.step[0], lr64, fac)
             # ---- backward and the optimizer step, output layer first
             for layer in range(n_layers - 1, -1, -1):
                 n_in = widths[layer]
@@ -364,19 +262,20 @@ def _compile_epoch() -> Any:
                                 if a_in[b, i] <= zero:
                                     dp[i] *= param
                     if special_prev:
-                        _backward_extras(layer - 1, bc, n_in, act, param, net.norm_offsets[layer - 1],
+                        parts.backward_extras(layer - 1, bc, n_in, act, param, net.norm_offsets[layer - 1],
                                          net.drop_thresholds[layer - 1] > 0, theta, delta_prev, pre, drop,
                                          norm_hat, norm_rstd, norm_grad)
                 g_off = net.norm_offsets[layer]
                 if g_off >= 0:  # this layer's layer norm weight and bias (their gradients are complete)
                     if code != SGD:
-                        _opt_slice(code, hyper, fac, theta, norm_grad[layer, 0], state, g_off, n_out)
-                        _opt_slice(code, hyper, fac, theta, norm_grad[layer, 1], state, g_off + n_out, n_out)
+                        parts.opt_slice(code, hyper, fac, theta, norm_grad[layer, 0], state, g_off, n_out)
+                        parts.opt_slice(code, hyper, fac, theta, norm_grad[layer, 1], state, g_off + n_out, n_out)
                     else:
-                        _sgd_slice(theta, state[0], norm_grad[layer, 0], g_off, n_out, lr, momentum, nesterov)
-                        _sgd_slice(theta, state[0], norm_grad[layer, 1], g_off + n_out, n_out, lr, momentum, nesterov)
+                        mom = state[0]
+                        parts.sgd_slice(theta, mom, norm_grad[layer, 0], g_off, n_out, lr, momentum, nesterov)
+                        parts.sgd_slice(theta, mom, norm_grad[layer, 1], g_off + n_out, n_out, lr, momentum, nesterov)
                 if code != SGD:  # adaptive optimizers: one call a layer keeps calls out of the SGD loops
-                    _adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc,
+                    parts.adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc,
                                     n_in, n_out, w_start, w_end, reg_code, reg_rate)
                     delta, delta_prev = delta_prev, delta
                     continue
@@ -505,16 +404,17 @@ def _compile_eval() -> Any:
                             z[r] = z[r] if z[r] > zero else z[r] * param
                     elif act != LINEAR:
                         for r in range(m):
-                            z[r] = _act(act, z[r], param)
+                            z[r] = parts.activate(act, z[r], param)
                 if g_off >= 0:
-                    _norm_cols(dst, n_units, m, theta[g_off:g_off + n_units], theta[g_off + n_units:g_off + 2 * n_units],
-                               net.norm_eps[layer])
+                    gamma = theta[g_off:g_off + n_units]
+                    beta = theta[g_off + n_units:g_off + 2 * n_units]
+                    parts.norm_cols(dst, n_units, m, gamma, beta, net.norm_eps[layer])
                     act = acts[layer]
                     if act != LINEAR:
                         for o in range(n_units):
                             z = dst[o]
                             for r in range(m):
-                                z[r] = _act(act, z[r], param)
+                                z[r] = parts.activate(act, z[r], param)
             out = h[n_layers % 2]
             for r in range(m):
                 row = start + r
@@ -614,7 +514,7 @@ def epoch_kernel() -> Any:
     if _kernel is None:
         with _lock:
             if _kernel is None:
-                _compile_helpers()
+                parts.compile_all()
                 _kernel = _compile_epoch()
     return _kernel
 
@@ -624,7 +524,7 @@ def eval_kernel() -> Any:
     if _eval_kernel is None:
         with _lock:
             if _eval_kernel is None:
-                _compile_helpers()
+                parts.compile_all()
                 _eval_kernel = _compile_eval()
     return _eval_kernel
 

@@ -1,9 +1,9 @@
 """Checkpoints: the spec, weights, optimizer/schedule state, loss history and counters of a run.
 
 Serialised with torch.save into memory, then written to a temp file that is renamed into place
-(core.atomic), so a crash or a full disk never leaves half a file. Loaded with
+(core.files.atomic), so a crash or a full disk never leaves half a file. Loaded with
 torch.load(weights_only=True): a file that holds pickled code is refused before anything in it can
-run, and every field is checked (core.checkpoint_fields) before anything uses it. The model is
+run, and every field is checked (core.files.checkpoint_fields) before anything uses it. The model is
 rebuilt from the spec, then the weights are loaded into it, so a checkpoint only ever carries data.
 """
 
@@ -26,8 +26,8 @@ import torch
 from torch import nn
 
 import core
-from core.atomic import WriteError, atomic_write_bytes, write_all
-from core.checkpoint_fields import CheckpointFieldError, check_payload, short
+from core.files.atomic import WriteError, atomic_write_bytes, write_all
+from core.files.checkpoint_fields import CheckpointFieldError, check_payload, short
 from core.spec import Experiment
 
 FORMAT = "layerlab-checkpoint"
@@ -62,7 +62,7 @@ class CheckpointData:
 
     def build_model(self) -> nn.Sequential:
         """The network rebuilt from the spec with the saved weights loaded (on the CPU)."""
-        from core.model import build_model
+        from core.nn.build import build_model
 
         model = build_model(self.spec, self.n_inputs, self.n_outputs)
         try:
@@ -75,7 +75,7 @@ class CheckpointData:
         return model
 
     def loss_history(self):
-        from core.history import LossHistory
+        from core.training.history import LossHistory
 
         return LossHistory.from_records(self.history)
 
@@ -131,8 +131,9 @@ def capture_checkpoint(trainer: Any) -> CheckpointData:
     """A CPU copy of the trainer's state now. Call it between epochs (from the thread driving it).
 
     Uses `Trainer.state_dict()` (weights, optimizer, schedule, counters, live settings, history)
-    and adds torch's RNG state, so dropout draws the same masks after a resume, and the regression
-    target scale (y_mean, y_std), so a restore can tell when the rebuilt data would scale differently.
+    and adds torch's RNG state (kept for anything drawing from it; dropout masks are a function of
+    seed, epoch and position, core/engines/dropout_mask.py) and the regression target scale (y_mean, y_std),
+    so a restore can tell when the rebuilt data would scale differently.
     """
     state = dict(trainer.state_dict())
     model_state = state.pop("model")
@@ -166,7 +167,7 @@ def restore_trainer(data: CheckpointData, dataset: Any = None, device: Any = Non
     gives the same result the original run would have. Raises CheckpointError if the data no
     longer fits the saved network (e.g. the CSV file changed).
     """
-    from core.trainer import Trainer
+    from core.training.trainer import Trainer
 
     where = f"{data.path}: " if data.path else ""
     trainer = Trainer(data.spec, dataset=dataset, device=device)
@@ -223,7 +224,7 @@ def checkpoint_bytes(source: Any) -> bytes:
 
 
 def write_checkpoint(source: Any, path: str | Path) -> None:
-    """Write a checkpoint straight to `path` (for core.atomic / autosave writers that own the temp file).
+    """Write a checkpoint straight to `path` (for core.files.atomic / autosave writers that own the temp file).
 
     `source` is a Trainer or a CheckpointData (e.g. captured earlier on the training thread).
     """

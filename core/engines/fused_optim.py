@@ -18,7 +18,11 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 
+from core.nn.optimizers import OPTIMIZERS, OptimizerRecord
+
 SGD, ADAM, ADAMW, RMSPROP, ADAGRAD = range(5)
+# Regularisation codes (on Linear weights only; its gradient joins the loss gradient before a step).
+REG_NONE, REG_L1, REG_L2 = range(3)
 
 # Indices into the hyper-parameter array the kernels read (float64, torch's group values).
 HP_MOMENTUM, HP_NESTEROV, HP_BETA1, HP_BETA2, HP_EPS, HP_WEIGHT_DECAY, HP_ALPHA, HP_LR_DECAY = range(8)
@@ -27,15 +31,14 @@ N_HYPER = 8
 F_STEP_SIZE, F_BIAS2_SQRT, F_DECAY_SCALE = range(3)
 N_FACTORS = 3
 
-# Per optimizer: its torch class and, in slot order, the state tensors the engine keeps.
-_CLASSES: dict[int, type[torch.optim.Optimizer]] = {
-    SGD: torch.optim.SGD, ADAM: torch.optim.Adam, ADAMW: torch.optim.AdamW,
-    RMSPROP: torch.optim.RMSprop, ADAGRAD: torch.optim.Adagrad,
-}
-STATE_KEYS: dict[int, tuple[str, ...]] = {
-    SGD: ("momentum_buffer",), ADAM: ("exp_avg", "exp_avg_sq"), ADAMW: ("exp_avg", "exp_avg_sq"),
-    RMSPROP: ("square_avg", "momentum_buffer"), ADAGRAD: ("sum",),
-}
+_CODES = {"SGD": SGD, "ADAM": ADAM, "ADAMW": ADAMW, "RMSPROP": RMSPROP, "ADAGRAD": ADAGRAD}
+
+
+def _fused_records() -> dict[int, OptimizerRecord]:
+    """Kernel code -> optimizer record, for every record the fused engine runs."""
+    return {_CODES[r.fused]: r for r in OPTIMIZERS.records() if r.fused in _CODES}
+
+
 # Group options that change the update in ways the engine does not run, and their harmless value.
 _PLAIN_OPTIONS = {"maximize": False, "amsgrad": False, "centered": False, "differentiable": False,
                   "capturable": False, "dampening": 0}
@@ -59,7 +62,8 @@ def read_optimizer(optimizer: Any, spec: Any) -> tuple[OptimizerConfig | None, s
         if spec.optimizer.momentum > 0:
             return None, "momentum needs trainer.optimizer to hold the momentum buffers"
         return OptimizerConfig(SGD, np.zeros(N_HYPER), (), False), ""
-    code = next((c for c, cls in _CLASSES.items() if type(optimizer) is cls), None)
+    records = _fused_records()
+    code = next((c for c, r in records.items() if type(optimizer) is r.optimizer_class()), None)
     if code is None:
         return None, f"the optimizer is a {type(optimizer).__name__}, which the fused engine does not run"
     groups = optimizer.param_groups
@@ -82,7 +86,7 @@ def read_optimizer(optimizer: Any, spec: Any) -> tuple[OptimizerConfig | None, s
     hyper[HP_LR_DECAY] = float(group.get("lr_decay", 0.0))
     if code == SGD and hyper[HP_WEIGHT_DECAY]:
         return None, "SGD with weight_decay is not supported by the fused engine (use l2 regularization)"
-    slots = STATE_KEYS[code]
+    slots = records[code].state_keys
     if code == SGD and not hyper[HP_MOMENTUM]:
         slots = ()
     elif code == RMSPROP and not hyper[HP_MOMENTUM]:

@@ -25,18 +25,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.control import LiveSettings, TrainingControl
+from core.training.control import LiveSettings, TrainingControl
 from core.data.dataset import Dataset
-from core.device import resolve_device
-from core.dropout_mask import batch_mask
-from core.health import LossWatch
-from core.history import LossHistory
-from core.losses import loss_function, regularization_penalty, validate_loss_for
-from core.model import build_model, count_parameters, hidden_layer_ends, linear_layers
-from core.optim import LRSchedule, build_optimizer, get_lr, set_lr
-from core.rollback import StateBackup
-from core.shuffle import epoch_orders
-from core.snapshot import EpochRecord, RunState, Snapshot
+from core.engines.device import resolve_device
+from core.engines.dropout_mask import batch_mask
+from core.training.health import LossWatch
+from core.training.history import LossHistory
+from core.nn.losses import loss_function, regularization_penalty, validate_loss_for
+from core.nn.activations import record_of
+from core.nn.build import build_model, count_parameters, hidden_layer_ends, linear_layers
+from core.nn.optimizers import build_optimizer
+from core.training.schedule import LRSchedule, get_lr, set_lr
+from core.training.rollback import StateBackup
+from core.training.shuffle import epoch_orders
+from core.training.snapshot import EpochRecord, RunState, Snapshot
 from core.spec import Engine, Experiment, RegularizationKind, Task
 
 log = logging.getLogger(__name__)
@@ -83,7 +85,7 @@ class Trainer:
 
     Public attributes: spec, dataset, model, optimizer, schedule, device, device_note, engine,
     engine_note, engine_notice, epoch, step, history, batch_size, learning_rate, regularization_rate, task,
-    n_outputs, last_error, loss_watch (its `warning` once the loss has risen: see core.health).
+    n_outputs, last_error, loss_watch (its `warning` once the loss has risen: see core.training.health).
     """
 
     def __init__(self, spec: Experiment, dataset: Dataset | None = None,
@@ -167,7 +169,7 @@ class Trainer:
             self.engine, self.engine_note = "torch", ""
             return self.engine
         try:
-            from core import fused
+            from core.engines import fused
             ok, why = fused.supports(self, check_speed=wanted == Engine.auto)
         except Exception as err:  # fused.py absent or broken: the torch path always works
             ok, why = False, f"the fused engine is not available ({type(err).__name__}: {err})"
@@ -190,7 +192,7 @@ class Trainer:
             return "Torch engine: faster than the fast path for this net and batch size"
         if self.device.type != "cpu" or not why:
             return f"Torch engine: {why}" if why else ""
-        from core.fused import estimated_epoch_seconds
+        from core.engines.fused import estimated_epoch_seconds
 
         linears = linear_layers(self.model)
         widths = [linears[0].in_features] + [m.out_features for m in linears]
@@ -256,7 +258,7 @@ class Trainer:
     def epoch_permutation(self, epoch: int | None = None) -> np.ndarray:
         """The order of training rows for `epoch` (default: the next one), int64.
 
-        A function of (spec.seed, epoch) only (core.shuffle), so it is the same for the torch and
+        A function of (spec.seed, epoch) only (core.training.shuffle), so it is the same for the torch and
         fused paths and after resuming from a checkpoint.
         """
         return self.epoch_permutations(self.epoch if epoch is None else int(epoch), 1)[0]
@@ -310,7 +312,7 @@ class Trainer:
         # zero_grad(set_to_none=True) done directly: the optimizer's method costs ~15 µs a batch.
         params = [p for group in optimizer.param_groups for p in group["params"]]
         total = torch.zeros((), device=self.device)
-        # Dropout masks come from core.dropout_mask (seed, epoch, position, unit), the same as the
+        # Dropout masks come from core.engines.dropout_mask (seed, epoch, position, unit), the same as the
         # fused engine's, so a run is the same whatever else used torch's generator, and resumable.
         masked = self._has_dropout
         for start, stop in bounds:
@@ -328,7 +330,7 @@ class Trainer:
         return float(total) / len(bounds), len(bounds)
 
     def _masked_forward(self, x: torch.Tensor, first_position: int) -> torch.Tensor:
-        """The model in training mode on a batch, its dropout applying the masks of core.dropout_mask."""
+        """The model in training mode on a batch, its dropout applying the masks of core.engines.dropout_mask."""
         h = x
         hidden = 0
         for module in self.model:
@@ -342,7 +344,7 @@ class Trainer:
         return h
 
     def _fused_epoch(self, perm: np.ndarray) -> tuple[float, int]:
-        from core import fused
+        from core.engines import fused
 
         mean_loss = float(fused.train_epoch(self, perm))
         return mean_loss, self._n_batches(len(perm))
@@ -434,7 +436,7 @@ class Trainer:
         return records
 
     def _fused_block(self, count: int) -> list[EpochRecord]:
-        from core import fused
+        from core.engines import fused
 
         lrs = [self.schedule.lr_at(self.epoch + k) for k in range(count)]
         result = fused.train_epochs(self, self.epoch_permutations(self.epoch, count), np.asarray(lrs, np.float32))
@@ -481,7 +483,7 @@ class Trainer:
             return self._eval_cache[1]
         if self.engine == "fused" and not self._fused_eval_failed:
             try:
-                from core import fused
+                from core.engines import fused
 
                 train_loss, test_loss, train_acc, test_acc, confusion = fused.evaluate(self)
                 result = (train_loss, test_loss, train_acc, test_acc)
@@ -817,15 +819,18 @@ class _BlockPace:
         self._epoch_seconds = 0.7 * self._epoch_seconds + 0.3 * per_epoch if known else per_epoch
 
 
-# Modules whose output is the same in train and eval mode (dropout with p > 0 and batch norm are not).
-_MODE_FREE_TYPES = (nn.Sequential, nn.Linear, nn.Identity, nn.LayerNorm, nn.Tanh, nn.ReLU, nn.Sigmoid,
-                    nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Softplus, nn.Mish)
+# Modules whose output is the same in train and eval mode (dropout with p > 0 and batch norm are not);
+# activations say so in their record.
+_MODE_FREE_TYPES = (nn.Sequential, nn.Linear, nn.LayerNorm)
 
 
 def _mode_free(module: nn.Module) -> bool:
     if isinstance(module, nn.Dropout):
         return module.p == 0
-    return type(module) in _MODE_FREE_TYPES
+    if type(module) in _MODE_FREE_TYPES:
+        return True
+    record = record_of(module)
+    return record is not None and record.same_in_eval
 
 
 def _round_figure(value: float) -> str:

@@ -12,7 +12,7 @@ Wiring (the GUI does this through app.autosave_controller.AutosaveController; th
 Layout: each running LayerLab has its own folder `<data dir>/autosave/session-<pid>-<token>/`
 holding `lock` (PID, host, process start time), `experiment.json` (a plain experiment file, so it
 also opens with File > Open), `checkpoint.<n>.pt` and `autosave.json`, the manifest written last
-(the commit point: spec, time, checkpoint name). Every file is written atomically (core.atomic),
+(the commit point: spec, time, checkpoint name). Every file is written atomically (core.files.atomic),
 so a kill at any moment leaves either the previous save or the new one, never a mix. Two windows
 open at once never overwrite or recover each other's files: a folder whose lock names a live
 process is left alone. The data dir is platformdirs' user data dir for "LayerLab", or
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from core.atomic import WriteError, atomic_write_text, atomic_write_with
+from core.files.atomic import WriteError, atomic_write_text, atomic_write_with
 from core.spec import Experiment, SpecError, parse_experiment
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class Recovery:
     folder: Path
     spec: Experiment
     saved_at: datetime              # local time of the last autosave
-    checkpoint_path: Path | None    # load with core.checkpoint.load_checkpoint; None if untrained
+    checkpoint_path: Path | None    # load with core.files.checkpoint.load_checkpoint; None if untrained
     source_path: str | None         # the experiment file that was open, if it had been saved
     pid: int
 

@@ -1,6 +1,6 @@
 """Dropout masks as a pure function of (seed, epoch, layer, position in the epoch, unit).
 
-Each element gets a 64-bit key from splitmix64's finaliser (as core/shuffle.py orders rows); it is
+Each element gets a 64-bit key from splitmix64's finaliser (as core/training/shuffle.py orders rows); it is
 kept when the key's top 53 bits reach `keep_threshold(p)`. So the torch and fused engines drop
 the same units (parity tests compare them), a run is the same whatever else used torch's random
 generator, and a resumed checkpoint drops what the uninterrupted run would have. The position is

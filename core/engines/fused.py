@@ -2,7 +2,7 @@
 
 A per-batch torch loop pays ~20 µs per op call, so tiny nets (TF Playground's [4, 2]) train at
 ~50 epochs/s. Here forward, loss gradient, backward and the optimizer step of every minibatch run
-in one compiled call (core/fused_kernels.py) on a flat float32 copy of the parameters and of the
+in one compiled call (core/engines/fused_kernels.py) on a flat float32 copy of the parameters and of the
 optimizer's state; at the end the result is written back into the torch parameters and the
 torch.optim state tensors in place, so the model, the optimizer, snapshots, checkpoints and
 exports see the same numbers, and either engine can continue the other's run. (A flat buffer, not
@@ -10,11 +10,12 @@ numba typed lists of views: those cost ~0.9 s of compilation in every new proces
 release the GIL while they run.
 
 Same updates as the torch path: the same batches in the same order (the caller's `indices`), the
-same dropout masks (core/dropout_mask.py), the mean batch loss, its exact gradient, regularisation
+same dropout masks (core/engines/dropout_mask.py), the mean batch loss, its exact gradient, regularisation
 on Linear weights only (l2: rate*0.5*sum w**2, l1: rate*sum|w|), and torch.optim's SGD (momentum,
-nesterov), Adam, AdamW, RMSprop and Adagrad steps (core/fused_optim.py). Every activation of the
-registry (core/fused_act.py) and layer norm (core/fused_norm.py); batch norm stays on torch. Float32 throughout, like torch; results agree within float rounding
-(summation order differs; tanh is computed as 1 - 2/(exp(2z)+1), within 2e-7 of libm's and 5x faster).
+nesterov), Adam, AdamW, RMSprop and Adagrad steps (core/engines/fused_optim.py). Every activation of the
+registry (core/engines/fused_act.py) and layer norm (core/engines/fused_norm.py); batch norm stays on torch.
+Float32 throughout, like torch; results agree within float rounding (summation order differs; tanh
+is computed as 1 - 2/(exp(2z)+1), within 2e-7 of libm's and 5x faster).
 
     ok, why = supports(trainer)          # cheap; never imports numba
     loss = train_epoch(trainer, indices)  # one epoch, parameters updated in place
@@ -36,14 +37,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from core import fused_kernels as kernels
-from core import fused_optim
-from core.fused_kernels import KernelOptimizer
-from core.fused_layout import NetPlan, net_plan, read_layout
-from core.fused_layout import parameters as fused_layout_parameters
-from core.spec import Loss, RegularizationKind, Task
+from core.engines import fused_kernels as kernels
+from core.engines import fused_optim
+from core.engines.fused_kernels import KernelOptimizer
+from core.engines.fused_layout import NetPlan, net_plan, read_layout
+from core.engines.fused_layout import parameters as fused_layout_parameters
+from core.nn.layers import LAYER_TYPES
+from core.nn.losses import LOSSES, Loss
+from core.nn.optimizers import OPTIMIZERS
+from core.spec import RegularizationKind, Task
 
-_VALUE_LOSSES = {Loss.mse: kernels.MSE, Loss.huber: kernels.HUBER, Loss.l1: kernels.L1_LOSS}
 _REG_CODES = {RegularizationKind.none: kernels.REG_NONE, RegularizationKind.l1: kernels.REG_L1,
               RegularizationKind.l2: kernels.REG_L2}
 
@@ -73,19 +76,22 @@ def _numba_available() -> bool:
 def _loss_code(spec: Any, n_outputs: int) -> tuple[int | None, bool, str]:
     """(kernel loss code, whether it applies to sigmoid(logit), "") or (None, False, why not)."""
     loss = Loss(spec.loss)
+    record = LOSSES[loss]
+    if not record.fused:
+        return None, False, f"loss '{loss.value}' is not on the fused engine"
     if n_outputs > 1:
         if loss == Loss.cross_entropy:
             return kernels.SOFTMAX_CE, False, ""
         return None, False, f"loss '{loss.value}' needs one output; this model has {n_outputs}"
     if Task(spec.task) == Task.regression:
-        if loss in _VALUE_LOSSES:
-            return _VALUE_LOSSES[loss], False, ""
+        if record.regression and record.fused:
+            return getattr(kernels, record.fused), False, ""
         return None, False, f"loss '{loss.value}' does not fit regression"
     if loss in (Loss.bce, Loss.cross_entropy):  # cross entropy on one logit is bce
         return kernels.BCE, False, ""
     if loss == Loss.hinge:
         return kernels.HINGE, False, ""
-    return _VALUE_LOSSES[loss], True, ""
+    return getattr(kernels, record.fused), record.on_probability, ""
 
 
 def _optimizer_name(spec: Any) -> str:
@@ -102,6 +108,10 @@ def supports(trainer: Any, *, check_speed: bool = True) -> tuple[bool, str]:
     if not _numba_available():
         return False, "numba not installed"
     spec = trainer.spec
+    for i, layer in enumerate(spec.layers):
+        why = LAYER_TYPES[layer.type].fused(layer)
+        if why:
+            return False, f"layers.{i} ({layer.type}): {why}"
     _, problem = fused_optim.read_optimizer(getattr(trainer, "optimizer", None), spec)
     if problem:
         return False, problem
@@ -139,7 +149,8 @@ def estimated_epoch_seconds(widths: list[int], n_rows: int, batch_size: int,
                             optimizer: str = "sgd") -> tuple[float, float]:
     """(fused, torch) rough seconds per epoch for Linear widths [inputs, hidden..., outputs] trained
     with `optimizer` (an OptimizerName value; anything but 'sgd' costs as the adaptive ones do)."""
-    kind = "sgd" if optimizer == "sgd" else "adaptive"
+    record = OPTIMIZERS.get(optimizer)
+    kind = "adaptive" if record is None or record.adaptive else "sgd"
     macs = 3.0 * n_rows * sum(a * b for a, b in zip(widths, widths[1:]))
     n_params = sum(a * b + b for a, b in zip(widths, widths[1:]))
     batch = max(1, min(batch_size, n_rows))

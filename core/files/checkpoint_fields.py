@@ -72,7 +72,7 @@ def _finite_tensor(field: str, tensor: torch.Tensor) -> None:
 def _expected_state(spec: Experiment, n_inputs: int, n_outputs: int) -> tuple[dict[str, torch.Tensor], list]:
     """The state-dict entries and parameters the spec's network has (built on the meta device:
     no memory, and the global RNG is left exactly as it was)."""
-    from core.model import build_model
+    from core.nn.build import build_model
 
     with torch.random.fork_rng(devices=[]), torch.device("meta"):
         model = build_model(spec, n_inputs, n_outputs)
@@ -129,7 +129,7 @@ def _dry_step(spec: Experiment, state: dict, params: list) -> None:
     (an SGD state under an Adam spec) fails here instead of in the middle of training."""
     import copy
 
-    from core.optim import build_optimizer
+    from core.nn.optimizers import build_optimizer
 
     if sum(p.numel() for p in params) > DRY_STEP_MAX_WEIGHTS:
         return  # too large to copy cheaply; the shape checks above still ran
@@ -156,7 +156,7 @@ def _check_schedule(value: Any, epoch: int) -> dict:
 
 
 def _check_history(value: Any, epoch: int) -> list[dict]:
-    from core.snapshot import EpochRecord
+    from core.training.snapshot import EpochRecord
 
     if not isinstance(value, list):
         raise _fail("history", f"must be a list of epochs, not {type(value).__name__}")

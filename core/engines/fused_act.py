@@ -13,6 +13,8 @@ import math
 import numpy as np
 from torch import nn
 
+from core.nn.activations import record_of
+
 # Codes shared with the kernels (the first five keep the numbers the fused engine always used).
 LINEAR, TANH, RELU, SIGMOID, LEAKY_RELU, ELU, GELU, SILU, SOFTPLUS, MISH = range(10)
 
@@ -25,16 +27,24 @@ _SQRT_HALF = np.float32(math.sqrt(0.5))
 _GELU_PDF = np.float32(1.0 / math.sqrt(2.0 * math.pi))  # torch's kBeta * 0.5
 _SOFTPLUS_LIMIT = np.float32(SOFTPLUS_THRESHOLD)
 
-# torch module type -> code; the parameter (leaky slope, elu alpha) is read by `read_activation`.
-MODULE_CODES: dict[type[nn.Module], int] = {
-    nn.Identity: LINEAR, nn.Tanh: TANH, nn.ReLU: RELU, nn.Sigmoid: SIGMOID, nn.LeakyReLU: LEAKY_RELU,
-    nn.ELU: ELU, nn.GELU: GELU, nn.SiLU: SILU, nn.Softplus: SOFTPLUS, nn.Mish: MISH,
+# activation record name -> kernel code (records with fused=True; tests check the two agree).
+# The parameter (leaky slope, elu alpha) is read from the module by `read_activation`.
+CODES: dict[str, int] = {
+    "linear": LINEAR, "tanh": TANH, "relu": RELU, "sigmoid": SIGMOID, "leaky_relu": LEAKY_RELU,
+    "elu": ELU, "gelu": GELU, "silu": SILU, "softplus": SOFTPLUS, "mish": MISH,
 }
+
+
+def is_fused_activation(module: nn.Module) -> bool:
+    """Whether `module` is an activation the fused engine has maths for (its settings aside)."""
+    record = record_of(module)
+    return record is not None and record.fused and record.name in CODES
 
 
 def read_activation(name: str, module: nn.Module) -> tuple[int | None, float, str]:
     """(code, parameter, "") for an activation module the fused engine runs, else (None, 0, why not)."""
-    code = MODULE_CODES.get(type(module))
+    record = record_of(module)
+    code = CODES.get(record.name) if record is not None and record.fused else None
     if code is None:
         return None, 0.0, f"'{name}' ({type(module).__name__}) is not an activation the fused engine runs"
     if code == LEAKY_RELU:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 from torch import nn
 
-from core import dropout_mask, fused_act
+from core.engines import dropout_mask, fused_act
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def read_layout(model: nn.Module) -> tuple[Layout | None, str]:
                 acts[-1] = fused_act.LINEAR
             drops[-1] = float(module.p)
             continue
-        if fused_act.MODULE_CODES.get(type(module)) is None:
+        if not fused_act.is_fused_activation(module):
             return None, _problem_name(name, module)
         code, param, why = fused_act.read_activation(name, module)
         if code is None:

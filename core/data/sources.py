@@ -1,0 +1,101 @@
+"""Data sources: one record each (label, tooltip, family, task, description, loader).
+
+Adding a toy set = a `DataSource` member + its record here + its generator in core/data/toy.py;
+a bundled set = member + record naming its scikit-learn loader. Importing this never imports torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from core.choices import Task
+from core.registry import Record, Registry
+
+
+class DataSource(str, Enum):
+    circle = "circle"
+    xor = "xor"
+    gauss = "gauss"
+    spiral = "spiral"
+    moons = "moons"
+    checkerboard = "checkerboard"
+    plane = "plane"
+    multi_gauss = "multi_gauss"
+    csv = "csv"
+    iris = "iris"
+    wine = "wine"
+    breast_cancer = "breast_cancer"
+    digits = "digits"
+    diabetes = "diabetes"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataSourceRecord(Record):
+    family: str  # "toy" (2-D generator), "bundled" (scikit-learn set) or "file" (the user's CSV)
+    task: Task | None  # None: the user decides (CSV)
+    description: str = ""  # the Dataset's description line
+    load: str | Callable[..., Any] = ""  # toy: "core.data.toy:circle" (n, noise, rng); bundled: sklearn loader name
+    background: bool = False  # slow to load: the window loads it off the GUI thread
+
+
+SOURCES: Registry[DataSourceRecord] = Registry("data source")
+
+
+def _toy(name: str, label: str, task: Task, description: str, tip: str) -> None:
+    SOURCES.add(DataSourceRecord(name=name, label=label, tip=tip, family="toy", task=task,
+                                 description=description, load=f"core.data.toy:{name}"))
+
+
+def _bundled(name: str, label: str, task: Task, loader: str, description: str, tip: str) -> None:
+    SOURCES.add(DataSourceRecord(name=name, label=label, tip=tip, family="bundled", task=task,
+                                 description=description, load=loader, background=True))
+
+
+_C, _R = Task.classification, Task.regression
+_toy("circle", "Circle", _C, "Circle: class 1 inside a disc, class 0 in a ring around it",
+     "One class inside a ring of the other: needs a curved boundary (try x1² and x2²).")
+_toy("xor", "Exclusive or", _C, "Exclusive or: class 1 where x1 and x2 have the same sign",
+     "Opposite quadrants share a class: a single line cannot separate them (try x1·x2).")
+_toy("gauss", "Gaussian", _C, "Two Gaussians: class 1 around (2, 2), class 0 around (-2, -2)",
+     "Two blobs that a straight line separates: the easiest set.")
+_toy("spiral", "Spiral", _C, "Spiral: two interleaved spiral arms",
+     "Two interleaved spirals: the hardest set; needs depth or sin features.")
+_toy("moons", "Moons", _C, "Moons: two interleaving half circles",
+     "Two interlocking half-moons: a gently curved boundary.")
+_toy("checkerboard", "Checkerboard", _C, "Checkerboard: 4 × 4 squares of alternating class",
+     "A 4×4 checkerboard: many small regions to carve out.")
+_toy("plane", "Plane (regression)", _R, "Plane: predict (x1 + x2) / 10",
+     "The target is a tilted plane over (x1, x2): a linear regression.")
+_toy("multi_gauss", "Multi-Gaussian (regression)", _R, "Multi-Gaussian: predict the height of six signed bumps",
+     "The target is a sum of Gaussian bumps: a non-linear regression.")
+SOURCES.add(DataSourceRecord(name="csv", label="CSV file…", family="file", task=None,
+                             tip="Your own table: pick the column to predict and the columns to learn from.",
+                             background=True))
+_bundled("iris", "Iris flowers (3 classes)", _C, "load_iris", "Iris: 150 flowers, 4 measurements, 3 species",
+         "150 iris flowers, 4 measurements, 3 species (scikit-learn's bundled set).")
+_bundled("wine", "Wine (3 classes)", _C, "load_wine", "Wine: 178 wines, 13 chemical measurements, 3 cultivars",
+         "178 wines, 13 chemical measurements, 3 cultivars (scikit-learn's bundled set).")
+_bundled("breast_cancer", "Breast cancer (2 classes)", _C, "load_breast_cancer",
+         "Breast cancer (Wisconsin): 569 tumours, 30 measurements, malignant or benign",
+         "569 tumours, 30 measurements, benign or malignant (scikit-learn).")
+_bundled("digits", "Digits 8×8 (10 classes)", _C, "load_digits",
+         "Digits: 1797 8×8 images of handwritten digits, 10 classes",
+         "1797 handwritten digits as 8×8 pixel intensities, 10 classes (scikit-learn).")
+_bundled("diabetes", "Diabetes (regression)", _R, "load_diabetes",
+         "Diabetes: 442 patients, 10 measurements, disease progression after one year",
+         "442 patients, 10 measurements, disease progression to predict (scikit-learn).")
+
+
+def _sources(**where: Any) -> tuple[DataSource, ...]:
+    return tuple(DataSource(n) for n in SOURCES.names(**where))
+
+
+TOY_CLASSIFICATION = _sources(family="toy", task=_C)
+TOY_REGRESSION = _sources(family="toy", task=_R)
+TOY_SOURCES = TOY_CLASSIFICATION + TOY_REGRESSION
+BUNDLED_CLASSIFICATION = _sources(family="bundled", task=_C)
+BUNDLED_REGRESSION = _sources(family="bundled", task=_R)
+BUNDLED_SOURCES = BUNDLED_CLASSIFICATION + BUNDLED_REGRESSION

@@ -1,0 +1,1 @@
+"""Files on disk: atomic writes, text decoding, checkpoints and autosaves."""

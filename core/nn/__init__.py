@@ -1,0 +1,1 @@
+"""The network: layer and activation records, the model builder, losses and optimizers."""

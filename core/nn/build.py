@@ -1,0 +1,83 @@
+"""Build the network an Experiment describes, as a named nn.Sequential that reads like the diagram.
+
+Each layer's parts come from its type's record (core.nn.layers), so a new layer type needs no change here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+from core.nn.layers import LAYER_TYPES
+from core.registry import resolve
+from core.spec import Experiment
+from core.spec.shapes import layer_shapes
+
+# Models built elsewhere (tests, old callers) have no shown_outputs: their activations are found by name.
+_NAME = re.compile(r"^([a-z_]+?)(\d+)$")
+_NOT_ACTIVATION = ("dense", "norm", "dropout")
+
+
+def build_model(spec: Experiment, n_inputs: int, n_outputs: int) -> nn.Sequential:
+    """The network `spec.layers` describes, seeded by `spec.seed` so the same spec starts the same.
+
+    Names for dense layers: dense1, norm1 (only with a norm), <activation>1 (e.g. tanh1), dropout1
+    (only with dropout > 0), dense2, ..., output. With no hidden layers the model is just `output`.
+    Raises ShapeError (a SpecError) when a layer does not fit the shape it gets.
+    """
+    if n_inputs < 1:
+        raise ValueError(f"build_model: the model needs at least one input, got n_inputs={n_inputs}")
+    if n_outputs < 1:
+        raise ValueError(f"build_model: the model needs at least one output, got n_outputs={n_outputs}")
+    shapes = layer_shapes(spec, (n_inputs,), n_outputs)
+    torch.manual_seed(spec.seed)
+    parts: OrderedDict[str, nn.Module] = OrderedDict()
+    shown = []
+    in_shape = (n_inputs,)
+    for k, (layer, out_shape) in enumerate(zip(spec.layers, shapes), start=1):
+        record = LAYER_TYPES[layer.type]
+        for name, module in resolve(record.build)(layer, in_shape, k):
+            parts[name] = module
+        shown.append(record.shown_output(layer, k))
+        in_shape = out_shape
+    parts["output"] = nn.Linear(in_shape[0], n_outputs)
+    model = nn.Sequential(parts)
+    model.shown_outputs = tuple(shown)  # what the views show per hidden layer (hidden_layer_ends)
+    return model
+
+
+def linear_layers(model: nn.Sequential) -> list[nn.Linear]:
+    """Every Linear (dense1..denseN, output), input side first: Snapshot.weights[k] is the k-th."""
+    return [m for m in model if isinstance(m, nn.Linear)]
+
+
+def hidden_layer_ends(model: nn.Sequential) -> list[int]:
+    """Index in `model` of each hidden layer's shown output (its activation for dense layers), in order."""
+    names = list(model._modules)
+    shown = getattr(model, "shown_outputs", None)
+    if shown is not None:
+        return [names.index(name) for name in shown]
+    return [i for i, name in enumerate(names)
+            if (match := _NAME.match(name)) and match.group(1) not in _NOT_ACTIVATION]
+
+
+def hidden_activations(model: nn.Sequential, x: torch.Tensor) -> list[torch.Tensor]:
+    """Each hidden layer's output (after its norm and activation) for inputs x: the neuron thumbnails.
+
+    Runs the model as it is (call model.eval() first for deterministic dropout/batch-norm).
+    """
+    ends = set(hidden_layer_ends(model))
+    outputs = []
+    h = x
+    for i, module in enumerate(model):
+        h = module(h)
+        if i in ends:
+            outputs.append(h)
+    return outputs
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
