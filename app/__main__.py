@@ -27,9 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     qt_app = QApplication.instance() or QApplication(argv)
     qt_app.setApplicationName("LayerLab")
     qt_app.setOrganizationName("LayerLab")
-    from app.main_window import MainWindow
+    from app.window import MainWindow
     from app.settings import AppSettings
-    from app.style import apply_app_style
+    from app.look.style import apply_app_style
 
     apply_app_style(qt_app)
     epoch_probe = bool(os.environ.get("LAYERLAB_FIRST_EPOCH_EXIT"))

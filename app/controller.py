@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from app import texts
+from app.look import texts
 from app.data_loader import DataLoader
 from app.spec_edit import loss_for_classes, patched, value_at, with_consequences
 from app.undo import SpecChangeCommand

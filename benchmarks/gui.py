@@ -74,8 +74,8 @@ def window_figures(seconds: float) -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     qt_app = QApplication.instance() or QApplication([])
-    from app.main_window import MainWindow
-    from app.style import apply_app_style
+    from app.window import MainWindow
+    from app.look.style import apply_app_style
 
     apply_app_style(qt_app)
     window = MainWindow(settings=None, restore=False, spec=bench_spec())

@@ -128,7 +128,7 @@ def loss_plot_figures(n: int) -> dict[str, float]:
     from core.training.snapshot import EpochRecord
 
     QApplication.instance() or QApplication([])
-    from app.loss_plot import LossPlot
+    from app.plots.loss_plot import LossPlot
 
     plot = LossPlot()
     before = rss_mb()
@@ -152,8 +152,8 @@ def window_figures(samples: int, seconds: float) -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     qt_app = QApplication.instance() or QApplication([])
-    from app.main_window import MainWindow
-    from app.style import apply_app_style
+    from app.window import MainWindow
+    from app.look.style import apply_app_style
     from core.spec import Experiment
 
     apply_app_style(qt_app)

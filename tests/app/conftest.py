@@ -37,7 +37,7 @@ def no_user_files_or_modal_questions(tmp_path, monkeypatch):
     """Autosave (if a test turns it on) writes under tmp_path, never the user's data folder, and
     closing a window with unsaved changes discards them instead of showing a blocking question."""
     monkeypatch.setenv("LAYERLAB_DATA_DIR", str(tmp_path / "layerlab-data"))
-    monkeypatch.setattr("app.session_files.ask_unsaved_changes", lambda parent, name: "discard")
+    monkeypatch.setattr("app.files.session_files.ask_unsaved_changes", lambda parent, name: "discard")
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +60,7 @@ def no_dangling_threads_or_timers(qapp):
 def open_window(qtbot, spec: Experiment | None = None, settings=None, restore: bool = False):
     """Show a MainWindow on `spec` (the quick spec, or with restore=True the remembered one), and
     wait until its trainer is built and has sent a snapshot."""
-    from app.main_window import MainWindow
+    from app.window import MainWindow
 
     if spec is None and not restore:
         spec = quick_spec()

@@ -74,7 +74,7 @@ def test_a_learning_rate_that_makes_the_loss_swing_is_warned_about_once(qtbot, m
 
 
 def test_the_csv_dialog_previews_utf16_and_refuses_pipes_and_devices_at_once(qtbot, tmp_path):
-    from app.csv_dialog import CsvDialog
+    from app.files.csv_dialog import CsvDialog
 
     dialog = CsvDialog()
     qtbot.addWidget(dialog)

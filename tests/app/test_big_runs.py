@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.boundary_points import MAX_SHOWN_POINTS
-from app.boundary_view import BoundaryView
-from app.loss_plot import MAX_POINTS, RECENT_POINTS, LossPlot
+from app.plots.boundary_points import MAX_SHOWN_POINTS
+from app.plots.boundary_view import BoundaryView
+from app.plots.loss_plot import MAX_POINTS, RECENT_POINTS, LossPlot
 from core.data import Dataset, load_dataset
 from core.training.snapshot import EpochRecord
 from core.spec import Experiment
@@ -122,7 +122,7 @@ def test_on_a_big_table_only_drawn_test_rows_get_wrong_rings(qtbot):
 
 @pytest.mark.parametrize("max_points, recent", [(64, 0), (64, 40)])
 def test_the_loss_buffer_rejects_a_bound_it_cannot_keep(max_points, recent):
-    from app.loss_plot import _Buffer
+    from app.plots.loss_plot import _Buffer
 
     with pytest.raises(ValueError, match="recent must be"):
         _Buffer(max_points, recent)

@@ -73,7 +73,7 @@ class TestWindowRoundTrip:
         assert load_checkpoint(path).epoch == saved.epoch
 
     def test_autosave_after_a_kill_restores_the_trained_weights(self, qtbot, tmp_path, monkeypatch, engine):
-        from app.main_window import MainWindow
+        from app.window import MainWindow
         from app.worker import live_threads
 
         monkeypatch.setenv("LAYERLAB_AUTOSAVE_SECONDS", "0.2")

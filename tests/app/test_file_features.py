@@ -16,12 +16,12 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor, QGuiApplication, QPainter
 from PySide6.QtWidgets import QWidget
 
-from app.autosave_controller import AutosaveController
-from app.export_dialog import (ExportDialog, ExportOutcome, export_model_interactive, format_for_path,
+from app.files.autosave import AutosaveController
+from app.files.export_dialog import (ExportDialog, ExportOutcome, export_model_interactive, format_for_path,
                                suggested_name)
-from app.picture_export import (ViewExportError, build_export_picture_menu, copy_to_clipboard,
+from app.files.picture_export import (ViewExportError, build_export_picture_menu, copy_to_clipboard,
                                 export_history_csv, save_picture)
-from app.recent_files import RecentFiles
+from app.files.recent_files import RecentFiles
 from core.files.autosave import MANIFEST, AutosaveState, AutosaveStore
 from core.training.history import LossHistory
 from core.training.snapshot import EpochRecord

@@ -17,7 +17,7 @@ def _records(n: int) -> list[EpochRecord]:
 
 @pytest.fixture
 def plot(qtbot):
-    from app.loss_plot import LossPlot
+    from app.plots.loss_plot import LossPlot
 
     widget = LossPlot()
     qtbot.addWidget(widget)
@@ -54,7 +54,7 @@ def test_recent_view_shows_the_newest_fifth_with_its_own_loss_range(plot):
 
 
 def test_figures_show_four_significant_digits(qtbot):
-    from app.output_panel import OutputPanel
+    from app.panels.output_panel import OutputPanel
     from core.training.snapshot import Snapshot
 
     panel = OutputPanel()
@@ -66,7 +66,7 @@ def test_figures_show_four_significant_digits(qtbot):
 
 
 def test_long_runs_have_short_epoch_ticks():
-    from app.loss_plot import epoch_tick
+    from app.plots.loss_plot import epoch_tick
 
     assert [epoch_tick(v) for v in (0, 500, 1000, 12000, 40000, 1_500_000)] == \
         ["0", "500", "1k", "12k", "40k", "1.5M"]

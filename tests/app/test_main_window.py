@@ -285,7 +285,7 @@ def test_a_slow_first_compile_shows_the_data_at_once_and_says_why_training_waits
     import threading
 
     from app import worker as worker_module
-    from app.main_window import MainWindow
+    from app.window import MainWindow
     from core.engines import fused
 
     release = threading.Event()
@@ -314,7 +314,7 @@ def test_a_slow_first_compile_shows_the_data_at_once_and_says_why_training_waits
 def test_closing_while_the_fused_engine_compiles_ends_cleanly(qtbot, monkeypatch, spec_factory):
     import threading
 
-    from app.main_window import MainWindow
+    from app.window import MainWindow
     from core.engines import fused
 
     entered, release = threading.Event(), threading.Event()

@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QColor, QHelpEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit, QToolButton, QToolTip
 
-from app.network_view import MAX_DRAWN, NetworkView, grid_for
+from app.network.view import MAX_DRAWN, NetworkView, grid_for
 from core.training.snapshot import Snapshot
 from core.spec import Activation, LayerSpec
 
@@ -263,7 +263,7 @@ def test_grid_for_returns_the_hovered_neurons_grid():
 
 
 def test_colour_maps_put_negative_orange_positive_blue_and_nan_in_the_middle():
-    from app import colormaps
+    from app.look import colormaps
 
     lut = colormaps.lut_to_argb32(colormaps.diverging_lut())
     low, mid, high, nan = colormaps.values_to_argb32(np.array([-5.0, 0.0, 5.0, np.nan]), lut, -1.0, 1.0)

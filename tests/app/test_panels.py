@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
-from app.confusion_view import ConfusionView
-from app.controls_bar import ControlsBar
-from app.csv_dialog import CsvDialog
-from app.data_panel import DataPanel
-from app.loss_plot import LossPlot
+from app.plots.confusion_view import ConfusionView
+from app.panels.controls_bar import ControlsBar
+from app.files.csv_dialog import CsvDialog
+from app.panels.data_panel import DataPanel
+from app.plots.loss_plot import LossPlot
 from app.settings import AppSettings
 from app.spec_edit import patched, value_at, with_consequences
 from core.training.snapshot import EpochRecord

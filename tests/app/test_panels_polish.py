@@ -13,14 +13,15 @@ import torch
 from PySide6.QtGui import QFontMetricsF, QImage
 from PySide6.QtWidgets import QApplication, QLabel
 
-from app import colormaps, neuron_images
-from app.boundary_points import principal_plane
-from app.boundary_view import BoundaryView
-from app.confusion_view import MIN_CELL, ConfusionView, count_text, fitted_counts
-from app.data_panel import DataPanel
-from app.loss_plot import LossPlot
-from app.output_panel import OutputPanel
-from app.style import apply_app_style
+from app.look import colormaps
+from app.network import neuron_images
+from app.plots.boundary_points import principal_plane
+from app.plots.boundary_view import BoundaryView
+from app.plots.confusion_view import MIN_CELL, ConfusionView, count_text, fitted_counts
+from app.panels.data_panel import DataPanel
+from app.plots.loss_plot import LossPlot
+from app.panels.output_panel import OutputPanel
+from app.look.style import apply_app_style
 from core.data import load_dataset
 from core.training.snapshot import EpochRecord
 from core.spec import Experiment, Feature, parse_experiment

@@ -57,7 +57,7 @@ def test_speed_limit_slows_training_to_about_its_rate(window, qtbot):
 
 
 def test_start_up_shows_its_progress_then_ready(qtbot):
-    from app.main_window import MainWindow
+    from app.window import MainWindow
     from app.worker import live_threads
     from tests.app.conftest import THREAD_STOP_MS, quick_spec
 

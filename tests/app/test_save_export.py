@@ -332,12 +332,12 @@ def test_copy_view_puts_the_boundary_on_the_clipboard(qtbot, window):
 
 def test_file_menu_actions_reach_their_files(qtbot, window, tmp_path, monkeypatch):
     """Each File menu entry, triggered as a user would, with the file dialog answered for them."""
-    from app import export_dialog, window_files
+    from app.files import actions, export_dialog
 
     answers: list[str] = []
-    monkeypatch.setattr(window_files.QFileDialog, "getSaveFileName",
+    monkeypatch.setattr(actions.QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: (answers.pop(0), "")))
-    monkeypatch.setattr(window_files.QFileDialog, "getOpenFileName",
+    monkeypatch.setattr(actions.QFileDialog, "getOpenFileName",
                         staticmethod(lambda *a, **k: (answers.pop(0), "")))
     train(qtbot, window, 2)
 
@@ -381,7 +381,7 @@ def test_file_menu_actions_reach_their_files(qtbot, window, tmp_path, monkeypatc
 @pytest.fixture
 def autosave_window(qtbot, tmp_path, monkeypatch):
     """A started window that autosaves every 0.2 s into tmp_path/autosave; closed at the end."""
-    from app.main_window import MainWindow
+    from app.window import MainWindow
     from app.worker import live_threads
 
     monkeypatch.setenv("LAYERLAB_AUTOSAVE_SECONDS", "0.2")
@@ -439,7 +439,7 @@ def _dead_pid() -> int:
 
 
 def test_recovery_restores_the_trained_run_from_the_autosaved_checkpoint(qtbot, autosave_window):
-    from app.main_window import MainWindow
+    from app.window import MainWindow
 
     crashed = autosave_window
     train(qtbot, crashed, 3)
@@ -481,7 +481,7 @@ def _wait_for_file(pattern: str, folder: Path, proc: subprocess.Popen, log: Path
 
 
 def test_after_the_app_is_killed_the_next_start_offers_its_experiment(qtbot, tmp_path, monkeypatch):
-    from app.main_window import MainWindow
+    from app.window import MainWindow
     from app.worker import live_threads
 
     data_dir, home = tmp_path / "data", tmp_path / "home"

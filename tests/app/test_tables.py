@@ -12,7 +12,7 @@ from tests.app.test_window_layout import LAPTOP, _settle
 
 
 def test_table_hides_the_two_d_controls_and_a_toy_set_brings_them_back(qtbot):
-    from app.data_panel import DataPanel
+    from app.panels.data_panel import DataPanel
 
     panel = DataPanel()
     qtbot.addWidget(panel)
@@ -26,7 +26,7 @@ def test_table_hides_the_two_d_controls_and_a_toy_set_brings_them_back(qtbot):
 
 
 def test_data_combo_shows_the_csv_files_name(qtbot, tmp_path):
-    from app.data_panel import DataPanel
+    from app.panels.data_panel import DataPanel
 
     path = tmp_path / "my_measurements.csv"
     path.write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n")
@@ -60,7 +60,7 @@ def iris():
 
 
 def test_table_scatter_on_any_two_columns_keeps_its_rings(qtbot, iris):
-    from app.output_panel import OutputPanel
+    from app.panels.output_panel import OutputPanel
     from core.training.snapshot import Snapshot
 
     panel = OutputPanel()

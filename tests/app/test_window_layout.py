@@ -23,7 +23,7 @@ def _geometries(window) -> dict[str, tuple[int, int, int, int]]:
 
 
 def test_nothing_moves_when_the_devices_and_data_arrive(qtbot):
-    from app.main_window import MainWindow
+    from app.window import MainWindow
     from app.worker import live_threads
 
     window = MainWindow(settings=None, restore=False, spec=quick_spec())
@@ -104,7 +104,7 @@ def test_input_neurons_show_their_feature_before_the_first_snapshot(qtbot):
     """x1 runs from one colour on the left to the other on the right, before torch has even loaded."""
     from PySide6.QtGui import QColor
 
-    from app.network_view import NetworkView
+    from app.network.view import NetworkView
 
     view = NetworkView()
     qtbot.addWidget(view)

@@ -28,8 +28,8 @@ def isolated_user_files(tmp_path, monkeypatch):
     hypothesis): autosave writes under tmp_path, and closing a window with unsaved changes discards
     them instead of waiting on a modal question."""
     monkeypatch.setenv("LAYERLAB_DATA_DIR", str(tmp_path / "layerlab-data"))
-    if importlib.util.find_spec("app.session_files") is not None:
-        monkeypatch.setattr("app.session_files.ask_unsaved_changes", lambda parent, name: "discard")
+    if importlib.util.find_spec("app.files.session_files") is not None:
+        monkeypatch.setattr("app.files.session_files.ask_unsaved_changes", lambda parent, name: "discard")
 
 
 @pytest.hookimpl(wrapper=True)

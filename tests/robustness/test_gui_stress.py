@@ -15,7 +15,7 @@ from window_checks import leftovers, open_window, quick_spec
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QLabel, QStatusBar, QWidget
 
-from app.network_canvas import MAX_DRAWN
+from app.network.canvas import MAX_DRAWN
 from app.worker import live_threads
 from core.training.snapshot import RunState
 
@@ -154,7 +154,7 @@ def test_closing_while_training_twenty_times_leaves_nothing_running(qtbot):
 
 
 def test_closing_before_the_trainer_is_ready_leaves_nothing_running(qtbot):
-    from app.main_window import MainWindow
+    from app.window import MainWindow
 
     for attempt in range(5):
         window = MainWindow(settings=None, restore=False, spec=quick_spec())

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-from app import texts
-from app.help import LEGEND_HTML
+from app.look import texts
+from app.panels.help import LEGEND_HTML
 
 # (concept, explanation): the words a learner meets in the window, in the order they meet them.
 GLOSSARY: tuple[tuple[str, str], ...] = (

@@ -14,13 +14,13 @@ target value), with the test rows the network currently gets wrong crossed out (
 from __future__ import annotations
 
 import numpy as np
-from app.plotting import pg
+from app.look.plotting import pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QTextOption
 from PySide6.QtWidgets import QGraphicsItem
 
-from app import colormaps
-from app.boundary_points import (DIVERGING32, MISS_PEN, MISS_RGB, OUTLINE_TEST, OUTLINE_TRAIN, OUTLINE_VALUE,
+from app.look import colormaps
+from app.plots.boundary_points import (DIVERGING32, MISS_PEN, MISS_RGB, OUTLINE_TEST, OUTLINE_TRAIN, OUTLINE_VALUE,
                                  dot, fmt_value, legend_html, packed_colours, paler, point_size, principal_plane,
                                  ring, shared_brushes, shown_rows)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import colorsys
 
 import numpy as np
-from app.plotting import pg
+from app.look.plotting import pg
 
 NEGATIVE_RGB = (245, 147, 34)   # orange: negative weight / value, class 0
 NEUTRAL_RGB = (232, 234, 235)   # near-white middle of the diverging map

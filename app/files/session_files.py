@@ -1,6 +1,6 @@
 """What the window's File menu needs besides the dialogs: tell checkpoints from experiment files,
 wait for the training thread without freezing, and ask about unsaved changes. Imports no torch
-(the window must paint before torch loads); capturing a run lives in app.run_capture.
+(the window must paint before torch loads); capturing a run lives in app.files.run_capture.
 """
 
 from __future__ import annotations

@@ -9,10 +9,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout,
                                QWidget)
 
-from app.boundary_view import BoundaryView
-from app.confusion_view import ConfusionView
-from app.loss_plot import EPOCH_VIEWS, LossPlot
-from app.widgets import named
+from app.plots.boundary_view import BoundaryView
+from app.plots.confusion_view import ConfusionView
+from app.plots.loss_plot import EPOCH_VIEWS, LossPlot
+from app.look.widgets import named
 
 
 PLOTS_MIN_HEIGHT = 260

@@ -7,7 +7,7 @@ from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from app import colormaps
+from app.look import colormaps
 
 _BLUE = QColor(*colormaps.POSITIVE_RGB)
 _ORANGE = QColor(*colormaps.NEGATIVE_RGB)

@@ -131,7 +131,7 @@ def history_csv_text(source: Any) -> str:
     """CSV of a loss history: a core LossHistory, EpochRecords, a LossPlot, or a mapping of columns."""
     if hasattr(source, "to_csv_text"):
         return source.to_csv_text()
-    if hasattr(source, "series") and hasattr(source, "n_points"):  # app.loss_plot.LossPlot
+    if hasattr(source, "series") and hasattr(source, "n_points"):  # app.plots.loss_plot.LossPlot
         source = {"epoch": source.series("epoch"), "train_loss": source.series("train_loss"),
                   "test_loss": source.series("test_loss"), "train_accuracy": source.series("train_acc"),
                   "test_accuracy": source.series("test_acc")}

@@ -9,10 +9,10 @@ that keep their lowest and highest losses, so a run of a million epochs holds a 
 from __future__ import annotations
 
 import numpy as np
-from app.plotting import pg
+from app.look.plotting import pg
 from PySide6.QtCore import Signal
 
-from app import colormaps
+from app.look import colormaps
 
 TRAIN_COLOUR = (60, 60, 60)
 TEST_COLOUR = colormaps.NEGATIVE_RGB

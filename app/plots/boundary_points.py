@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor
 
-from app import colormaps
-from app.plotting import pg
+from app.look import colormaps
+from app.look.plotting import pg
 
 DIVERGING32 = colormaps.lut_to_argb32(colormaps.diverging_lut())
 OUTLINE_TRAIN = pg.mkPen(255, 255, 255, 230, width=1)     # classes: white ring, as TF Playground

@@ -2,7 +2,7 @@
 
 Painting is plain QPainter over geometry computed once per resize / structure change; a snapshot
 only swaps the thumbnail images and the link pens, so a redraw costs no Python work per pixel.
-Where things go is `app.network_geometry`, how they look `app.network_painter`; this widget owns
+Where things go is `app.network.geometry`, how they look `app.network.painter`; this widget owns
 the state (structure, the latest weights and images), when to re-render, and the mouse.
 Indices in signals are 0-based; text shown to the user counts from 1 ("unit 3").
 """
@@ -16,14 +16,14 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from app import neuron_images
-from app.layer_header import LayerHeader
-from app.network_geometry import (HEADER_HEIGHT, HEADER_TOP, MAX_DRAWN, MIN_NODE, NODES_TOP, Column, Links,
+from app.network import neuron_images
+from app.network.layer_header import LayerHeader
+from app.network.geometry import (HEADER_HEIGHT, HEADER_TOP, MAX_DRAWN, MIN_NODE, NODES_TOP, Column, Links,
                                   build_links, measure_labels, minimum_size, more_column_at, node_hit,
                                   place_columns, pretty_feature, snapshot_fits, unit_name)
-from app.network_painter import (BACKGROUND, DiagramPainter, bias_fills, link_keys, output_subtitle,
+from app.network.painter import (BACKGROUND, DiagramPainter, bias_fills, link_keys, output_subtitle,
                                  paint_labels, paint_nodes)
-from app.weight_editor import WeightEditor
+from app.network.weight_editor import WeightEditor
 from core.training.snapshot import RunState, Snapshot
 from core.spec import LayerSpec
 

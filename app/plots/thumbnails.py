@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
-from app import colormaps
+from app.look import colormaps
 from core.spec import TOY_REGRESSION, TOY_SOURCES, DataSource
 
 _BACKGROUND = QColor(246, 247, 248)

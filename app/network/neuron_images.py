@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtGui import QImage
 
-from app import colormaps
+from app.look import colormaps
 
 BOUNDED_ACTIVATIONS = {"tanh": 1.0, "sigmoid": 1.0}
 

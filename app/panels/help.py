@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QMessageBox, QVBoxLayout, QWidget
 
-from app import colormaps
+from app.look import colormaps
 
 _ORANGE = "#%02x%02x%02x" % colormaps.NEGATIVE_RGB
 _BLUE = "#%02x%02x%02x" % colormaps.POSITIVE_RGB

@@ -13,10 +13,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxL
                                QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 from superqt import QLabeledSlider
 
-from app import texts
-from app.icons import icon
-from app.thumbnails import dataset_icon, dataset_thumbnail
-from app.widgets import Blocked, named, select_data
+from app.look import texts
+from app.look.icons import icon
+from app.plots.thumbnails import dataset_icon, dataset_thumbnail
+from app.look.widgets import Blocked, named, select_data
 from core.spec import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, TOY_CLASSIFICATION, TOY_REGRESSION,
                        DataSource, Experiment, Feature)
 

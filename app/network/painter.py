@@ -1,6 +1,6 @@
 """How the network diagram looks: link pens by weight, neuron fills, labels and the hover outline.
 
-Plain QPainter calls over the geometry of `app.network_geometry`; the canvas decides when to paint
+Plain QPainter calls over the geometry of `app.network.geometry`; the canvas decides when to paint
 (render cache, throttling) and this module what a paint draws.
 """
 
@@ -10,8 +10,9 @@ import numpy as np
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPen, QTransform
 
-from app import colormaps, neuron_images
-from app.network_geometry import HEADER_TOP, MAX_DRAWN, Column, Links
+from app.look import colormaps
+from app.network import neuron_images
+from app.network.geometry import HEADER_TOP, MAX_DRAWN, Column, Links
 
 LINK_COLOUR_LEVELS = 65
 LINK_MAX_WEIGHT = 4.0

@@ -16,8 +16,8 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
-from app.layer_header import LayerHeader
-from app.network_canvas import MAX_DRAWN, NetworkCanvas
+from app.network.layer_header import LayerHeader
+from app.network.canvas import MAX_DRAWN, NetworkCanvas
 from core.training.snapshot import Snapshot
 from core.spec import LayerSpec
 

@@ -16,19 +16,19 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from app import texts
+from app.look import texts
 from app.controller import SessionController
-from app.controls_bar import ControlsBar
-from app.data_panel import DataPanel
-from app.help import ColourLegend, show_about
-from app.message_bar import MessageBar
-from app.network_view import NetworkView
-from app.output_panel import OutputPanel
+from app.panels.controls_bar import ControlsBar
+from app.panels.data_panel import DataPanel
+from app.panels.help import ColourLegend, show_about
+from app.panels.message_bar import MessageBar
+from app.network.view import NetworkView
+from app.panels.output_panel import OutputPanel
 from app.settings import AppSettings
-from app.speed_readout import SpeedReadout
-from app.style import STYLESHEET
-from app.widgets import make_action
-from app.window_files import FileActions
+from app.panels.speed_readout import SpeedReadout
+from app.look.style import STYLESHEET
+from app.look.widgets import make_action
+from app.files.actions import FileActions
 from app.worker import TrainingWorker
 from core.training.snapshot import RunState
 from core.spec import DataSource, Experiment, Task
@@ -368,7 +368,7 @@ class MainWindow(QMainWindow):
         self.setWindowModified(not clean)
 
     def open_csv_dialog(self) -> None:
-        from app.csv_dialog import CsvDialog
+        from app.files.csv_dialog import CsvDialog
 
         spec = self.controller.spec
         start = spec.data.path if spec.data.source == DataSource.csv else None
@@ -546,7 +546,7 @@ class MainWindow(QMainWindow):
         show_about(self)
 
     def show_guide(self) -> None:
-        from app.guide import GuideDialog
+        from app.panels.guide import GuideDialog
 
         if self._guide is None:
             self._guide = GuideDialog(self.findChildren(QAction), self)

@@ -1,7 +1,7 @@
 """A CPU copy of the live run, taken on its training thread between two epochs.
 
 The window asks for it with `TrainingWorker.call_between_epochs(capture_run)` and waits with
-app.session_files.wait_for; Save Checkpoint, Export Model and autosave then use the copy while
+app.files.session_files.wait_for; Save Checkpoint, Export Model and autosave then use the copy while
 training goes on, so nothing ever reads weights the optimizer is changing.
 """
 

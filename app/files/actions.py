@@ -18,18 +18,18 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMenuBar, QStatusBar, QWidget
 
-from app import session_files
-from app.autosave_controller import AutosaveController
-from app.recent_files import RecentFiles
-from app.session_files import CHECKPOINT_FILTER, DISCARD, OPEN_FILTER, SAVE, looks_like_checkpoint, wait_for
-from app.widgets import make_action
+from app.files import session_files
+from app.files.autosave import AutosaveController
+from app.files.recent_files import RecentFiles
+from app.files.session_files import CHECKPOINT_FILTER, DISCARD, OPEN_FILTER, SAVE, looks_like_checkpoint, wait_for
+from app.look.widgets import make_action
 from core.files.autosave import AutosaveState, AutosaveStore
 from core.spec import Experiment, SpecError, load_experiment, save_experiment
 
 if TYPE_CHECKING:
     from app.controller import SessionController
-    from app.data_panel import DataPanel
-    from app.loss_plot import LossPlot
+    from app.panels.data_panel import DataPanel
+    from app.plots.loss_plot import LossPlot
     from app.settings import AppSettings
 
 EXPERIMENT_FILTER = "LayerLab experiments (*.json);;All files (*)"
@@ -258,7 +258,7 @@ class FileActions(QObject):
         """A CapturedRun of the live run, read between epochs; None (with a message) if there is none."""
         if not self.controller.started:
             self.controller.ensure_started()
-        from app.run_capture import capture_run
+        from app.files.run_capture import capture_run
 
         spec = self.controller.spec  # includes live changes (learning rate, batch size) the run has applied
         self.statusBar().showMessage("Reading the network at the end of the current epoch…")
@@ -330,7 +330,7 @@ class FileActions(QObject):
     def export_model(self, fmt: str | None = None, path: str | Path | None = None) -> Any:
         """File ▸ Export Model…: the dialog, or (with `path`) straight to that file. The model is copied
         between epochs and exported on a background thread. Returns the ExportOutcome (or None)."""
-        from app.export_dialog import export_model_interactive
+        from app.files.export_dialog import export_model_interactive
 
         fmt, path = fmt or None, path or None  # a menu action passes its `checked` flag
 
@@ -364,7 +364,7 @@ class FileActions(QObject):
 
     def export_picture(self, key: str, path: str | Path | None = None) -> Path | None:
         """File ▸ Export Picture ▸ …: the view as .png or .svg (by suffix). Returns the file or None."""
-        from app.picture_export import ViewExportError, save_picture
+        from app.files.picture_export import ViewExportError, save_picture
 
         label, stem = PICTURES[key]
         if not path:  # None, or the `checked` flag of a menu action
@@ -381,7 +381,7 @@ class FileActions(QObject):
 
     def export_history(self, path: str | Path | None = None) -> Path | None:
         """File ▸ Export History as CSV…: one row per epoch shown in the loss plot."""
-        from app.picture_export import ViewExportError, export_history_csv
+        from app.files.picture_export import ViewExportError, export_history_csv
 
         if not path:
             path = self._ask_save_path("Export loss history", "loss_history.csv", "CSV table (*.csv)", ".csv")
@@ -397,7 +397,7 @@ class FileActions(QObject):
 
     def copy_view(self) -> QWidget:
         """Edit ▸ Copy View: a picture of the focused view (or the boundary) on the clipboard."""
-        from app.picture_export import copy_to_clipboard
+        from app.files.picture_export import copy_to_clipboard
 
         target = self.host.focused_view()
         copy_to_clipboard(target)
@@ -431,7 +431,7 @@ class FileActions(QObject):
         writer that waits on the autosave thread for a copy the run thread makes between epochs."""
         writer = None
         if self.controller.epoch > 0 and self.controller.worker.running:
-            from app.run_capture import capture_run
+            from app.files.run_capture import capture_run
 
             future = self.controller.worker.call_between_epochs(capture_run)
             spec = self.controller.spec

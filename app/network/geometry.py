@@ -13,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QFontMetrics, QPainterPath
 
-from app.layer_header import LayerHeader
+from app.network.layer_header import LayerHeader
 
 if TYPE_CHECKING:
     from core.training.snapshot import Snapshot

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QSizePoli
 from superqt import QFlowLayout
 from superqt.utils import signals_blocked
 
-from app import texts
-from app.icons import icon
-from app.widgets import Blocked, caption_group, enum_combo, named, select_data
+from app.look import texts
+from app.look.icons import icon
+from app.look.widgets import Blocked, caption_group, enum_combo, named, select_data
 from core.spec import REGRESSION_LOSSES, Experiment, Loss, RegularizationKind, Task
 
 
@@ -187,7 +187,7 @@ class ControlsBar(QFrame):
         self.epoch_label.setText(f"{epoch:07,d}" if epoch < 10**7 else f"{epoch:,d}")
 
     def set_rate_text(self, text: str, detail: str = "") -> None:
-        """The window's one speed figure (app.speed_readout), e.g. '1,000 epochs/s' or 'paused';
+        """The window's one speed figure (app.panels.speed_readout), e.g. '1,000 epochs/s' or 'paused';
         `detail` (with steps/s) is its tooltip."""
         self.rate_label.setText(text)
         self.rate_label.setToolTip(f"{detail or text}. {texts.RATE_TIP}")
