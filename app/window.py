@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBo
 
 from app.look import texts
 from app.controller import SessionController
+from app.frames import SnapshotFrames
 from app.panels.controls_bar import ControlsBar
 from app.panels.data_panel import DataPanel
 from app.panels.help import ColourLegend, show_about
@@ -33,12 +34,6 @@ from app.worker import TrainingWorker
 from core.training.snapshot import RunState
 from core.spec import DataSource, Experiment, Task
 
-# Redraw budgets while training: the counters follow every snapshot (<= 30/s); slower-moving views
-# are refreshed less often, so the GUI thread leaves the interpreter to the trainer.
-LOSS_PLOT_HZ = 3.0
-NETWORK_HZ = 3.0
-FIGURES_HZ = 10.0
-CONFUSION_HZ = 4.0
 
 
 class _FirstPaint(QObject):
@@ -74,18 +69,12 @@ class MainWindow(QMainWindow):
         self.files = FileActions(self, self.controller)
         self.last_message = ""
         self.messages: list[tuple[str, str]] = []
-        self.redraw_count = 0
         self.first_paint_time: float | None = None
-        self._latest = None
-        self._pending_grid = None
-        self._network_grid = None
-        self._frame_pending = False
         self._hovered: tuple[str, int, int] | None = None
         self._legend: ColourLegend | None = None
         self._guide = None
         self._split_chosen = False  # the main splitter's sizes came from settings or the first show
         self._devices_listed = False
-        self._last_drawn = {"loss": 0.0, "network": 0.0, "confusion": 0.0, "figures": 0.0}
 
         self.setObjectName("mainWindow")
         self.setStyleSheet(STYLESHEET)
@@ -120,8 +109,6 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1440, 880)
         self.statusBar().showMessage("Loading PyTorch…")
-        self._frame_timer = QTimer(self, singleShot=True, interval=0)
-        self._frame_timer.timeout.connect(self._redraw)
         _FirstPaint(self.controls, self._on_first_paint)
         self.files.setup_autosave(autosave)
 
@@ -135,6 +122,9 @@ class MainWindow(QMainWindow):
         self.boundary_view = self.output_panel.boundary_view
         self.loss_plot = self.output_panel.loss_plot
         self.confusion_view = self.output_panel.confusion_view
+        self.frames = SnapshotFrames(self.output_panel, self.network_view, self)
+        self.frames.drawing.connect(self._show_counters)
+        self.frames.drawn.connect(self.snapshotShown)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
@@ -392,21 +382,11 @@ class MainWindow(QMainWindow):
 
     def _restart_views(self) -> None:
         """Epoch 0, empty curves, no boundary yet: what a fresh run looks like."""
-        self._latest = None
-        self._pending_grid = None
-        self._network_grid = None
         self.controls.set_epoch(0)
         self.epoch_status.setText("Epoch 0")
         self.speed.reset()
         self._show_speed()
-        self.loss_plot.reset()
-        self.boundary_view.clear_boundary()
-        self.network_view.clear_snapshot()
-        self.output_panel.clear_figures()
-        dataset = self.controller.dataset
-        if dataset is not None:
-            self.confusion_view.set_classes(tuple(dataset.class_names) if dataset.task == "classification"
-                                            else ())
+        self.frames.clear(self.controller.dataset)
 
     def _on_run_progress(self, text: str) -> None:
         self._progress = text
@@ -430,53 +410,16 @@ class MainWindow(QMainWindow):
                 else:
                     self.statusBar().showMessage("Ready: press Play (Space) to train.", 5000)
             self._progress = ""
-        self.loss_plot.append(snap.history)
         self.speed.observe(snap.epoch, snap.step, snap.state == RunState.running)
         self.files.autosave_changed(snap)
-        if snap.boundary is not None or snap.test_predictions is not None:
-            self._pending_grid = snap
-        self._latest = snap
-        if not self._frame_pending:
-            self._frame_pending = True
-            self._frame_timer.start()
+        self.frames.take(snap)
 
-    def _redraw(self) -> None:
-        """Draw the latest snapshot. Cheap parts (counters, figures) every frame; the costly views
-        at their own bounded rates, and only when they have something new."""
-        self._frame_pending = False
-        snap = self._latest
-        if snap is None:
-            return
-        now = time.perf_counter()
-        settled = snap.state != RunState.running  # paused, stepped, diverged: show everything now
+    def _show_counters(self, snap: Any) -> None:
+        """Every frame: the epoch and speed of the snapshot drawn."""
         self.controller.note_shown(snap)
         self.controls.set_epoch(snap.epoch)
         self.epoch_status.setText(f"Epoch {snap.epoch:,}")
         self._show_speed()
-        if settled or now - self._last_drawn["figures"] >= 1.0 / FIGURES_HZ:
-            self.output_panel.show_figures(snap)
-            self._last_drawn["figures"] = now
-        if settled or now - self._last_drawn["loss"] >= 1.0 / LOSS_PLOT_HZ:
-            if self.loss_plot.refresh():
-                self._last_drawn["loss"] = now
-        grid = self._pending_grid
-        if grid is not None:
-            self._pending_grid = None
-            self._network_grid = grid
-            self.boundary_view.update_snapshot(grid)
-        if settled or now - self._last_drawn["network"] >= 1.0 / NETWORK_HZ:
-            # the newest grid (thumbnails) first; then the newest weights (links) if newer
-            if self._network_grid is not None:
-                self.network_view.update_snapshot(self._network_grid)
-            if self._network_grid is not snap:
-                self.network_view.update_snapshot(snap)
-            self._network_grid = None
-            self._last_drawn["network"] = now
-        if settled or now - self._last_drawn["confusion"] >= 1.0 / CONFUSION_HZ:
-            self.confusion_view.set_matrix(snap.confusion)
-            self._last_drawn["confusion"] = now
-        self.redraw_count += 1
-        self.snapshotShown.emit(snap)
 
     def _show_speed(self) -> None:
         text = self.speed.text
@@ -618,7 +561,7 @@ class MainWindow(QMainWindow):
         if not self.files.close_event(event):  # unsaved changes and the user chose Cancel
             return
         self.save_window_state()
-        self._frame_timer.stop()
+        self.frames.timer.stop()
         self.controller.data_loader.close()
         if not self.shutdown():
             self.show_message("Training is still finishing an epoch; closing anyway.", "warning")

@@ -182,7 +182,7 @@ def window_figures(samples: int, seconds: float) -> dict[str, float]:
     t0 = time.perf_counter()
     window.controller.ensure_started()
     ready = QTimer(interval=20)
-    ready.timeout.connect(lambda: loop.quit() if window.controller.dataset is not None and window.redraw_count else None)
+    ready.timeout.connect(lambda: loop.quit() if window.controller.dataset is not None and window.frames.redraw_count else None)
     ready.start()
     loop.exec()
     ready.stop()
@@ -193,14 +193,14 @@ def window_figures(samples: int, seconds: float) -> dict[str, float]:
     marks: dict[str, float] = {}
 
     def begin() -> None:  # after a warm-up second, so start-up costs are not counted
-        marks.update(t=time.perf_counter(), epoch=window.controller.epoch, redraws=window.redraw_count,
-                     step=window._latest.step if window._latest else 0)
+        marks.update(t=time.perf_counter(), epoch=window.controller.epoch, redraws=window.frames.redraw_count,
+                     step=window.frames.latest.step if window.frames.latest else 0)
         lateness.clear()
         last[0] = 0.0
 
     def end() -> None:
         marks["dt"] = time.perf_counter() - marks["t"]
-        snap = window._latest
+        snap = window.frames.latest
         marks["steps"] = (snap.step if snap else 0) - marks["step"]
         loop.quit()
 
@@ -210,7 +210,7 @@ def window_figures(samples: int, seconds: float) -> dict[str, float]:
     ticker.stop()
     engine = window.device_status.text()
     epochs = window.controller.epoch - marks["epoch"]
-    redraws = window.redraw_count - marks["redraws"]
+    redraws = window.frames.redraw_count - marks["redraws"]
     window.close()
     window.deleteLater()
     lateness.sort()

@@ -72,7 +72,7 @@ def main() -> int:
     window.controller.ensure_started()
     loop = QEventLoop()
     ready = QTimer(interval=50)
-    ready.timeout.connect(lambda: loop.quit() if window.controller.dataset is not None and window.redraw_count else None)
+    ready.timeout.connect(lambda: loop.quit() if window.controller.dataset is not None and window.frames.redraw_count else None)
     ready.start()
     loop.exec()
     ready.stop()

@@ -69,7 +69,7 @@ def open_window(qtbot, spec: Experiment | None = None, settings=None, restore: b
     qtbot.addWidget(window)
     window.show()
     window.controller.ensure_started()
-    qtbot.waitUntil(lambda: window.controller.dataset is not None and window.redraw_count > 0, timeout=60_000)
+    qtbot.waitUntil(lambda: window.controller.dataset is not None and window.frames.redraw_count > 0, timeout=60_000)
     return window
 
 

@@ -30,10 +30,10 @@ def _spec(engine: str, seed: int = 0) -> Experiment:
 def _play_then_pause(qtbot, window, engine: str, at_least: int = 20) -> None:
     """Play until `at_least` epochs are shown, pause, and wait until the last snapshot has arrived."""
     window.controller.play()
-    qtbot.waitUntil(lambda: window._latest is not None and window._latest.epoch >= at_least, timeout=90_000)
+    qtbot.waitUntil(lambda: window.frames.latest is not None and window.frames.latest.epoch >= at_least, timeout=90_000)
     window.controller.pause()
-    qtbot.waitUntil(lambda: window._latest.state.value == "paused", timeout=THREAD_STOP_MS)
-    assert window._latest.engine == engine  # the engine under test really trained
+    qtbot.waitUntil(lambda: window.frames.latest.state.value == "paused", timeout=THREAD_STOP_MS)
+    assert window.frames.latest.engine == engine  # the engine under test really trained
 
 
 def _curve(window) -> dict[str, np.ndarray]:
@@ -58,16 +58,16 @@ class TestWindowRoundTrip:
         _play_then_pause(qtbot, first, engine)
         path = tmp_path / "run.ckpt"
         assert first.files.save_checkpoint(str(path)), first.last_message
-        saved = first._latest
+        saved = first.frames.latest
         curve = _curve(first)
         assert curve["epoch"][-1] == saved.epoch
 
         second = make_window(_spec(engine, seed=7))
         assert second.files.open_experiment(str(path)), second.last_message
         assert second.controller.spec == first.controller.spec and second.message_bar.level != "error"
-        qtbot.waitUntil(lambda: second._latest is not None and second._latest.epoch == saved.epoch,
+        qtbot.waitUntil(lambda: second.frames.latest is not None and second.frames.latest.epoch == saved.epoch,
                         timeout=THREAD_STOP_MS)
-        for a, b in zip(saved.weights, second._latest.weights):
+        for a, b in zip(saved.weights, second.frames.latest.weights):
             np.testing.assert_array_equal(a, b)
         _same_curve(curve, _curve(second))
         assert load_checkpoint(path).epoch == saved.epoch
@@ -85,12 +85,12 @@ class TestWindowRoundTrip:
         try:
             crashed.show()
             crashed.controller.ensure_started()
-            qtbot.waitUntil(lambda: crashed.controller.dataset is not None and crashed.redraw_count > 0, timeout=60_000)
+            qtbot.waitUntil(lambda: crashed.controller.dataset is not None and crashed.frames.redraw_count > 0, timeout=60_000)
             _play_then_pause(qtbot, crashed, engine)
             assert crashed.files.autosave.save_now(wait=True)
             session = Path(crashed.files.autosave.session_dir)
             assert json.loads((session / MANIFEST).read_text())["checkpoint"]
-            saved, spec, curve = crashed._latest, crashed.controller.spec, _curve(crashed)
+            saved, spec, curve = crashed.frames.latest, crashed.controller.spec, _curve(crashed)
             # A kill: no clean exit, the files stay, and the lock names a process that is gone.
             crashed.files.autosave.stop(clean=False)
             crashed.files.autosave = None
@@ -105,9 +105,9 @@ class TestWindowRoundTrip:
             assert window.files.offer_recovery(ask=lambda parent, recovery: recovery.checkpoint_path is not None)
             assert "could not be restored" not in window.last_message
             assert window.controller.spec == spec and window.isWindowModified()
-            qtbot.waitUntil(lambda: window._latest is not None and window._latest.epoch == saved.epoch,
+            qtbot.waitUntil(lambda: window.frames.latest is not None and window.frames.latest.epoch == saved.epoch,
                             timeout=THREAD_STOP_MS)
-            for a, b in zip(saved.weights, window._latest.weights):
+            for a, b in zip(saved.weights, window.frames.latest.weights):
                 np.testing.assert_array_equal(a, b)
             _same_curve(curve, _curve(window))
         finally:

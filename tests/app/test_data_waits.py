@@ -57,8 +57,8 @@ def test_choosing_a_bundled_set_never_blocks_the_gui_thread(window, qtbot, slow_
     with _Heartbeat() as heart:
         window.data_panel.sourceChosen.emit(DataSource.iris)
         assert window.controller.loading and "Loading iris" in window.statusBar().currentMessage()
-        qtbot.waitUntil(lambda: window.controller.spec.data.source == DataSource.iris and window.redraw_count > 0
-                        and window._latest is not None and window._latest.epoch == 0, timeout=30_000)
+        qtbot.waitUntil(lambda: window.controller.spec.data.source == DataSource.iris and window.frames.redraw_count > 0
+                        and window.frames.latest is not None and window.frames.latest.epoch == 0, timeout=30_000)
     assert window.controller.dataset.n_classes == 3 and window.network_view.hidden_layer_count == len(window.controller.spec.layers)
     assert heart.longest < 0.1, f"the GUI thread stalled {heart.longest * 1000:.0f} ms"
     # undo and redo still work, at once (the data sets are remembered)

@@ -116,7 +116,7 @@ def test_adding_a_layer_changes_the_network_resets_and_undo_restores(qtbot, wind
     window.undo_action.trigger()
     assert [layer.units for layer in window.controller.spec.layers] == layers_before
     assert window.network_view.hidden_layer_count == len(layers_before)
-    qtbot.waitUntil(lambda: window._latest is not None and len(window._latest.weights) == len(layers_before) + 1,
+    qtbot.waitUntil(lambda: window.frames.latest is not None and len(window.frames.latest.weights) == len(layers_before) + 1,
                     timeout=10_000)
     window.redo_action.trigger()
     assert len(window.controller.spec.layers) == len(layers_before) + 1
@@ -132,13 +132,13 @@ def test_learning_rate_change_mid_run_applies_live_without_reset(qtbot, window):
     epoch_at_change = window.controller.epoch
     combo.setCurrentIndex(combo.findData(0.1))
     assert window.controller.spec.optimizer.lr == 0.1
-    qtbot.waitUntil(lambda: window._latest.learning_rate == 0.1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.frames.latest.learning_rate == 0.1, timeout=10_000)
     assert window.controller.epoch >= epoch_at_change  # kept counting: no reset
     assert window.loss_plot.n_points >= epoch_at_change
     assert window.controller.undo_stack.count() == undo_steps  # live settings are not undo steps
 
     window.data_panel.batch_size_spin.setValue(25)
-    qtbot.waitUntil(lambda: window._latest.batch_size == 25, timeout=10_000)
+    qtbot.waitUntil(lambda: window.frames.latest.batch_size == 25, timeout=10_000)
     assert window.controller.epoch >= epoch_at_change
 
 
@@ -274,7 +274,7 @@ def test_typing_a_weight_reaches_the_trainer_without_reset(qtbot, window):
     window.controller.step()
     qtbot.waitUntil(lambda: window.controller.epoch == 1, timeout=10_000)
     window.network_view.edit_link(0, 0, 0, 2.5)
-    qtbot.waitUntil(lambda: window._latest is not None and window._latest.weights[0][0, 0] == 2.5, timeout=10_000)
+    qtbot.waitUntil(lambda: window.frames.latest is not None and window.frames.latest.weights[0][0, 0] == 2.5, timeout=10_000)
     assert window.controller.epoch == 1 and window.controller.undo_stack.count() == 0
 
 

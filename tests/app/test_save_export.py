@@ -176,7 +176,7 @@ def test_checkpoint_resumes_at_the_same_epoch_with_the_same_weights_and_history(
     train(qtbot, first, 3)
     path = tmp_path / "run.ckpt"
     assert first.files.save_checkpoint(str(path))
-    saved = first._latest
+    saved = first.frames.latest
     curve = {name: first.loss_plot.series(name) for name in ("epoch", "train_loss", "test_loss")}
     assert list(curve["epoch"]) == [1, 2, 3]
 
@@ -184,8 +184,8 @@ def test_checkpoint_resumes_at_the_same_epoch_with_the_same_weights_and_history(
     assert second.files.open_experiment(str(path))
     assert second.controller.spec == first.controller.spec and second.windowTitle().startswith("run.ckpt")
     assert not second.isWindowModified()
-    qtbot.waitUntil(lambda: second._latest is not None and second._latest.epoch == 3, timeout=20_000)
-    for a, b in zip(saved.weights, second._latest.weights):
+    qtbot.waitUntil(lambda: second.frames.latest is not None and second.frames.latest.epoch == 3, timeout=20_000)
+    for a, b in zip(saved.weights, second.frames.latest.weights):
         np.testing.assert_array_equal(a, b)
     for name, values in curve.items():  # the loss plot shows the past
         np.testing.assert_allclose(second.loss_plot.series(name), values)
@@ -194,7 +194,7 @@ def test_checkpoint_resumes_at_the_same_epoch_with_the_same_weights_and_history(
     train(qtbot, first, 1)
     train(qtbot, second, 1)
     assert second.controller.epoch == 4 and list(second.loss_plot.series("epoch")) == [1, 2, 3, 4]
-    for a, b in zip(first._latest.weights, second._latest.weights):
+    for a, b in zip(first.frames.latest.weights, second.frames.latest.weights):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     second.controller.play()
     qtbot.waitUntil(lambda: second.controller.epoch > 5, timeout=20_000)
@@ -390,7 +390,7 @@ def autosave_window(qtbot, tmp_path, monkeypatch):
     qtbot.addWidget(window)
     window.show()
     window.controller.ensure_started()
-    qtbot.waitUntil(lambda: window.controller.dataset is not None and window.redraw_count > 0, timeout=60_000)
+    qtbot.waitUntil(lambda: window.controller.dataset is not None and window.frames.redraw_count > 0, timeout=60_000)
     yield window
     window.close()
     qtbot.waitUntil(lambda: not live_threads(), timeout=THREAD_STOP_MS)
@@ -446,7 +446,7 @@ def test_recovery_restores_the_trained_run_from_the_autosaved_checkpoint(qtbot, 
     session = Path(crashed.files.autosave.session_dir)
     assert crashed.files.autosave.save_now(wait=True)  # the last autosave before the "crash" saw epoch 3
     assert json.loads((session / MANIFEST).read_text())["checkpoint"]
-    weights, spec = crashed._latest.weights, crashed.controller.spec
+    weights, spec = crashed.frames.latest.weights, crashed.controller.spec
     crashed.files.autosave.stop(clean=False)  # a crash: no clean exit, the files stay
     crashed.files.autosave = None
     lock = json.loads((session / "lock").read_text())
@@ -459,8 +459,8 @@ def test_recovery_restores_the_trained_run_from_the_autosaved_checkpoint(qtbot, 
         window.show()
         assert window.files.offer_recovery(ask=lambda parent, recovery: recovery.checkpoint_path is not None)
         assert window.controller.spec == spec and window.isWindowModified() and not session.exists()
-        qtbot.waitUntil(lambda: window._latest is not None and window._latest.epoch == 3, timeout=20_000)
-        for a, b in zip(weights, window._latest.weights):
+        qtbot.waitUntil(lambda: window.frames.latest is not None and window.frames.latest.epoch == 3, timeout=20_000)
+        for a, b in zip(weights, window.frames.latest.weights):
             np.testing.assert_array_equal(a, b)
         assert list(window.loss_plot.series("epoch")) == [1, 2, 3]
     finally:
@@ -518,7 +518,7 @@ def test_after_the_app_is_killed_the_next_start_offers_its_experiment(qtbot, tmp
         assert len(offered) == 1 and offered[0].spec == spec and offered[0].pid == proc.pid
         assert window.controller.spec == spec and window.isWindowModified()
         assert not manifest.parent.exists(), "the old session's files go once restored"
-        qtbot.waitUntil(lambda: window.controller.dataset is not None and window.redraw_count > 0, timeout=60_000)
+        qtbot.waitUntil(lambda: window.controller.dataset is not None and window.frames.redraw_count > 0, timeout=60_000)
         assert [layer.units for layer in window.controller.spec.layers] == [3]
     finally:
         window.close()

@@ -32,7 +32,7 @@ def test_nothing_moves_when_the_devices_and_data_arrive(qtbot):
     window.show()
     qtbot.waitUntil(lambda: window.first_paint_time is not None, timeout=10_000)  # then it starts itself
     before = _geometries(window)
-    qtbot.waitUntil(lambda: window.controller.dataset is not None and window.redraw_count > 0, timeout=60_000)
+    qtbot.waitUntil(lambda: window.controller.dataset is not None and window.frames.redraw_count > 0, timeout=60_000)
     combo = window.controls.device_combo
     assert any("unavailable" in combo.itemText(i) for i in range(combo.count())) or combo.count() >= 2
     after = _geometries(window)
@@ -96,7 +96,7 @@ def test_boundary_plot_shows_exactly_the_data_extent_in_a_square(make_window):
         assert view.view_range == pytest.approx(tuple(window.controller.dataset.extent), abs=1e-6), size
         box = view.getPlotItem().getViewBox()
         assert abs(box.width() - box.height()) <= 2, (size, box.width(), box.height())
-        snap = window._latest
+        snap = window.frames.latest
         assert snap.boundary is not None and snap.boundary.shape[0] >= 100  # no stairs along the edges
 
 

@@ -40,7 +40,7 @@ def ticking_timers(window) -> list[str]:
     return [f"{t.objectName() or 'QTimer'} ({t.interval()} ms) in {type(t.parent()).__name__}"
             for t in window.findChildren(QTimer)
             if t.isActive() and not isinstance(t.parent(), QStatusBar)
-            and (not t.isSingleShot() or t is window._frame_timer)]
+            and (not t.isSingleShot() or t is window.frames.timer)]
 
 
 def settled_snapshot(qtbot, window, why: str):

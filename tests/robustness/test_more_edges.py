@@ -87,7 +87,7 @@ def test_broken_csvs_leave_the_previous_csv_data_in_place(qtbot, window, tmp_pat
 
     window.controller.play()  # the kept data still trains
     qtbot.waitUntil(lambda: window.controller.epoch >= 3, timeout=10_000)
-    assert window._latest.weights[0].shape == (window.controller.spec.layers[0].units, 2)
+    assert window.frames.latest.weights[0].shape == (window.controller.spec.layers[0].units, 2)
     window.controller.pause()
 
 
@@ -154,7 +154,7 @@ def test_choosing_an_unavailable_device_says_why_and_trains_on_the_cpu(qtbot, wi
     assert window.device_status.text().startswith("Device: cpu")
     window.controller.step()
     qtbot.waitUntil(lambda: window.controller.epoch == 1, timeout=10_000)
-    assert window._latest.device == "cpu"
+    assert window.frames.latest.device == "cpu"
 
 
 def test_an_experiment_asking_for_a_missing_gpu_opens_and_says_why(qtbot, make_window, no_gpu):
