@@ -7,8 +7,8 @@ import pytest
 
 from core.data import load_dataset
 from core.spec import Experiment, parse_experiment
-from tests.app.conftest import quick_spec
-from tests.app.test_window_layout import LAPTOP, _settle
+from window_checks import quick_spec
+from test_window_layout import LAPTOP, _settle
 
 
 def test_table_hides_the_two_d_controls_and_a_toy_set_brings_them_back(qtbot):

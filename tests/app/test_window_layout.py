@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QWidget
 
-from tests.app.conftest import THREAD_STOP_MS, quick_spec
+from window_checks import THREAD_STOP_MS, quick_spec
 
 LAPTOP = (1366, 738)  # a 1366x768 screen less a title bar
 

@@ -59,7 +59,7 @@ def test_speed_limit_slows_training_to_about_its_rate(window, qtbot):
 def test_start_up_shows_its_progress_then_ready(qtbot):
     from app.window import MainWindow
     from app.worker import live_threads
-    from tests.app.conftest import THREAD_STOP_MS, quick_spec
+    from window_checks import THREAD_STOP_MS, quick_spec
 
     window = MainWindow(settings=None, restore=False, spec=quick_spec())
     qtbot.addWidget(window)

@@ -25,7 +25,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 from core.files.autosave import EXPERIMENT, MANIFEST, AutosaveStore
 from core.spec import Experiment, parse_experiment
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 THREAD_STOP_MS = 30_000
 
