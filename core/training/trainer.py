@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 from core.training.control import LiveSettings, TrainingControl
-from core.data.dataset import Dataset
+from core.data.dataset import Dataset, check_dataset
+from core.engines.choice import engine_notice
 from core.engines.device import resolve_device
 from core.engines.dropout_mask import batch_mask
 from core.training.health import LossWatch
@@ -47,8 +48,6 @@ log = logging.getLogger(__name__)
 # "auto" puts a net on an accelerator only from this size: below it, per-op launch cost makes a
 # GPU slower than the CPU (and the fused CPU engine is faster still).
 AUTO_ACCELERATOR_MIN_PARAMETERS = 100_000
-# The engine notice names a slowdown only from this factor on (below it the estimate is noise).
-NOTICE_MIN_SLOWDOWN = 1.5
 
 
 def _clone_tree(value: Any) -> Any:
@@ -82,7 +81,7 @@ class Trainer:
 
             dataset = load_dataset(spec)
         self.dataset = dataset
-        _check_dataset(dataset)
+        check_dataset(dataset)
         validate_loss_for(dataset, spec.loss)
         self.task = Task(dataset.task)
         self.regression = self.task == Task.regression
@@ -149,33 +148,13 @@ class Trainer:
             ok, why = False, f"the fused engine is not available ({type(err).__name__}: {err})"
         self.engine = "fused" if ok else "torch"
         self.engine_note = "" if ok else f"{why}; using the torch engine"
-        self._engine_why = why
+        self.engine_why = why  # the bare reason (engine_note adds "; using the torch engine")
         return self.engine
 
     @property
     def engine_notice(self) -> str:
-        """One line for the window when the torch engine runs although the user did not ask for it:
-        why, and roughly what it costs ("batch norm ('norm1') is not on the fast path: about 60×
-        slower"); "" on the fused engine or with engine 'torch' chosen in the experiment."""
-        if self.engine == "fused" or Engine(self.spec.engine) == Engine.torch:
-            return ""
-        why = getattr(self, "_engine_why", "") or self.engine_note
-        if self.engine_note.startswith("the fused engine failed"):
-            return self.engine_note
-        if "torch engine is faster" in why:
-            return "Torch engine: faster than the fast path for this net and batch size"
-        if self.device.type != "cpu" or not why:
-            return f"Torch engine: {why}" if why else ""
-        from core.engines.fused import estimated_epoch_seconds
-
-        linears = linear_layers(self.model)
-        widths = [linears[0].in_features] + [m.out_features for m in linears]
-        fused_s, torch_s = estimated_epoch_seconds(widths, len(self.dataset.x_train), self.batch_size,
-                                                   self.spec.optimizer.name.value)
-        slower = torch_s / fused_s
-        if slower < NOTICE_MIN_SLOWDOWN:
-            return f"Torch engine: {why}"
-        return f"Torch engine: {why}: about {_round_figure(slower)}× slower"
+        """One line for the window when torch runs though the user did not ask for it (core/engines/choice.py)."""
+        return engine_notice(self)
 
     # ------------------------------------------------------------------ live settings
     @property
@@ -519,27 +498,3 @@ def _mode_free(module: nn.Module) -> bool:
         return True
     record = record_of(module)
     return record is not None and record.same_in_eval
-
-
-def _round_figure(value: float) -> str:
-    """A rough factor as people say it: 1.8, 7, 60, 300 (two significant digits at most)."""
-    if value < 10:
-        return f"{value:.1f}".rstrip("0").rstrip(".") if value < 2 else f"{value:.0f}"
-    digits = 10 ** (len(str(int(value))) - 2)
-    return f"{round(value / digits) * digits:,}"
-
-
-def _check_dataset(dataset: Dataset) -> None:
-    """Fail early, naming the array, when a hand-built Dataset does not fit together."""
-    if dataset.x_train.ndim != 2 or dataset.x_test.ndim != 2:
-        raise ValueError(f"dataset inputs must be 2-D (rows, inputs); got x_train {dataset.x_train.shape}, "
-                         f"x_test {dataset.x_test.shape}")
-    if len(dataset.x_train) == 0:
-        raise ValueError("the dataset has no training rows; use more samples or a larger train fraction")
-    if dataset.x_test.shape[1] != dataset.x_train.shape[1]:
-        raise ValueError(f"x_train has {dataset.x_train.shape[1]} inputs but x_test has {dataset.x_test.shape[1]}")
-    for name, x, y in (("train", dataset.x_train, dataset.y_train), ("test", dataset.x_test, dataset.y_test)):
-        if len(x) != len(y):
-            raise ValueError(f"{name} set: {len(x)} input rows but {len(y)} targets")
-    if dataset.task == Task.classification.value and dataset.n_classes < 2:
-        raise ValueError(f"classification needs at least 2 class names, the dataset has {dataset.n_classes}")
