@@ -24,7 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.training.control import LiveSettings, TrainingControl
+from core.training.control import TrainingControl
+from core.training.live import LIVE
 from core.data.dataset import Dataset, check_dataset
 from core.engines.choice import engine_notice
 from core.engines.device import resolve_device
@@ -460,15 +461,14 @@ class Trainer:
         self.choose_engine()
 
     # ------------------------------------------------------------------ the loop
-    def apply_pending(self, settings: LiveSettings, edits: list[tuple[int, int, int, float]]) -> str:
-        """Apply the control's pending changes; returns a message for the ones that could not apply."""
+    def apply_pending(self, settings: dict[str, Any], edits: list[tuple[int, int, int, float]]) -> str:
+        """Apply the control's pending live settings (by LIVE name) and weight edits; returns a message
+        for the ones that could not apply."""
         problems = []
-        for setter, value in ((self.set_learning_rate, settings.learning_rate),
-                              (self.set_batch_size, settings.batch_size),
-                              (self.set_regularization_rate, settings.regularization_rate)):
-            if value is not None:
+        for name in LIVE:
+            if name in settings:
                 try:
-                    setter(value)
+                    getattr(self, LIVE[name].apply)(settings[name])
                 except ValueError as err:
                     problems.append(str(err))
         for edit in edits:
