@@ -67,3 +67,19 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.x_train) + len(self.x_test)
+
+
+def check_dataset(dataset: Dataset) -> None:
+    """Fail early, naming the array, when a hand-built Dataset does not fit together."""
+    if dataset.x_train.ndim != 2 or dataset.x_test.ndim != 2:
+        raise ValueError(f"dataset inputs must be 2-D (rows, inputs); got x_train {dataset.x_train.shape}, "
+                         f"x_test {dataset.x_test.shape}")
+    if len(dataset.x_train) == 0:
+        raise ValueError("the dataset has no training rows; use more samples or a larger train fraction")
+    if dataset.x_test.shape[1] != dataset.x_train.shape[1]:
+        raise ValueError(f"x_train has {dataset.x_train.shape[1]} inputs but x_test has {dataset.x_test.shape[1]}")
+    for name, x, y in (("train", dataset.x_train, dataset.y_train), ("test", dataset.x_test, dataset.y_test)):
+        if len(x) != len(y):
+            raise ValueError(f"{name} set: {len(x)} input rows but {len(y)} targets")
+    if dataset.task == "classification" and dataset.n_classes < 2:
+        raise ValueError(f"classification needs at least 2 class names, the dataset has {dataset.n_classes}")

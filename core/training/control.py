@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from typing import Any
 
-
-@dataclass
-class LiveSettings:
-    """Settings that apply between steps without a reset; None means unchanged."""
-
-    learning_rate: float | None = None
-    batch_size: int | None = None
-    regularization_rate: float | None = None
+from core.training.live import LIVE
 
 
 class TrainingControl:
@@ -25,7 +18,7 @@ class TrainingControl:
         self._paused = paused
         self._stop = False
         self._steps_requested = 0
-        self._pending = LiveSettings()
+        self._pending: dict[str, Any] = {}  # live setting name -> latest value (latest wins)
         self._weight_edits: list[tuple[int, int, int, float]] = []
         self._grid_requested = False
         self._speed_limit: float | None = None  # epochs per second; None = as fast as it goes
@@ -53,20 +46,21 @@ class TrainingControl:
             self._steps_requested += n
             self._wake.set()
 
-    def set_learning_rate(self, lr: float) -> None:
+    def set_live(self, name: str, value: Any) -> None:
+        """Apply live setting `name` (a core.training.live.LIVE record) at the next safe point."""
+        value = LIVE[name].cast(value)
         with self._lock:
-            self._pending.learning_rate = float(lr)
+            self._pending[name] = value
             self._wake.set()
+
+    def set_learning_rate(self, lr: float) -> None:
+        self.set_live("learning_rate", lr)
 
     def set_batch_size(self, n: int) -> None:
-        with self._lock:
-            self._pending.batch_size = int(n)
-            self._wake.set()
+        self.set_live("batch_size", n)
 
     def set_regularization_rate(self, rate: float) -> None:
-        with self._lock:
-            self._pending.regularization_rate = float(rate)
-            self._wake.set()
+        self.set_live("regularization_rate", rate)
 
     def set_weight(self, layer: int, out_index: int, in_index: int, value: float) -> None:
         """Overwrite one weight of Linear `layer` (0 = first) at the next safe point."""
@@ -135,9 +129,10 @@ class TrainingControl:
             self._allowance -= granted
             return granted, 0.0
 
-    def take_pending(self) -> tuple[LiveSettings, list[tuple[int, int, int, float]], bool]:
+    def take_pending(self) -> tuple[dict[str, Any], list[tuple[int, int, int, float]], bool]:
+        """(live settings by name, weight edits, whether a grid was asked for), all cleared."""
         with self._lock:
-            pending, self._pending = self._pending, LiveSettings()
+            pending, self._pending = self._pending, {}
             edits, self._weight_edits = self._weight_edits, []
             grid, self._grid_requested = self._grid_requested, False
             return pending, edits, grid

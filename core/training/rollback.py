@@ -13,6 +13,20 @@ from typing import Any
 import torch
 from torch import nn
 
+from core.training.snapshot import EpochRecord
+
+
+class Diverged(RuntimeError):
+    """The loss became NaN or infinite; the trainer has already rolled back to the last finite weights.
+
+    `records` holds the epochs of the same `train_epochs` call that finished before it (recorded).
+    """
+
+    def __init__(self, message: str, epoch: int, records: list[EpochRecord] | None = None) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.records = list(records or [])
+
 
 def _copy_all(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
     if not targets:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,18 +24,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.training.control import LiveSettings, TrainingControl
-from core.data.dataset import Dataset
+from core.training.control import TrainingControl
+from core.training.live import LIVE
+from core.data.dataset import Dataset, check_dataset
+from core.engines.choice import engine_notice
 from core.engines.device import resolve_device
 from core.engines.dropout_mask import batch_mask
 from core.training.health import LossWatch
+from core.training import run_loop
+from core.training.evaluation import Evaluator
 from core.training.history import LossHistory
 from core.nn.losses import loss_function, regularization_penalty, validate_loss_for
 from core.nn.activations import record_of
-from core.nn.build import build_model, count_parameters, hidden_layer_ends, linear_layers
+from core.nn.build import build_model, count_parameters, linear_layers
 from core.nn.optimizers import build_optimizer
 from core.training.schedule import LRSchedule, get_lr, set_lr
-from core.training.rollback import StateBackup
+from core.training.rollback import Diverged, StateBackup
 from core.training.shuffle import epoch_orders
 from core.training.snapshot import EpochRecord, RunState, Snapshot
 from core.spec import Engine, Experiment, RegularizationKind, Task
@@ -46,27 +49,6 @@ log = logging.getLogger(__name__)
 # "auto" puts a net on an accelerator only from this size: below it, per-op launch cost makes a
 # GPU slower than the CPU (and the fused CPU engine is faster still).
 AUTO_ACCELERATOR_MIN_PARAMETERS = 100_000
-# Rows per forward pass when evaluating, so huge sets or wide nets do not exhaust memory.
-EVAL_CHUNK_ROWS = 65_536
-# Trainer.run trains at most this long (and this many epochs) between two looks at its control.
-MAX_BLOCK_SECONDS = 0.05
-MAX_BLOCK_EPOCHS = 1024
-# The engine notice names a slowdown only from this factor on (below it the estimate is noise).
-NOTICE_MIN_SLOWDOWN = 1.5
-# Neuron thumbnails are skipped when all hidden layers together would exceed this many values.
-MAX_NEURON_GRID_VALUES = 1 << 24
-
-
-class Diverged(RuntimeError):
-    """The loss became NaN or infinite; the trainer has already rolled back to the last finite weights.
-
-    `records` holds the epochs of the same `train_epochs` call that finished before it (recorded).
-    """
-
-    def __init__(self, message: str, epoch: int, records: list[EpochRecord] | None = None) -> None:
-        super().__init__(message)
-        self.epoch = epoch
-        self.records = list(records or [])
 
 
 def _clone_tree(value: Any) -> Any:
@@ -100,7 +82,7 @@ class Trainer:
 
             dataset = load_dataset(spec)
         self.dataset = dataset
-        _check_dataset(dataset)
+        check_dataset(dataset)
         validate_loss_for(dataset, spec.loss)
         self.task = Task(dataset.task)
         self.regression = self.task == Task.regression
@@ -135,16 +117,8 @@ class Trainer:
         self.x_test = torch.as_tensor(np.asarray(dataset.x_test, np.float32), device=self.device)
         self.y_test = torch.as_tensor(np.asarray(dataset.y_test), device=self.device).to(target_dtype)
         # Regression outputs -> the target's units: output * y_std + y_mean (None: outputs are the units).
-        self._target_scale: tuple[float, float] | None = None
-        if self.regression and dataset.y_mean is not None and dataset.y_std is not None:
-            self._target_scale = (float(dataset.y_std), float(dataset.y_mean))
-        self._x_all = torch.cat([self.x_train, self.x_test])
-        self._y_all = torch.cat([self.y_train, self.y_test]).long()
         self._version = 0  # bumped whenever the weights change, so evaluations can be cached
-        # (weights version, evaluate()'s figures, test confusion or None, test labels to count it from)
-        self._eval_cache: tuple[int, tuple[float, float, float | None, float | None], np.ndarray | None,
-                                torch.Tensor | None] | None = None
-        self._fused_eval_failed = False
+        self.evaluator = Evaluator(self)
         self._backup: StateBackup | None = None  # the rollback copy, refreshed before every epoch
         self._finite_check: tuple[nn.Module | None, list[torch.Tensor]] = (None, [])
         self.engine, self.engine_note = "torch", ""
@@ -175,33 +149,13 @@ class Trainer:
             ok, why = False, f"the fused engine is not available ({type(err).__name__}: {err})"
         self.engine = "fused" if ok else "torch"
         self.engine_note = "" if ok else f"{why}; using the torch engine"
-        self._engine_why = why
+        self.engine_why = why  # the bare reason (engine_note adds "; using the torch engine")
         return self.engine
 
     @property
     def engine_notice(self) -> str:
-        """One line for the window when the torch engine runs although the user did not ask for it:
-        why, and roughly what it costs ("batch norm ('norm1') is not on the fast path: about 60×
-        slower"); "" on the fused engine or with engine 'torch' chosen in the experiment."""
-        if self.engine == "fused" or Engine(self.spec.engine) == Engine.torch:
-            return ""
-        why = getattr(self, "_engine_why", "") or self.engine_note
-        if self.engine_note.startswith("the fused engine failed"):
-            return self.engine_note
-        if "torch engine is faster" in why:
-            return "Torch engine: faster than the fast path for this net and batch size"
-        if self.device.type != "cpu" or not why:
-            return f"Torch engine: {why}" if why else ""
-        from core.engines.fused import estimated_epoch_seconds
-
-        linears = linear_layers(self.model)
-        widths = [linears[0].in_features] + [m.out_features for m in linears]
-        fused_s, torch_s = estimated_epoch_seconds(widths, len(self.dataset.x_train), self.batch_size,
-                                                   self.spec.optimizer.name.value)
-        slower = torch_s / fused_s
-        if slower < NOTICE_MIN_SLOWDOWN:
-            return f"Torch engine: {why}"
-        return f"Torch engine: {why}: about {_round_figure(slower)}× slower"
+        """One line for the window when torch runs though the user did not ask for it (core/engines/choice.py)."""
+        return engine_notice(self)
 
     # ------------------------------------------------------------------ live settings
     @property
@@ -453,192 +407,34 @@ class Trainer:
         set_lr(self.optimizer, lrs[min(result.done, count - 1)])  # as train_epoch leaves it
         if result.done < count:
             raise Diverged(self._divergence_message(result.bad_loss, lrs[result.done]), self.epoch + 1, records)
-        self._eval_cache = (self._version, result.figures[-1], result.confusion, None)
+        self.evaluator.cache = (self._version, result.figures[-1], result.confusion, None)
         return records
 
-    # ------------------------------------------------------------------ evaluation
-    @torch.no_grad()
-    def _forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self._mode_matters and self.model.training:
-            self.model.eval()
-        if len(x) <= EVAL_CHUNK_ROWS:
-            return self.model(x)
-        return torch.cat([self.model(x[i:i + EVAL_CHUNK_ROWS]) for i in range(0, len(x), EVAL_CHUNK_ROWS)])
-
-    def _predicted_labels(self, output: torch.Tensor) -> torch.Tensor:
-        if self.n_outputs == 1:
-            return (output.reshape(-1) > 0).long()
-        return output.argmax(dim=1)
-
-    @torch.no_grad()
+    # ------------------------------------------------------------------ figures (core/training/evaluation.py)
     def evaluate(self) -> tuple[float, float, float | None, float | None]:
-        """(train_loss, test_loss, train_acc, test_acc) over the whole sets in eval mode.
-
-        Accuracies are None for regression; test figures are NaN/None when there are no test rows.
-        Losses compare outputs with `dataset.y_*`, so tabular regression losses are in standardised units.
-        With the fused engine the figures come from its compiled forward pass (equal within float
-        rounding; eval mode is train mode for the nets it runs).
-        """
-        if self._eval_cache is not None and self._eval_cache[0] == self._version:
-            return self._eval_cache[1]
-        if self.engine == "fused" and not self._fused_eval_failed:
-            try:
-                from core.engines import fused
-
-                train_loss, test_loss, train_acc, test_acc, confusion = fused.evaluate(self)
-                result = (train_loss, test_loss, train_acc, test_acc)
-                self._eval_cache = (self._version, result, confusion, None)
-                return result
-            except Exception as err:  # the torch evaluation always works: use it from now on
-                log.warning("fused evaluation failed (%s); evaluating with torch", err)
-                self._fused_eval_failed = True
-        n_train, n_test = len(self.x_train), len(self.x_test)
-        output = self._forward(self._x_all)  # one pass over train and test rows together
-        out_train, out_test = output[:n_train], output[n_train:]
-        losses = [self.loss_fn(out_train, self.y_train)]
-        if n_test:
-            losses.append(self.loss_fn(out_test, self.y_test))
-        test_labels = None
-        hits: list[torch.Tensor] = []
-        if not self.regression:
-            labels = self._predicted_labels(output)
-            correct = labels == self._y_all
-            hits.append(correct[:n_train].sum())
-            if n_test:
-                hits.append(correct[n_train:].sum())
-                test_labels = labels[n_train:]
-        values = torch.stack(losses).tolist()  # one transfer for the losses, one for the counts
-        counts = torch.stack(hits).tolist() if hits else []
-        train_loss = values[0]
-        test_loss = values[1] if n_test else float("nan")
-        train_acc = counts[0] / n_train if counts else None
-        test_acc = counts[1] / n_test if len(counts) > 1 else None
-        result = (train_loss, test_loss, train_acc, test_acc)
-        self._eval_cache = (self._version, result, None, test_labels)
-        return result
+        """(train_loss, test_loss, train_acc, test_acc) over the whole sets in eval mode (Evaluator.evaluate)."""
+        return self.evaluator.evaluate()
 
     def confusion_matrix(self) -> np.ndarray | None:
         """(n_classes, n_classes) counts on the test set, rows = truth, columns = prediction."""
-        self.evaluate()
-        assert self._eval_cache is not None
-        version, result, confusion, test_labels = self._eval_cache
-        if confusion is None and test_labels is not None:  # counted on demand: snapshots need it, epochs do not
-            c = max(self.n_classes, 2)
-            pairs = self.y_test.cpu().numpy().astype(np.int64) * c + test_labels.cpu().numpy()
-            confusion = np.bincount(pairs, minlength=c * c).reshape(c, c).astype(np.int64)
-            self._eval_cache = (version, result, confusion, None)
-        return None if confusion is None else confusion.copy()
+        return self.evaluator.confusion_matrix()
 
     def test_predictions(self) -> np.ndarray:
         """The predicted class of each test row (int64), for classification."""
-        return self._predicted_labels(self._forward(self.x_test)).cpu().numpy().astype(np.int64)
+        return self.evaluator.test_predictions()
 
     def preprocess(self, raw_inputs: np.ndarray) -> np.ndarray:
         """Raw inputs (x1, x2 points, or the raw tabular columns) -> model inputs, as the data module does."""
-        from core.data.features import compute_features, standardize
-
-        raw = np.asarray(raw_inputs, dtype=np.float32)
-        if raw.ndim == 1:
-            raw = raw.reshape(1, -1)
-        n_raw = len(self.dataset.raw_names) or raw.shape[1]
-        if raw.ndim != 2 or raw.shape[1] != n_raw:
-            raise ValueError(f"expected raw inputs of shape (n, {n_raw}) for columns "
-                             f"{', '.join(self.dataset.raw_names)}; got {raw.shape}")
-        if self.dataset.is_planar:
-            return compute_features(raw, self.dataset.features)
-        if self.dataset.mean is not None and self.dataset.std is not None:
-            return standardize(raw, self.dataset.mean, self.dataset.std)
-        return raw
-
-    def _to_target_units(self, output: torch.Tensor) -> torch.Tensor:
-        """Regression outputs in the target's original units (the same float32 ops as the export head)."""
-        if self._target_scale is None:
-            return output
-        scale, shift = self._target_scale
-        return output * scale + shift
-
-    def _probabilities(self, output: torch.Tensor) -> np.ndarray:
-        if self.regression:
-            return self._to_target_units(output.reshape(-1)).cpu().numpy()
-        if self.n_outputs == 1:
-            return torch.sigmoid(output.reshape(-1)).cpu().numpy()
-        return torch.softmax(output, dim=1).cpu().numpy()
+        return self.evaluator.preprocess(raw_inputs)
 
     def predict(self, raw_inputs: np.ndarray) -> np.ndarray:
         """Raw inputs -> binary: P(class 1) (n,); multi-class: probabilities (n, C); regression: values (n,)
-        in the target's original units (standardised targets are scaled back)."""
-        x = torch.as_tensor(self.preprocess(raw_inputs), device=self.device)
-        return self._probabilities(self._forward(x))
+        in the target's original units."""
+        return self.evaluator.predict(raw_inputs)
 
-    # ------------------------------------------------------------------ snapshots
-    def _grid(self, resolution: int) -> dict[str, Any]:
-        """The decision-boundary picture over `dataset.extent`: row 0 is the lowest x2."""
-        x1min, x1max, x2min, x2max = self.dataset.extent
-        xs = np.linspace(x1min, x1max, resolution, dtype=np.float32)
-        ys = np.linspace(x2min, x2max, resolution, dtype=np.float32)
-        gx, gy = np.meshgrid(xs, ys)  # gx[i, j] = xs[j], gy[i, j] = ys[i]
-        raw = np.stack([gx.ravel(), gy.ravel()], axis=1)
-        features = self.preprocess(raw)
-        x = torch.as_tensor(features, device=self.device)
-        ends = hidden_layer_ends(self.model)
-        units = sum(m.out_features for m in linear_layers(self.model)[:-1])
-        keep_neurons = units * resolution * resolution <= MAX_NEURON_GRID_VALUES
-        hidden: list[np.ndarray] = []
-        if self._mode_matters:
-            self.model.eval()
-        with torch.no_grad():
-            h = x
-            for i, module in enumerate(self.model):
-                h = module(h)
-                if keep_neurons and i in ends:
-                    hidden.append(h.T.reshape(-1, resolution, resolution).float().cpu().numpy())
-            output = h
-        res = (resolution, resolution)
-        out: dict[str, Any] = {
-            "input_outputs": features.T.reshape(-1, resolution, resolution).copy(),
-            "neuron_outputs": tuple(hidden),
-            "confidence": None,
-        }
-        if self.regression:
-            out["boundary"] = self._to_target_units(output.reshape(res)).float().cpu().numpy()
-        elif self.n_outputs == 1:
-            out["boundary"] = torch.sigmoid(output.reshape(res)).float().cpu().numpy()
-        else:
-            probs = torch.softmax(output, dim=1)
-            confidence, label = probs.max(dim=1)
-            out["boundary"] = label.reshape(res).cpu().numpy().astype(np.int64)
-            out["confidence"] = confidence.reshape(res).float().cpu().numpy()
-        return out
-
-    def snapshot(self, grid: bool = True, resolution: int = 50, *, state: RunState = RunState.running,
-                 message: str = "", history: tuple[EpochRecord, ...] = (),
-                 epochs_per_second: float = 0.0, steps_per_second: float = 0.0) -> Snapshot:
-        """An immutable picture of the run now (numpy copies). The grid is drawn for 2-D sets only.
-
-        Multi-class `boundary` holds int64 class indices; binary holds P(class 1), regression the value
-        (in the target's units). Losses are those of `evaluate` (standardised units for tabular regression).
-        """
-        if grid and not 2 <= int(resolution) <= 1024:
-            raise ValueError(f"grid resolution must be between 2 and 1024, got {resolution}")
-        train_loss, test_loss, train_acc, test_acc = self.evaluate()
-        linears = linear_layers(self.model)
-        pictures: dict[str, Any] = {}
-        if grid and self.dataset.is_planar:
-            pictures = self._grid(int(resolution))
-        elif grid and not self.regression and len(self.x_test):
-            pictures = {"test_predictions": self.test_predictions()}
-        return Snapshot(
-            epoch=self.epoch, step=self.step, train_loss=train_loss, test_loss=test_loss,
-            train_accuracy=train_acc, test_accuracy=test_acc, learning_rate=self.learning_rate,
-            batch_size=self.batch_size, state=state, message=message, history=tuple(history),
-            epochs_per_second=float(epochs_per_second), steps_per_second=float(steps_per_second),
-            confusion=self.confusion_matrix(),
-            weights=tuple(m.weight.detach().cpu().numpy().copy() for m in linears),
-            biases=tuple(m.bias.detach().cpu().numpy().copy() if m.bias is not None
-                         else np.zeros(m.out_features, np.float32) for m in linears),
-            extent=tuple(float(v) for v in self.dataset.extent),  # type: ignore[arg-type]
-            device=str(self.device), engine=self.engine, **pictures,
-        )
+    def snapshot(self, grid: bool = True, resolution: int = 50, **details: Any) -> Snapshot:
+        """An immutable picture of the run now (numpy copies); see Evaluator.snapshot for `details`."""
+        return self.evaluator.snapshot(grid, resolution, **details)
 
     # ------------------------------------------------------------------ checkpoint support
     def state_dict(self) -> dict[str, Any]:
@@ -665,15 +461,14 @@ class Trainer:
         self.choose_engine()
 
     # ------------------------------------------------------------------ the loop
-    def _apply_live(self, settings: LiveSettings, edits: list[tuple[int, int, int, float]]) -> str:
-        """Apply the control's pending changes; returns a message for the ones that could not apply."""
+    def apply_pending(self, settings: dict[str, Any], edits: list[tuple[int, int, int, float]]) -> str:
+        """Apply the control's pending live settings (by LIVE name) and weight edits; returns a message
+        for the ones that could not apply."""
         problems = []
-        for setter, value in ((self.set_learning_rate, settings.learning_rate),
-                              (self.set_batch_size, settings.batch_size),
-                              (self.set_regularization_rate, settings.regularization_rate)):
-            if value is not None:
+        for name in LIVE:
+            if name in settings:
                 try:
-                    setter(value)
+                    getattr(self, LIVE[name].apply)(settings[name])
                 except ValueError as err:
                     problems.append(str(err))
         for edit in edits:
@@ -686,137 +481,9 @@ class Trainer:
     def run(self, control: TrainingControl, emit: Callable[[Snapshot], None], max_epochs: int | None = None,
             snapshot_hz: float = 30.0, grid_hz: float = 10.0, *, until_stopped: bool = False,
             grid_resolution: int = 50) -> RunState:
-        """Train until spec.epochs (or `max_epochs`) epochs are done in total, or until stopped.
-
-        until_stopped=True (the GUI) ignores the epoch limit and runs until control.stop(). Between
-        epochs it applies control's pending changes, honours pause/step/stop, and calls emit(Snapshot)
-        at most snapshot_hz times a second (grids at most grid_hz; 0 or inf means after every epoch).
-        `grid_resolution` is the boundary grid's side. A single requested step, a pause
-        and weight edits emit at once with a grid. The final snapshot is always emitted. Divergence
-        and unexpected errors end the run with RunState.diverged / failed and a message; never raises
-        (the exception of a failure is kept in `last_error`).
-        """
-        limit = None if until_stopped else (self.spec.epochs if max_epochs is None else int(max_epochs))
-        snap_gap = 1.0 / snapshot_hz if snapshot_hz > 0 else 0.0
-        grid_gap = 1.0 / grid_hz if grid_hz > 0 else 0.0
-        clock = time.monotonic
-        pending_records: list[EpochRecord] = []
-        mark = {"t": clock(), "grid_t": -math.inf, "epoch": self.epoch, "step": self.step}
-        pace = _BlockPace(clock)
-        note = ""
-
-        def send(grid: bool, state: RunState, message: str = "") -> None:
-            nonlocal note
-            now = clock()
-            dt = now - mark["t"]
-            eps = (self.epoch - mark["epoch"]) / dt if dt > 0 else 0.0
-            sps = (self.step - mark["step"]) / dt if dt > 0 else 0.0
-            text = "; ".join(t for t in (message, note) if t)
-            snap = self.snapshot(grid=grid, resolution=grid_resolution, state=state, message=text,
-                                 history=tuple(pending_records), epochs_per_second=eps, steps_per_second=sps)
-            pending_records.clear()
-            note = ""
-            mark.update(t=now, epoch=self.epoch, step=self.step)
-            if grid:
-                mark["grid_t"] = now
-            emit(snap)
-
-        state = RunState.running
-        message = ""
-        self.last_error = None
-        try:
-            paused_shown = control.paused
-            send(True, RunState.paused if paused_shown else RunState.running)
-            self.loss_watch.begin(self.evaluate()[0], self.epoch)  # cached by the snapshot just sent
-            while True:
-                settings, edits, grid_wanted = control.take_pending()
-                problem = self._apply_live(settings, edits)
-                if problem:
-                    note = problem
-                grid_wanted = grid_wanted or bool(edits) or bool(problem)
-                if control.stop_requested:
-                    state = RunState.stopped
-                    break
-                if limit is not None and self.epoch >= limit:
-                    state = RunState.finished
-                    break
-                if not control.take_epoch_permit():
-                    if control.stop_requested:
-                        continue
-                    if not paused_shown or grid_wanted or pending_records:
-                        send(True, RunState.paused)
-                        paused_shown = True
-                    control.wait(0.25)
-                    continue
-                single_step = control.paused  # permitted while paused: one requested epoch
-                if grid_wanted:
-                    send(True, RunState.running)
-                paused_shown = False
-                # Blocks pay off on the fused engine only (a torch epoch is Python per batch anyway),
-                # and there a stop or pause waits for the block (<= MAX_BLOCK_SECONDS).
-                blocks = self.engine == "fused" and not single_step
-                count = pace.epochs_until(mark["t"] + snap_gap) if blocks else 1
-                if limit is not None:
-                    count = min(count, limit - self.epoch)
-                if not single_step:  # the user's speed limit (a requested step always runs)
-                    count, wait = control.grant_epochs(count)
-                    if count == 0:
-                        control.wait(wait)
-                        continue
-                started = clock()
-                try:
-                    records = self.train_epochs(count)
-                    pending_records.extend(records)
-                    if warning := self.loss_watch.update_many(records):
-                        note = "; ".join(t for t in (note, warning) if t)
-                except Diverged as err:
-                    pending_records.extend(err.records)
-                    state, message = RunState.diverged, str(err)
-                    break
-                now = clock()
-                pace.record(now - started, count)
-                if single_step:
-                    send(True, RunState.paused)
-                    paused_shown = True
-                elif now - mark["t"] >= snap_gap:
-                    send(now - mark["grid_t"] >= grid_gap, RunState.running)
-            send(True, state, message)
-        except Exception as err:  # a run must end with a state and a message, never a dead worker
-            log.exception("training failed")
-            self.last_error = err
-            state = RunState.failed
-            failure = f"Training failed at epoch {self.epoch + 1}: {type(err).__name__}: {err}"
-            try:
-                send(False, state, failure)
-            except Exception:  # the snapshot itself fails: still tell the caller how the run ended
-                log.exception("could not build the final snapshot")
-                nan = float("nan")
-                emit(Snapshot(epoch=self.epoch, step=self.step, train_loss=nan, test_loss=nan,
-                              train_accuracy=None, test_accuracy=None, learning_rate=self.learning_rate,
-                              batch_size=self.batch_size, state=state, message=failure,
-                              history=tuple(pending_records), device=str(self.device), engine=self.engine))
-        return state
-
-
-class _BlockPace:
-    """How many epochs `run` trains in one `train_epochs` call: as many as fit before the next
-    snapshot is due (so the fused engine holds the GIL once a snapshot, not once an epoch), never
-    more than MAX_BLOCK_SECONDS of work (pause and stop answer within it) or MAX_BLOCK_EPOCHS."""
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._epoch_seconds = math.inf  # unknown until the first block: start with one epoch
-
-    def epochs_until(self, deadline: float) -> int:
-        budget = min(deadline - self._clock(), MAX_BLOCK_SECONDS)
-        if not budget > 0 or not math.isfinite(self._epoch_seconds):
-            return 1
-        return max(1, min(MAX_BLOCK_EPOCHS, int(budget / max(self._epoch_seconds, 1e-7))))
-
-    def record(self, seconds: float, epochs: int) -> None:
-        per_epoch = seconds / max(epochs, 1)
-        known = math.isfinite(self._epoch_seconds)
-        self._epoch_seconds = 0.7 * self._epoch_seconds + 0.3 * per_epoch if known else per_epoch
+        """Train until spec.epochs (or `max_epochs`), or until stopped; see core/training/run_loop.py."""
+        return run_loop.run(self, control, emit, max_epochs, snapshot_hz, grid_hz, until_stopped=until_stopped,
+                            grid_resolution=grid_resolution)
 
 
 # Modules whose output is the same in train and eval mode (dropout with p > 0 and batch norm are not);
@@ -831,27 +498,3 @@ def _mode_free(module: nn.Module) -> bool:
         return True
     record = record_of(module)
     return record is not None and record.same_in_eval
-
-
-def _round_figure(value: float) -> str:
-    """A rough factor as people say it: 1.8, 7, 60, 300 (two significant digits at most)."""
-    if value < 10:
-        return f"{value:.1f}".rstrip("0").rstrip(".") if value < 2 else f"{value:.0f}"
-    digits = 10 ** (len(str(int(value))) - 2)
-    return f"{round(value / digits) * digits:,}"
-
-
-def _check_dataset(dataset: Dataset) -> None:
-    """Fail early, naming the array, when a hand-built Dataset does not fit together."""
-    if dataset.x_train.ndim != 2 or dataset.x_test.ndim != 2:
-        raise ValueError(f"dataset inputs must be 2-D (rows, inputs); got x_train {dataset.x_train.shape}, "
-                         f"x_test {dataset.x_test.shape}")
-    if len(dataset.x_train) == 0:
-        raise ValueError("the dataset has no training rows; use more samples or a larger train fraction")
-    if dataset.x_test.shape[1] != dataset.x_train.shape[1]:
-        raise ValueError(f"x_train has {dataset.x_train.shape[1]} inputs but x_test has {dataset.x_test.shape[1]}")
-    for name, x, y in (("train", dataset.x_train, dataset.y_train), ("test", dataset.x_test, dataset.y_test)):
-        if len(x) != len(y):
-            raise ValueError(f"{name} set: {len(x)} input rows but {len(y)} targets")
-    if dataset.task == Task.classification.value and dataset.n_classes < 2:
-        raise ValueError(f"classification needs at least 2 class names, the dataset has {dataset.n_classes}")

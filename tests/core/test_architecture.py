@@ -14,6 +14,7 @@ def test_core_never_imports_qt_or_app():
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "core never imports Qt or the app KEPT" in result.stdout
+    assert "records sit below the spec, the trainer and the engines KEPT" in result.stdout
 
 
 def test_core_imports_without_qt_loaded():

@@ -165,3 +165,22 @@ def test_shapes_name_the_layer_and_both_shapes():
             layer_shapes(parse_experiment({"layers": [{"type": "pairsum"}]}), (3,), 1)
     with pytest.raises(ShapeError, match=r"layers.0 \(dense\): gets \(8, 8\) from the data; needs a flat vector"):
         layer_shapes(parse_experiment({"layers": [{"units": 3}]}), (8, 8), 1)
+
+
+def test_live_settings_flow_by_name_from_control_to_trainer():
+    from core.training.control import TrainingControl
+    from core.training.live import LIVE
+    from core.training.trainer import Trainer
+
+    trainer = Trainer(parse_experiment({"data": {"source": "xor", "samples": 60}, "engine": "torch"}))
+    control = TrainingControl()
+    control.set_live("learning_rate", "0.125")
+    control.set_batch_size(7)  # the old setters are aliases of set_live
+    control.set_live("learning_rate", 0.25)  # latest wins
+    settings, edits, _ = control.take_pending()
+    assert settings == {"learning_rate": 0.25, "batch_size": 7} and set(settings) <= set(LIVE)
+    assert trainer.apply_pending(settings, edits) == ""
+    assert trainer.learning_rate == 0.25 and trainer.batch_size == 7
+    assert "batch size must be at least 1" in trainer.apply_pending({"batch_size": 0}, [])
+    with pytest.raises(KeyError, match="unknown live setting 'momentum'; allowed: learning_rate"):
+        control.set_live("momentum", 0.9)

@@ -1,0 +1,158 @@
+"""Trainer.run: the loop the GUI worker and the CLI share (control, pacing, snapshots, failures)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from core.training.control import TrainingControl
+from core.training.rollback import Diverged
+from core.training.snapshot import EpochRecord, RunState, Snapshot
+
+if TYPE_CHECKING:
+    from core.training.trainer import Trainer
+
+log = logging.getLogger("core.training.trainer")  # the run's failures are the trainer's log lines
+
+# Trainer.run trains at most this long (and this many epochs) between two looks at its control.
+MAX_BLOCK_SECONDS = 0.05
+MAX_BLOCK_EPOCHS = 1024
+
+
+def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot], None], max_epochs: int | None = None,
+        snapshot_hz: float = 30.0, grid_hz: float = 10.0, *, until_stopped: bool = False,
+        grid_resolution: int = 50) -> RunState:
+    """Train until spec.epochs (or `max_epochs`) epochs are done in total, or until stopped.
+
+    until_stopped=True (the GUI) ignores the epoch limit and runs until control.stop(). Between
+    epochs it applies control's pending changes, honours pause/step/stop, and calls emit(Snapshot)
+    at most snapshot_hz times a second (grids at most grid_hz; 0 or inf means after every epoch).
+    `grid_resolution` is the boundary grid's side. A single requested step, a pause
+    and weight edits emit at once with a grid. The final snapshot is always emitted. Divergence
+    and unexpected errors end the run with RunState.diverged / failed and a message; never raises
+    (the exception of a failure is kept in `last_error`).
+    """
+    limit = None if until_stopped else (trainer.spec.epochs if max_epochs is None else int(max_epochs))
+    snap_gap = 1.0 / snapshot_hz if snapshot_hz > 0 else 0.0
+    grid_gap = 1.0 / grid_hz if grid_hz > 0 else 0.0
+    clock = time.monotonic
+    pending_records: list[EpochRecord] = []
+    mark = {"t": clock(), "grid_t": -math.inf, "epoch": trainer.epoch, "step": trainer.step}
+    pace = _BlockPace(clock)
+    note = ""
+
+    def send(grid: bool, state: RunState, message: str = "") -> None:
+        nonlocal note
+        now = clock()
+        dt = now - mark["t"]
+        eps = (trainer.epoch - mark["epoch"]) / dt if dt > 0 else 0.0
+        sps = (trainer.step - mark["step"]) / dt if dt > 0 else 0.0
+        text = "; ".join(t for t in (message, note) if t)
+        snap = trainer.snapshot(grid=grid, resolution=grid_resolution, state=state, message=text,
+                             history=tuple(pending_records), epochs_per_second=eps, steps_per_second=sps)
+        pending_records.clear()
+        note = ""
+        mark.update(t=now, epoch=trainer.epoch, step=trainer.step)
+        if grid:
+            mark["grid_t"] = now
+        emit(snap)
+
+    state = RunState.running
+    message = ""
+    trainer.last_error = None
+    try:
+        paused_shown = control.paused
+        send(True, RunState.paused if paused_shown else RunState.running)
+        trainer.loss_watch.begin(trainer.evaluate()[0], trainer.epoch)  # cached by the snapshot just sent
+        while True:
+            settings, edits, grid_wanted = control.take_pending()
+            problem = trainer.apply_pending(settings, edits)
+            if problem:
+                note = problem
+            grid_wanted = grid_wanted or bool(edits) or bool(problem)
+            if control.stop_requested:
+                state = RunState.stopped
+                break
+            if limit is not None and trainer.epoch >= limit:
+                state = RunState.finished
+                break
+            if not control.take_epoch_permit():
+                if control.stop_requested:
+                    continue
+                if not paused_shown or grid_wanted or pending_records:
+                    send(True, RunState.paused)
+                    paused_shown = True
+                control.wait(0.25)
+                continue
+            single_step = control.paused  # permitted while paused: one requested epoch
+            if grid_wanted:
+                send(True, RunState.running)
+            paused_shown = False
+            # Blocks pay off on the fused engine only (a torch epoch is Python per batch anyway),
+            # and there a stop or pause waits for the block (<= MAX_BLOCK_SECONDS).
+            blocks = trainer.engine == "fused" and not single_step
+            count = pace.epochs_until(mark["t"] + snap_gap) if blocks else 1
+            if limit is not None:
+                count = min(count, limit - trainer.epoch)
+            if not single_step:  # the user's speed limit (a requested step always runs)
+                count, wait = control.grant_epochs(count)
+                if count == 0:
+                    control.wait(wait)
+                    continue
+            started = clock()
+            try:
+                records = trainer.train_epochs(count)
+                pending_records.extend(records)
+                if warning := trainer.loss_watch.update_many(records):
+                    note = "; ".join(t for t in (note, warning) if t)
+            except Diverged as err:
+                pending_records.extend(err.records)
+                state, message = RunState.diverged, str(err)
+                break
+            now = clock()
+            pace.record(now - started, count)
+            if single_step:
+                send(True, RunState.paused)
+                paused_shown = True
+            elif now - mark["t"] >= snap_gap:
+                send(now - mark["grid_t"] >= grid_gap, RunState.running)
+        send(True, state, message)
+    except Exception as err:  # a run must end with a state and a message, never a dead worker
+        log.exception("training failed")
+        trainer.last_error = err
+        state = RunState.failed
+        failure = f"Training failed at epoch {trainer.epoch + 1}: {type(err).__name__}: {err}"
+        try:
+            send(False, state, failure)
+        except Exception:  # the snapshot itself fails: still tell the caller how the run ended
+            log.exception("could not build the final snapshot")
+            nan = float("nan")
+            emit(Snapshot(epoch=trainer.epoch, step=trainer.step, train_loss=nan, test_loss=nan,
+                          train_accuracy=None, test_accuracy=None, learning_rate=trainer.learning_rate,
+                          batch_size=trainer.batch_size, state=state, message=failure,
+                          history=tuple(pending_records), device=str(trainer.device), engine=trainer.engine))
+    return state
+
+
+class _BlockPace:
+    """How many epochs `run` trains in one `train_epochs` call: as many as fit before the next
+    snapshot is due (so the fused engine holds the GIL once a snapshot, not once an epoch), never
+    more than MAX_BLOCK_SECONDS of work (pause and stop answer within it) or MAX_BLOCK_EPOCHS."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._epoch_seconds = math.inf  # unknown until the first block: start with one epoch
+
+    def epochs_until(self, deadline: float) -> int:
+        budget = min(deadline - self._clock(), MAX_BLOCK_SECONDS)
+        if not budget > 0 or not math.isfinite(self._epoch_seconds):
+            return 1
+        return max(1, min(MAX_BLOCK_EPOCHS, int(budget / max(self._epoch_seconds, 1e-7))))
+
+    def record(self, seconds: float, epochs: int) -> None:
+        per_epoch = seconds / max(epochs, 1)
+        known = math.isfinite(self._epoch_seconds)
+        self._epoch_seconds = 0.7 * self._epoch_seconds + 0.3 * per_epoch if known else per_epoch
