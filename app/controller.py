@@ -19,6 +19,7 @@ from app.data_loader import DataLoader
 from app.spec_edit import loss_for_classes, patched, value_at, with_consequences
 from app.undo import SpecChangeCommand
 from app.worker import TrainingWorker
+from core.nn.activations import ACTIVATIONS
 from core.training.snapshot import RunState
 from core.spec import DataSource, Experiment, LayerSpec, OptimizerName, RegularizationKind, SpecError, Task
 
@@ -261,7 +262,7 @@ class SessionController(QObject):
             self.request_change("Change layer options", {"layers": layers})
 
     def set_activation_for_all(self, activation: Any) -> None:
-        layers = [{**layer, "activation": activation.value} for layer in self._layers_json()]
+        layers = [{**layer, "activation": ACTIVATIONS[activation].name} for layer in self._layers_json()]
         self.request_change("Change activation", {"layers": layers})
 
     def choose_optimizer(self, name: OptimizerName) -> None:

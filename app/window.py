@@ -31,6 +31,7 @@ from app.look.style import STYLESHEET
 from app.look.widgets import make_action
 from app.files.actions import FileActions
 from app.worker import TrainingWorker
+from core.nn.activations import ACTIVATIONS
 from core.training.snapshot import RunState
 from core.spec import DataSource, Experiment, Task
 
@@ -457,7 +458,7 @@ class MainWindow(QMainWindow):
         activation = None
         layers = self.controller.spec.layers
         if kind == "hidden" and 0 <= layer < len(layers):
-            activation = layers[layer].activation.value
+            activation = ACTIVATIONS[layers[layer].activation].name
         self._hovered = (kind, layer, unit)
         self.boundary_view.show_neuron(kind, layer, unit, activation)
 

@@ -1,43 +1,11 @@
-"""What the window calls each choice, and the one-sentence explanation its tooltip gives."""
+"""What the window calls each choice, and the one-sentence explanation its tooltip gives.
+
+Activations, losses, optimizers and data sources carry their own label and tip in their records
+(core.nn.*, core.data.sources); the tables here are for the closed choices and the controls."""
 
 from __future__ import annotations
 
-from core.spec import (Activation, DataSource, Feature, Loss, Norm, OptimizerName, RegularizationKind,
-                       ScheduleKind, Task)
-
-SOURCE_LABELS: dict[DataSource, str] = {
-    DataSource.circle: "Circle",
-    DataSource.xor: "Exclusive or",
-    DataSource.gauss: "Gaussian",
-    DataSource.spiral: "Spiral",
-    DataSource.moons: "Moons",
-    DataSource.checkerboard: "Checkerboard",
-    DataSource.plane: "Plane (regression)",
-    DataSource.multi_gauss: "Multi-Gaussian (regression)",
-    DataSource.iris: "Iris flowers (3 classes)",
-    DataSource.wine: "Wine (3 classes)",
-    DataSource.breast_cancer: "Breast cancer (2 classes)",
-    DataSource.digits: "Digits 8×8 (10 classes)",
-    DataSource.diabetes: "Diabetes (regression)",
-    DataSource.csv: "CSV file…",
-}
-
-SOURCE_TIPS: dict[DataSource, str] = {
-    DataSource.circle: "One class inside a ring of the other: needs a curved boundary (try x1² and x2²).",
-    DataSource.xor: "Opposite quadrants share a class: a single line cannot separate them (try x1·x2).",
-    DataSource.gauss: "Two blobs that a straight line separates: the easiest set.",
-    DataSource.spiral: "Two interleaved spirals: the hardest set; needs depth or sin features.",
-    DataSource.moons: "Two interlocking half-moons: a gently curved boundary.",
-    DataSource.checkerboard: "A 4×4 checkerboard: many small regions to carve out.",
-    DataSource.plane: "The target is a tilted plane over (x1, x2): a linear regression.",
-    DataSource.multi_gauss: "The target is a sum of Gaussian bumps: a non-linear regression.",
-    DataSource.iris: "150 iris flowers, 4 measurements, 3 species (scikit-learn's bundled set).",
-    DataSource.wine: "178 wines, 13 chemical measurements, 3 cultivars (scikit-learn's bundled set).",
-    DataSource.breast_cancer: "569 tumours, 30 measurements, benign or malignant (scikit-learn).",
-    DataSource.digits: "1797 handwritten digits as 8×8 pixel intensities, 10 classes (scikit-learn).",
-    DataSource.diabetes: "442 patients, 10 measurements, disease progression to predict (scikit-learn).",
-    DataSource.csv: "Your own table: pick the column to predict and the columns to learn from.",
-}
+from core.spec import Feature, Norm, RegularizationKind, ScheduleKind, Task
 
 FEATURE_LABELS: dict[Feature, str] = {
     Feature.x1: "x₁",
@@ -59,27 +27,13 @@ FEATURE_TIPS: dict[Feature, str] = {
     Feature.sin_x2: "sin x₂: a wave along x₂, handy for spirals and other repeating patterns.",
 }
 
-ACTIVATION_LABELS: dict[Activation, str] = {
-    Activation.relu: "ReLU", Activation.tanh: "Tanh", Activation.sigmoid: "Sigmoid",
-    Activation.linear: "Linear", Activation.leaky_relu: "Leaky ReLU", Activation.elu: "ELU",
-    Activation.gelu: "GELU", Activation.silu: "SiLU", Activation.softplus: "Softplus",
-    Activation.mish: "Mish",
-}
 
 ACTIVATION_TIP = ("The activation bends each neuron's output; without one (Linear) the whole network "
                   "can only draw straight boundaries. Applies to every hidden layer.")
 
-LOSS_LABELS: dict[Loss, str] = {
-    Loss.bce: "Binary cross-entropy", Loss.cross_entropy: "Cross-entropy", Loss.mse: "Mean squared",
-    Loss.huber: "Huber", Loss.l1: "Mean absolute (L1)", Loss.hinge: "Hinge",
-}
 LOSS_TIP = ("The loss measures how wrong the predictions are; training moves the weights to make "
             "it smaller (cross-entropy for classes, squared error for values).")
 
-OPTIMIZER_LABELS: dict[OptimizerName, str] = {
-    OptimizerName.sgd: "SGD", OptimizerName.adam: "Adam", OptimizerName.adamw: "AdamW",
-    OptimizerName.rmsprop: "RMSprop", OptimizerName.adagrad: "Adagrad",
-}
 OPTIMIZER_TIP = ("The optimizer decides how each step moves the weights: SGD follows the gradient, "
                  "Adam adapts the step size per weight.")
 

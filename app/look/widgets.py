@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Iterable, TypeVar
+from typing import Any, Iterable, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -29,6 +29,22 @@ def enum_combo(name: str, accessible: str, tip: str, labels: dict[Enum, str]) ->
     for member, label in labels.items():
         combo.addItem(label, member.value)
     combo.enum_class = type(next(iter(labels)))
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    return named(combo, name, accessible, tip)
+
+
+def registry_combo(name: str, accessible: str, tip: str, registry: Any, enum_class: type[Enum]) -> QComboBox:
+    """A combo listing a registry's records in registration order: the record's label, its tip as
+    the item's tooltip, its name as item data. `combo.enum_class(data)` gives the built-in member,
+    or the plain name for a record registered at run time."""
+    combo = QComboBox()
+    for record_name in registry:
+        record = registry[record_name]
+        combo.addItem(record.label, record.name)
+        if record.tip:
+            combo.setItemData(combo.count() - 1, record.tip, Qt.ItemDataRole.ToolTipRole)
+    members = {m.value: m for m in enum_class}
+    combo.enum_class = lambda value: members.get(value, value)
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
     return named(combo, name, accessible, tip)
 

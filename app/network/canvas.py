@@ -24,6 +24,7 @@ from app.network.geometry import (HEADER_HEIGHT, HEADER_TOP, MAX_DRAWN, MIN_NODE
 from app.network.painter import (BACKGROUND, DiagramPainter, bias_fills, link_keys, output_subtitle,
                                  paint_labels, paint_nodes)
 from app.network.weight_editor import WeightEditor
+from core.nn.activations import ACTIVATIONS
 from core.training.snapshot import RunState, Snapshot
 from core.spec import LayerSpec
 
@@ -228,7 +229,7 @@ class NetworkCanvas(QWidget):
             self._images[0] = images
             changed = True
         if snap.neuron_outputs:
-            activations = [spec.activation.value for spec in self._hidden]
+            activations = [ACTIVATIONS[spec.activation].name for spec in self._hidden]
             for k, images in enumerate(neuron_images.hidden_layer_images(snap.neuron_outputs, activations,
                                                                          MAX_DRAWN)):
                 if images is not None:
@@ -367,7 +368,7 @@ class NetworkCanvas(QWidget):
         bias = "" if self._biases is None else f", bias {float(self._biases[column - 1][unit]):.3g}"
         name = self._unit_name(column, unit)
         if kind == "hidden":
-            return f"{self._linear_name(layer)}: {name} ({self._hidden[layer].activation.value}){bias}"
+            return f"{self._linear_name(layer)}: {name} ({ACTIVATIONS[self._hidden[layer].activation].name}){bias}"
         return f"{name}{bias}"
 
     def tooltip_at(self, pos: QPointF) -> str:

@@ -10,24 +10,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QFontMetrics
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
-from core.spec import Activation, LayerSpec, Norm
+from core.nn.activations import ACTIVATIONS
+from core.spec import LayerSpec, Norm
 
 MAX_UNITS = 4096  # LayerSpec.units upper bound
 DROPOUT_CHOICES = (0.0, 0.1, 0.2, 0.3, 0.5)
 BUTTON_SIZE = 22
 
-ACTIVATION_TIPS = {
-    Activation.relu: "ReLU: max(0, x); fast and the usual default, but a unit stuck below 0 stops learning.",
-    Activation.tanh: "tanh: an S-curve from -1 to 1, centred on 0; smooth boundaries, TF Playground's default.",
-    Activation.sigmoid: "Sigmoid: an S-curve from 0 to 1; saturates easily, so deep stacks learn slowly.",
-    Activation.linear: "Linear: no non-linearity; stacked linear layers can only draw straight boundaries.",
-    Activation.leaky_relu: "Leaky ReLU: like ReLU but with a small slope below 0, so units never die.",
-    Activation.elu: "ELU: like ReLU above 0, a smooth curve towards -1 below; often trains faster.",
-    Activation.gelu: "GELU: a smooth ReLU weighted by the normal CDF; the transformer default.",
-    Activation.silu: "SiLU (swish): x times sigmoid(x); a smooth ReLU with a small dip below 0.",
-    Activation.softplus: "Softplus: log(1 + e^x), a smooth everywhere version of ReLU.",
-    Activation.mish: "Mish: x times tanh(softplus(x)); smooth and non-monotonic, like SiLU.",
-}
 NORM_LABELS = {Norm.none: "No normalisation", Norm.batch: "Batch norm", Norm.layer: "Layer norm"}
 
 
@@ -72,9 +61,9 @@ class LayerHeader(QWidget):
         self.units_label.setFont(small)  # set here, not in a style sheet, so sync() measures with it
         self.activation_combo = QComboBox()
         self.activation_combo.setObjectName("")
-        for act in Activation:
-            self.activation_combo.addItem(act.value, act.value)
-            self.activation_combo.setItemData(self.activation_combo.count() - 1, ACTIVATION_TIPS[act],
+        for name in ACTIVATIONS:
+            self.activation_combo.addItem(name, name)
+            self.activation_combo.setItemData(self.activation_combo.count() - 1, ACTIVATIONS[name].tip,
                                               Qt.ItemDataRole.ToolTipRole)
         self.activation_combo.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.options_button = _tool_button("⋯", "", "", "")
@@ -205,7 +194,7 @@ class LayerHeader(QWidget):
         self.remove_unit_button.setEnabled(spec.units > 1)
         self.add_unit_button.setEnabled(spec.units < MAX_UNITS)
         was = self.activation_combo.blockSignals(True)
-        self.activation_combo.setCurrentIndex(self.activation_combo.findData(spec.activation.value))
+        self.activation_combo.setCurrentIndex(self.activation_combo.findData(ACTIVATIONS[spec.activation].name))
         self.activation_combo.blockSignals(was)
         was = self._dropout_group.blockSignals(True), self._norm_group.blockSignals(True)
         dropout = min(DROPOUT_CHOICES, key=lambda r: abs(r - spec.dropout))

@@ -17,8 +17,8 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from app.look import colormaps
+from core.nn.activations import ACTIVATIONS
 
-BOUNDED_ACTIVATIONS = {"tanh": 1.0, "sigmoid": 1.0}
 
 _DIVERGING32 = colormaps.lut_to_argb32(colormaps.diverging_lut())
 
@@ -31,10 +31,17 @@ class ImageSet:
     pixels: np.ndarray  # (n, h, w) uint32 ARGB, rows flipped so row 0 is the top (highest x2)
 
 
+def colour_limit(activation: str | None) -> float | None:
+    """The fixed colour range (±limit) of a bounded activation's outputs (its record's colour_limit)."""
+    record = ACTIVATIONS.get(activation) if activation else None
+    return None if record is None else record.colour_limit
+
+
 def symmetric_limit(values: np.ndarray, activation: str | None = None) -> float:
     """Half-width of the symmetric colour range for one layer's outputs."""
-    if activation in BOUNDED_ACTIVATIONS:
-        return BOUNDED_ACTIVATIONS[activation]
+    limit = colour_limit(activation)
+    if limit is not None:
+        return limit
     finite = np.abs(values[np.isfinite(values)]) if values.size else values
     peak = float(finite.max()) if finite.size else 0.0
     return peak if peak > 1e-6 else 1.0

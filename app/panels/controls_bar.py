@@ -16,8 +16,11 @@ from superqt.utils import signals_blocked
 
 from app.look import texts
 from app.look.icons import icon
-from app.look.widgets import Blocked, caption_group, enum_combo, named, select_data
-from core.spec import REGRESSION_LOSSES, Experiment, Loss, RegularizationKind, Task
+from app.look.widgets import Blocked, caption_group, enum_combo, named, registry_combo, select_data
+from core.nn.activations import ACTIVATIONS
+from core.nn.losses import LOSSES
+from core.nn.optimizers import OPTIMIZERS
+from core.spec import REGRESSION_LOSSES, Activation, Experiment, Loss, OptimizerName, RegularizationKind, Task
 
 
 DEVICE_COMBO_CHARS = 5  # "cuda:0" nearly; longer entries are shown in full in the open list
@@ -85,12 +88,12 @@ class ControlsBar(QFrame):
         for lr in texts.LEARNING_RATES:
             self.learning_rate_combo.addItem(texts.format_rate(lr), lr)
         self.learning_rate_combo.currentIndexChanged.connect(self._learning_rate_index)
-        self.activation_combo = enum_combo("activationCombo", "Activation (all layers)",
-                                           texts.ACTIVATION_TIP, texts.ACTIVATION_LABELS)
+        self.activation_combo = registry_combo("activationCombo", "Activation (all layers)",
+                                               texts.ACTIVATION_TIP, ACTIVATIONS, Activation)
         self.activation_combo.setPlaceholderText("Mixed")
-        self.loss_combo = enum_combo("lossCombo", "Loss", texts.LOSS_TIP, texts.LOSS_LABELS)
-        self.optimizer_combo = enum_combo("optimizerCombo", "Optimizer", texts.OPTIMIZER_TIP,
-                                          texts.OPTIMIZER_LABELS)
+        self.loss_combo = registry_combo("lossCombo", "Loss", texts.LOSS_TIP, LOSSES, Loss)
+        self.optimizer_combo = registry_combo("optimizerCombo", "Optimizer", texts.OPTIMIZER_TIP, OPTIMIZERS,
+                                              OptimizerName)
         self.regularization_combo = enum_combo("regularizationCombo", "Regularisation",
                                                texts.REGULARIZATION_TIP, texts.REGULARIZATION_LABELS)
         self.regularization_rate_combo = named(QComboBox(), "regularizationRateCombo",

@@ -17,6 +17,7 @@ from app.look import texts
 from app.look.icons import icon
 from app.plots.thumbnails import dataset_icon, dataset_thumbnail
 from app.look.widgets import Blocked, named, select_data
+from core.data.sources import SOURCES
 from core.spec import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, TOY_CLASSIFICATION, TOY_REGRESSION,
                        DataSource, Experiment, Feature)
 
@@ -70,8 +71,8 @@ class DataPanel(QFrame):
         grid.setSpacing(6)
         self.thumbnail_buttons: dict[DataSource, QToolButton] = {}
         for i, source in enumerate(TOY_CLASSIFICATION + TOY_REGRESSION):
-            button = named(QToolButton(), f"dataset_{source.value}", texts.SOURCE_LABELS[source],
-                           texts.SOURCE_TIPS[source])
+            button = named(QToolButton(), f"dataset_{source.value}", SOURCES[source].label,
+                           SOURCES[source].tip)
             button.setCheckable(True)
             button.setAutoRaise(True)
             button.setIconSize(QSize(46, 46))
@@ -87,8 +88,8 @@ class DataPanel(QFrame):
         self.dataset_combo.setIconSize(QSize(18, 18))
         for source in TOY_CLASSIFICATION + TOY_REGRESSION + BUNDLED_CLASSIFICATION + BUNDLED_REGRESSION \
                 + (DataSource.csv,):
-            self.dataset_combo.addItem(texts.SOURCE_LABELS[source], source.value)
-            self.dataset_combo.setItemData(self.dataset_combo.count() - 1, texts.SOURCE_TIPS[source],
+            self.dataset_combo.addItem(SOURCES[source].label, source.value)
+            self.dataset_combo.setItemData(self.dataset_combo.count() - 1, SOURCES[source].tip,
                                            Qt.ItemDataRole.ToolTipRole)
         self.dataset_combo.activated.connect(self._combo_chosen)
         layout.addWidget(self.dataset_combo)
@@ -138,7 +139,7 @@ class DataPanel(QFrame):
                                        texts.REGENERATE_TIP)
         self.regenerate_button.setIcon(icon("regenerate", 16, "#4a4f57"))
         self.csv_button = named(QPushButton("Open CSV…"), "csvButton", "Open a CSV file",
-                                texts.SOURCE_TIPS[DataSource.csv])
+                                SOURCES[DataSource.csv].tip)
         buttons.addWidget(self.regenerate_button)
         buttons.addWidget(self.csv_button)
         layout.addLayout(buttons)
@@ -236,11 +237,11 @@ class DataPanel(QFrame):
             csv_index = self.dataset_combo.findData(DataSource.csv.value)
             if spec.data.source == DataSource.csv and spec.data.path:  # the file's name, not "CSV file…"
                 self.dataset_combo.setItemText(csv_index, Path(str(spec.data.path)).name)
-                self.dataset_combo.setItemData(csv_index, f"{spec.data.path}\n{texts.SOURCE_TIPS[DataSource.csv]}",
+                self.dataset_combo.setItemData(csv_index, f"{spec.data.path}\n{SOURCES[DataSource.csv].tip}",
                                                Qt.ItemDataRole.ToolTipRole)
             else:
-                self.dataset_combo.setItemText(csv_index, texts.SOURCE_LABELS[DataSource.csv])
-                self.dataset_combo.setItemData(csv_index, texts.SOURCE_TIPS[DataSource.csv],
+                self.dataset_combo.setItemText(csv_index, SOURCES[DataSource.csv].label)
+                self.dataset_combo.setItemData(csv_index, SOURCES[DataSource.csv].tip,
                                                Qt.ItemDataRole.ToolTipRole)
             for source, button in self.thumbnail_buttons.items():
                 button.setChecked(source == spec.data.source)

@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QTextOption
 from PySide6.QtWidgets import QGraphicsItem
 
 from app.look import colormaps
+from app.network.neuron_images import colour_limit
 from app.plots.boundary_points import (DIVERGING32, MISS_PEN, MISS_RGB, OUTLINE_TEST, OUTLINE_TRAIN, OUTLINE_VALUE,
                                  dot, fmt_value, legend_html, packed_colours, paler, point_size, principal_plane,
                                  ring, shared_brushes, shown_rows)
@@ -469,8 +470,7 @@ class BoundaryView(pg.PlotWidget):
         neuron = self._neuron_grid()
         if neuron is not None:
             grid, label = neuron
-            limit = 1.0 if self._neuron_activation in ("tanh", "sigmoid") else float(
-                np.nanmax(np.abs(grid)) or 1.0)
+            limit = colour_limit(self._neuron_activation) or float(np.nanmax(np.abs(grid)) or 1.0)
             pixels = colormaps.values_to_argb32(grid, DIVERGING32, -limit, limit)
             self._caption.setText(f"{label} (hover)")
             self._caption.show()
