@@ -33,30 +33,12 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton, QVBoxLayout,
                                QWidget)
 
+from core.export.formats import FORMATS as EXPORT_FORMATS
+from core.export.formats import ExportFormat
 
-@dataclass(frozen=True)
-class ExportFormat:
-    key: str          # core.export format name, or "checkpoint"
-    label: str        # what the combo box shows
-    suffix: str
-    checked_with: str  # how the file is checked, for the result line
-    description: str
-
-
-FORMATS: dict[str, ExportFormat] = {f.key: f for f in (
-    ExportFormat("torchscript", "TorchScript (.pt)", ".torchscript.pt", "torch.jit.load",
-                 "A single file that loads with torch.jit.load(path), without LayerLab installed. "
-                 "Takes raw inputs (features included) and returns probabilities or values."),
-    ExportFormat("onnx", "ONNX (.onnx)", ".onnx", "onnxruntime",
-                 "For onnxruntime and other ONNX runtimes; any batch size. Input and output names and "
-                 "the feature transform are inside the graph; the metadata says what they mean."),
-    ExportFormat("python", "PyTorch code (.py)", ".py", "the generated code",
-                 "A readable, standalone module that rebuilds the network with nn.Sequential and loads "
-                 "its weights from <name>_weights.pt written beside it."),
-    ExportFormat("checkpoint", "LayerLab checkpoint (.ckpt)", ".ckpt", "LayerLab's safe loader",
-                 "The experiment, weights, optimizer state and loss history: reopen it in LayerLab "
-                 "and training resumes where it stopped."),
-)}
+# The dialog's formats, from the records: the model formats first, then the whole run.
+FORMATS: dict[str, ExportFormat] = {name: EXPORT_FORMATS[name] for name in
+                                    EXPORT_FORMATS.names(kind="model") + EXPORT_FORMATS.names(kind="run")}
 _SETTINGS_FOLDER = "export/lastFolder"
 _SETTINGS_FORMAT = "export/lastFormat"
 
@@ -66,7 +48,7 @@ def format_for_path(path: str | Path) -> str | None:
     name = Path(path).name.lower()
     for fmt in FORMATS.values():
         if name.endswith(fmt.suffix):
-            return fmt.key
+            return fmt.name
     return "torchscript" if name.endswith(".pt") else None
 
 
@@ -237,7 +219,7 @@ class ExportDialog(QDialog):
         self.format_combo.setObjectName("exportFormatCombo")
         self.format_combo.setAccessibleName("Export format")
         for f in FORMATS.values():
-            self.format_combo.addItem(f.label, f.key)
+            self.format_combo.addItem(f.label, f.name)
             self.format_combo.setItemData(self.format_combo.count() - 1, f.description, Qt.ItemDataRole.ToolTipRole)
         self.description = QLabel(wordWrap=True)
         self.description.setObjectName("exportFormatDescription")
