@@ -20,6 +20,7 @@ from app.spec_edit import loss_for_classes, patched, value_at, with_consequences
 from app.undo import SpecChangeCommand
 from app.worker import TrainingWorker
 from core.nn.activations import ACTIVATIONS
+from core.training.live import LIVE
 from core.training.snapshot import RunState
 from core.spec import DataSource, Experiment, LayerSpec, OptimizerName, RegularizationKind, SpecError, Task
 
@@ -299,28 +300,29 @@ class SessionController(QObject):
                                                 "task": Task(task).value, "features": None})
 
     # --- live settings (no reset, no undo) -------------------------------------------------------
-    def set_live(self, key: str, value: Any) -> bool:
-        """Set one live field of the spec; False (with a message) if the spec refuses the value."""
+    def set_live(self, name: str, value: Any) -> bool:
+        """Live setting `name` (a LIVE record): set its spec field and hand it to the running trainer,
+        no reset, no undo. False (with a message) if the spec refuses the value."""
+        setting = LIVE[name]
+        value = setting.cast(value)
         try:
-            self.spec = patched(self.spec, {key: value})
+            self.spec = patched(self.spec, {setting.key: value})
         except SpecError as err:
             self.message.emit(str(err), "error")
             self.controlsStale.emit()
             return False
         self.specEdited.emit()
+        self.worker.set_live(name, value)
         return True
 
     def set_learning_rate(self, lr: float) -> None:
-        if self.set_live("optimizer.lr", float(lr)):
-            self.worker.set_learning_rate(float(lr))
+        self.set_live("learning_rate", lr)
 
     def set_batch_size(self, n: int) -> None:
-        if self.set_live("batch_size", int(n)):
-            self.worker.set_batch_size(int(n))
+        self.set_live("batch_size", n)
 
     def set_regularization_rate(self, rate: float) -> None:
-        if self.set_live("regularization.rate", float(rate)):
-            self.worker.set_regularization_rate(float(rate))
+        self.set_live("regularization_rate", rate)
 
     def set_weight(self, layer: int, out_index: int, in_index: int, value: float) -> None:
         self.worker.set_weight(layer, out_index, in_index, value)
