@@ -279,7 +279,7 @@ def test_pause_step_and_stop():
     rec = Recorder()
     thread, result = start(trainer, control, rec)
     first = rec.wait_for(lambda s: s.state == RunState.paused)
-    assert first.controller.epoch == 0 and first.boundary is not None
+    assert first.epoch == 0 and first.boundary is not None
     control.request_epochs(1)
     stepped = rec.wait_for(lambda s: s.epoch == 1)
     assert stepped.state == RunState.paused and stepped.boundary is not None
