@@ -30,6 +30,10 @@ from core.fused_optim import HP_MOMENTUM, HP_NESTEROV, REG_L1, REG_L2, REG_NONE,
 BCE, MSE, HUBER, L1_LOSS, HINGE, SOFTMAX_CE = range(6)
 EVAL_CHUNK_ROWS = 256  # rows per evaluation chunk: long enough to vectorise, small enough for cache
 STATS_COLUMNS = 5      # block kernel, per epoch: mean batch loss, train/test loss sums, train/test hits
+# Layers with at least this many weights multiply through BLAS (np.dot); below it the loops win.
+BLAS_MIN_WEIGHTS = 1024
+BLAS_ONE_THREAD_MACS = 262_144  # OpenBLAS runs a product this small on the calling thread alone
+EVAL_MIN_CHUNK_ROWS = 16
 
 
 class KernelOptimizer(NamedTuple):
@@ -82,11 +86,22 @@ def _compile_epoch() -> Any:
         for width in widths:
             maxw = max(maxw, width)
         bmax = min(batch, n)
-        act_out = np.zeros((n_layers + 1, bmax, maxw), np.float32)  # after activation and dropout
+        # Each layer's activations (after activation and dropout) as a contiguous (rows, width) block of
+        # act_flat, and the deltas (d batch loss / d pre-activation) in two flat buffers, so wide
+        # layers can hand them to BLAS (np.dot) as they are.
+        act_starts = np.zeros(n_layers + 2, np.int64)
+        max_weights = 1
+        for layer in range(n_layers + 1):
+            act_starts[layer + 1] = act_starts[layer] + bmax * widths[layer]
+            if layer < n_layers:
+                max_weights = max(max_weights, widths[layer] * widths[layer + 1])
+        act_flat = np.zeros(act_starts[n_layers + 1], np.float32)
         pre = np.zeros((n_layers, bmax, maxw), np.float32)          # before the activation
         drop = np.ones((n_layers, bmax, maxw), np.float32)          # dropout factor: 0 or 1/(1-p)
-        delta = np.zeros((bmax, maxw), np.float32)       # d(batch loss)/d(pre-activation), this layer
-        delta_prev = np.zeros((bmax, maxw), np.float32)  # the same for the layer below
+        delta_flat = np.zeros(bmax * maxw, np.float32)   # this layer's deltas
+        prev_flat = np.zeros(bmax * maxw, np.float32)    # the layer below's
+        grad_w = np.zeros(max_weights, np.float32)       # a wide layer's weight gradient (out, in)
+        grad_b = np.zeros(maxw, np.float32)
         grad_row = np.zeros(maxw, np.float32)
         grad_bias = np.zeros(1, np.float32)
         drop_keys = np.zeros(n_layers, np.uint64)
@@ -113,10 +128,11 @@ def _compile_epoch() -> Any:
             bc = min(batch, n - start)
             inv_b = one / np.float32(bc)
             # ---- gather the batch
+            a_first = act_flat[:bc * widths[0]].reshape((bc, widths[0]))
             for b in range(bc):
                 row = idx[start + b]
                 for i in range(widths[0]):
-                    act_out[0, b, i] = x[row, i]
+                    a_first[b, i] = x[row, i]
             # ---- forward
             for layer in range(n_layers):
                 n_in = widths[layer]
@@ -137,9 +153,14 @@ def _compile_epoch() -> Any:
                     for i in range(n_out):
                         norm_grad[layer, 0, i] = zero
                         norm_grad[layer, 1, i] = zero
-                for b in range(bc):
-                    a_in = act_out[layer, b]
-                    a_out = act_out[layer + 1, b]
+                a_rows = act_flat[act_starts[layer]:act_starts[layer] + bc * n_in].reshape((bc, n_in))
+                out_rows = act_flat[act_starts[layer + 1]:act_starts[layer + 1] + bc * n_out].reshape((bc, n_out))
+                if n_in * n_out >= BLAS_MIN_WEIGHTS:
+                    np.dot(a_rows, w.T, out_rows)
+                    parts.bias_act_rows(out_rows, bias, bc, n_out, inline_act, param)
+                for b in range(bc if n_in * n_out < BLAS_MIN_WEIGHTS else 0):
+                    a_in = a_rows[b]
+                    a_out = out_rows[b]
                     for o in range(n_out):
                         w_row = w[o]
                         z = zero
@@ -157,10 +178,11 @@ def _compile_epoch() -> Any:
                         a_out[o] = z
                 if special:
                     parts.forward_extras(layer, bc, n_out, act, param, g_off, net.norm_eps[layer], threshold, scale,
-                                    drop_keys[layer], start, theta, act_out, pre, drop, norm_hat, norm_rstd)
+                                    drop_keys[layer], start, theta, out_rows, pre, drop, norm_hat, norm_rstd)
             # ---- loss and its gradient wrt the output (mean over the batch)
             n_out = widths[n_layers]
-            out = act_out[n_layers]
+            out = act_flat[act_starts[n_layers]:act_starts[n_layers] + bc * n_out].reshape((bc, n_out))
+            delta = delta_flat[:bc * n_out].reshape((bc, n_out))
             batch_loss = 0.0
             if loss_code == SOFTMAX_CE:  # y holds class indices
                 for b in range(bc):
@@ -228,21 +250,27 @@ def _compile_epoch() -> Any:
                 w_end = w_start + n_out * n_in
                 w = theta[w_start:w_end].reshape((n_out, n_in))
                 bias = theta[w_end:w_end + n_out]
-                a_in = act_out[layer]
+                a_in = act_flat[act_starts[layer]:act_starts[layer] + bc * n_in].reshape((bc, n_in))
+                delta = delta_flat[:bc * n_out].reshape((bc, n_out))
+                delta_prev = prev_flat[:bc * n_in].reshape((bc, n_in))
+                blas = n_in * n_out >= BLAS_MIN_WEIGHTS
                 if layer > 0:  # the layer below's delta, with the weights before this step
                     act = acts[layer - 1]
                     param = act_params[layer - 1]
                     special_prev = (net.norm_offsets[layer - 1] >= 0 or act > LEAKY_RELU
                                     or net.drop_thresholds[layer - 1] > 0)
+                    if blas:
+                        np.dot(delta, w, delta_prev)
                     for b in range(bc):
                         dp = delta_prev[b]
-                        for i in range(n_in):
-                            dp[i] = zero
-                        for o in range(n_out):
-                            d = delta[b, o]
-                            w_row = w[o]
+                        if not blas:
                             for i in range(n_in):
-                                dp[i] += d * w_row[i]
+                                dp[i] = zero
+                            for o in range(n_out):
+                                d = delta[b, o]
+                                w_row = w[o]
+                                for i in range(n_in):
+                                    dp[i] += d * w_row[i]
                         if special_prev:
                             continue  # below, for all rows in one call
                         if act == TANH:
@@ -274,10 +302,17 @@ def _compile_epoch() -> Any:
                         mom = state[0]
                         parts.sgd_slice(theta, mom, norm_grad[layer, 0], g_off, n_out, lr, momentum, nesterov)
                         parts.sgd_slice(theta, mom, norm_grad[layer, 1], g_off + n_out, n_out, lr, momentum, nesterov)
+                if blas:  # the weight gradient from BLAS, then one update over the layer's block
+                    n_w = n_out * n_in
+                    np.dot(delta.T, a_in, grad_w[:n_w].reshape((n_out, n_in)))
+                    parts.dense_update(code, hyper, fac, theta, state, grad_w, grad_b, delta, bc, n_in, n_out,
+                                       w_start, w_end, reg_code, reg_rate, lr, momentum, nesterov)
+                    delta_flat, prev_flat = prev_flat, delta_flat
+                    continue
                 if code != SGD:  # adaptive optimizers: one call a layer keeps calls out of the SGD loops
                     parts.adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc,
                                     n_in, n_out, w_start, w_end, reg_code, reg_rate)
-                    delta, delta_prev = delta_prev, delta
+                    delta_flat, prev_flat = prev_flat, delta_flat
                     continue
                 mom = state[0]
                 if use_momentum:
@@ -317,7 +352,7 @@ def _compile_epoch() -> Any:
                         mb[o] = buf
                         gb = gb + momentum * buf if nesterov else buf
                     bias[o] -= lr * gb
-                delta, delta_prev = delta_prev, delta
+                delta_flat, prev_flat = prev_flat, delta_flat
             start += bc
         if n_batches == 0:
             return math.nan
@@ -349,7 +384,11 @@ def _compile_eval() -> Any:
         for width in widths:
             maxw = max(maxw, width)
         chunk = EVAL_CHUNK_ROWS
-        h = np.zeros((2, maxw, chunk), np.float32)
+        for layer in range(n_layers):  # BLAS layers: chunks small enough for OpenBLAS to stay on one thread
+            n_w = widths[layer] * widths[layer + 1]
+            if n_w >= BLAS_MIN_WEIGHTS:
+                chunk = min(chunk, max(EVAL_MIN_CHUNK_ROWS, BLAS_ONE_THREAD_MACS // n_w))
+        h = np.zeros((2, maxw * chunk), np.float32)  # (units, rows) blocks, contiguous for BLAS
         zero = np.float32(0.0)
         half = np.float32(0.5)
         one = np.float32(1.0)
@@ -363,32 +402,39 @@ def _compile_eval() -> Any:
         n_out = widths[n_layers]
         for start in range(0, n, chunk):
             m = min(chunk, n - start)
-            first = h[0]
+            first = h[0][:widths[0] * m].reshape((widths[0], m))
             for i in range(widths[0]):
                 row_in = first[i]
                 for r in range(m):
                     row_in[r] = x[start + r, i]
             for layer in range(n_layers):
-                src = h[layer % 2]
-                dst = h[(layer + 1) % 2]
                 n_in = widths[layer]
                 n_units = widths[layer + 1]
+                src = h[layer % 2][:n_in * m].reshape((n_in, m))
+                dst = h[(layer + 1) % 2][:n_units * m].reshape((n_units, m))
                 w_end = offsets[layer] + n_units * n_in
                 w = theta[offsets[layer]:w_end].reshape((n_units, n_in))
                 bias = theta[w_end:w_end + n_units]
                 param = act_params[layer]
                 g_off = net.norm_offsets[layer]
                 act = acts[layer] if g_off < 0 else LINEAR  # with layer norm: activation after it
+                blas = n_in * n_units >= BLAS_MIN_WEIGHTS
+                if blas:
+                    np.dot(w, src, dst)
                 for o in range(n_units):
                     z = dst[o]
                     bo = bias[o]
-                    for r in range(m):
-                        z[r] = bo
-                    for i in range(n_in):
-                        wv = w[o, i]
-                        a_in = src[i]
+                    if blas:
                         for r in range(m):
-                            z[r] += wv * a_in[r]
+                            z[r] += bo
+                    else:
+                        for r in range(m):
+                            z[r] = bo
+                        for i in range(n_in):
+                            wv = w[o, i]
+                            a_in = src[i]
+                            for r in range(m):
+                                z[r] += wv * a_in[r]
                     # The common activations loop by themselves (they vectorise); the rest per value.
                     if act == TANH:
                         for r in range(m):
@@ -415,7 +461,7 @@ def _compile_eval() -> Any:
                             z = dst[o]
                             for r in range(m):
                                 z[r] = parts.activate(act, z[r], param)
-            out = h[n_layers % 2]
+            out = h[n_layers % 2][:n_out * m].reshape((n_out, m))
             for r in range(m):
                 row = start + r
                 predicted = 0
