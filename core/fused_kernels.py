@@ -103,6 +103,7 @@ def _compile_epoch() -> Any:
         grad_w = np.zeros(max_weights, np.float32)       # a wide layer's weight gradient (out, in)
         grad_b = np.zeros(maxw, np.float32)
         grad_row = np.zeros(maxw, np.float32)
+        delta_2d = np.zeros((1, 1), np.float32)  # stands in for the 2-D views where none is needed
         grad_bias = np.zeros(1, np.float32)
         drop_keys = np.zeros(n_layers, np.uint64)
         norm_hat = np.zeros((n_layers, bmax, maxw), np.float32)  # layer norm's normalised input
@@ -128,11 +129,11 @@ def _compile_epoch() -> Any:
             bc = min(batch, n - start)
             inv_b = one / np.float32(bc)
             # ---- gather the batch
-            a_first = act_flat[:bc * widths[0]].reshape((bc, widths[0]))
+            n_first = widths[0]
             for b in range(bc):
                 row = idx[start + b]
-                for i in range(widths[0]):
-                    a_first[b, i] = x[row, i]
+                for i in range(n_first):
+                    act_flat[b * n_first + i] = x[row, i]
             # ---- forward
             for layer in range(n_layers):
                 n_in = widths[layer]
@@ -153,14 +154,18 @@ def _compile_epoch() -> Any:
                     for i in range(n_out):
                         norm_grad[layer, 0, i] = zero
                         norm_grad[layer, 1, i] = zero
-                a_rows = act_flat[act_starts[layer]:act_starts[layer] + bc * n_in].reshape((bc, n_in))
-                out_rows = act_flat[act_starts[layer + 1]:act_starts[layer + 1] + bc * n_out].reshape((bc, n_out))
-                if n_in * n_out >= BLAS_MIN_WEIGHTS:
-                    np.dot(a_rows, w.T, out_rows)
+                # Rows as flat slices in the loops: a 2-D view (reshape) costs ~15 ns, too much per
+                # batch for the tiny nets; BLAS and the per-layer calls take 2-D views.
+                in_at = act_starts[layer]
+                out_at = act_starts[layer + 1]
+                blas = n_in * n_out >= BLAS_MIN_WEIGHTS
+                if blas:
+                    out_rows = act_flat[out_at:out_at + bc * n_out].reshape((bc, n_out))
+                    np.dot(act_flat[in_at:in_at + bc * n_in].reshape((bc, n_in)), w.T, out_rows)
                     parts.bias_act_rows(out_rows, bias, bc, n_out, inline_act, param)
-                for b in range(bc if n_in * n_out < BLAS_MIN_WEIGHTS else 0):
-                    a_in = a_rows[b]
-                    a_out = out_rows[b]
+                for b in range(0 if blas else bc):
+                    a_in = act_flat[in_at + b * n_in:in_at + (b + 1) * n_in]
+                    a_out = act_flat[out_at + b * n_out:out_at + (b + 1) * n_out]
                     for o in range(n_out):
                         w_row = w[o]
                         z = zero
@@ -177,31 +182,31 @@ def _compile_epoch() -> Any:
                             z = z if z > zero else z * param
                         a_out[o] = z
                 if special:
+                    out_rows = act_flat[out_at:out_at + bc * n_out].reshape((bc, n_out))
                     parts.forward_extras(layer, bc, n_out, act, param, g_off, net.norm_eps[layer], threshold, scale,
                                     drop_keys[layer], start, theta, out_rows, pre, drop, norm_hat, norm_rstd)
             # ---- loss and its gradient wrt the output (mean over the batch)
             n_out = widths[n_layers]
-            out = act_flat[act_starts[n_layers]:act_starts[n_layers] + bc * n_out].reshape((bc, n_out))
-            delta = delta_flat[:bc * n_out].reshape((bc, n_out))
+            out = act_flat[act_starts[n_layers]:act_starts[n_layers] + bc * n_out]  # row b at b * n_out
             batch_loss = 0.0
             if loss_code == SOFTMAX_CE:  # y holds class indices
                 for b in range(bc):
-                    zmax = out[b, 0]
+                    zmax = out[b * n_out]
                     for o in range(1, n_out):
-                        zmax = max(zmax, out[b, o])
+                        zmax = max(zmax, out[b * n_out + o])
                     s = zero
                     for o in range(n_out):
-                        s += np.exp(out[b, o] - zmax)
+                        s += np.exp(out[b * n_out + o] - zmax)
                     target = int(y[idx[start + b]])
-                    batch_loss += float(np.log(s) + zmax - out[b, target])
+                    batch_loss += float(np.log(s) + zmax - out[b * n_out + target])
                     for o in range(n_out):
-                        p = np.exp(out[b, o] - zmax) / s
+                        p = np.exp(out[b * n_out + o] - zmax) / s
                         if o == target:
                             p -= one
-                        delta[b, o] = p * inv_b
+                        delta_flat[b * n_out + o] = p * inv_b
             else:  # one output: a logit (classification) or a value (regression)
                 for b in range(bc):
-                    z = out[b, 0]
+                    z = out[b * n_out]
                     t = y[idx[start + b]]
                     if loss_code == BCE:  # with logits
                         e = np.exp(-abs(z))
@@ -228,7 +233,7 @@ def _compile_epoch() -> Any:
                             g = one if d > zero else (-one if d < zero else zero)
                         if squash:
                             g *= p * (one - p)
-                    delta[b, 0] = g * inv_b
+                    delta_flat[b] = g * inv_b
             batch_loss /= bc
             if opt.with_penalty and reg_code != REG_NONE and reg_rate > zero:
                 penalty = 0.0
@@ -250,9 +255,7 @@ def _compile_epoch() -> Any:
                 w_end = w_start + n_out * n_in
                 w = theta[w_start:w_end].reshape((n_out, n_in))
                 bias = theta[w_end:w_end + n_out]
-                a_in = act_flat[act_starts[layer]:act_starts[layer] + bc * n_in].reshape((bc, n_in))
-                delta = delta_flat[:bc * n_out].reshape((bc, n_out))
-                delta_prev = prev_flat[:bc * n_in].reshape((bc, n_in))
+                in_at = act_starts[layer]
                 blas = n_in * n_out >= BLAS_MIN_WEIGHTS
                 if layer > 0:  # the layer below's delta, with the weights before this step
                     act = acts[layer - 1]
@@ -260,14 +263,16 @@ def _compile_epoch() -> Any:
                     special_prev = (net.norm_offsets[layer - 1] >= 0 or act > LEAKY_RELU
                                     or net.drop_thresholds[layer - 1] > 0)
                     if blas:
-                        np.dot(delta, w, delta_prev)
+                        np.dot(delta_flat[:bc * n_out].reshape((bc, n_out)), w,
+                               prev_flat[:bc * n_in].reshape((bc, n_in)))
                     for b in range(bc):
-                        dp = delta_prev[b]
+                        dp = prev_flat[b * n_in:(b + 1) * n_in]
+                        a_row = act_flat[in_at + b * n_in:in_at + (b + 1) * n_in]
                         if not blas:
                             for i in range(n_in):
                                 dp[i] = zero
                             for o in range(n_out):
-                                d = delta[b, o]
+                                d = delta_flat[b * n_out + o]
                                 w_row = w[o]
                                 for i in range(n_in):
                                     dp[i] += d * w_row[i]
@@ -275,23 +280,24 @@ def _compile_epoch() -> Any:
                             continue  # below, for all rows in one call
                         if act == TANH:
                             for i in range(n_in):
-                                a = a_in[b, i]
+                                a = a_row[i]
                                 dp[i] *= one - a * a
                         elif act == RELU:
                             for i in range(n_in):
-                                if a_in[b, i] <= zero:
+                                if a_row[i] <= zero:
                                     dp[i] = zero
                         elif act == SIGMOID:
                             for i in range(n_in):
-                                a = a_in[b, i]
+                                a = a_row[i]
                                 dp[i] *= a * (one - a)
                         elif act == LEAKY_RELU:
                             for i in range(n_in):
-                                if a_in[b, i] <= zero:
+                                if a_row[i] <= zero:
                                     dp[i] *= param
                     if special_prev:
                         parts.backward_extras(layer - 1, bc, n_in, act, param, net.norm_offsets[layer - 1],
-                                         net.drop_thresholds[layer - 1] > 0, theta, delta_prev, pre, drop,
+                                         net.drop_thresholds[layer - 1] > 0, theta,
+                                         prev_flat[:bc * n_in].reshape((bc, n_in)), pre, drop,
                                          norm_hat, norm_rstd, norm_grad)
                 g_off = net.norm_offsets[layer]
                 if g_off >= 0:  # this layer's layer norm weight and bias (their gradients are complete)
@@ -302,6 +308,8 @@ def _compile_epoch() -> Any:
                         mom = state[0]
                         parts.sgd_slice(theta, mom, norm_grad[layer, 0], g_off, n_out, lr, momentum, nesterov)
                         parts.sgd_slice(theta, mom, norm_grad[layer, 1], g_off + n_out, n_out, lr, momentum, nesterov)
+                delta = delta_flat[:bc * n_out].reshape((bc, n_out)) if blas or code != SGD else delta_2d
+                a_in = act_flat[in_at:in_at + bc * n_in].reshape((bc, n_in)) if blas or code != SGD else delta_2d
                 if blas:  # the weight gradient from BLAS, then one update over the layer's block
                     n_w = n_out * n_in
                     np.dot(delta.T, a_in, grad_w[:n_w].reshape((n_out, n_in)))
@@ -326,9 +334,9 @@ def _compile_epoch() -> Any:
                         grad_row[i] = zero
                     gb = zero
                     for b in range(bc):
-                        d = delta[b, o]
+                        d = delta_flat[b * n_out + o]
                         gb += d
-                        a_row = a_in[b]
+                        a_row = act_flat[in_at + b * n_in:in_at + (b + 1) * n_in]
                         for i in range(n_in):
                             grad_row[i] += d * a_row[i]
                     w_row = w[o]
