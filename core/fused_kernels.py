@@ -103,7 +103,6 @@ def _compile_epoch() -> Any:
         grad_w = np.zeros(max_weights, np.float32)       # a wide layer's weight gradient (out, in)
         grad_b = np.zeros(maxw, np.float32)
         grad_row = np.zeros(maxw, np.float32)
-        delta_2d = np.zeros((1, 1), np.float32)  # stands in for the 2-D views where none is needed
         grad_bias = np.zeros(1, np.float32)
         drop_keys = np.zeros(n_layers, np.uint64)
         norm_hat = np.zeros((n_layers, bmax, maxw), np.float32)  # layer norm's normalised input
@@ -159,10 +158,8 @@ def _compile_epoch() -> Any:
                 in_at = act_starts[layer]
                 out_at = act_starts[layer + 1]
                 blas = n_in * n_out >= BLAS_MIN_WEIGHTS
-                if blas:
-                    out_rows = act_flat[out_at:out_at + bc * n_out].reshape((bc, n_out))
-                    np.dot(act_flat[in_at:in_at + bc * n_in].reshape((bc, n_in)), w.T, out_rows)
-                    parts.bias_act_rows(out_rows, bias, bc, n_out, inline_act, param)
+                if blas:  # BLAS calls live in core/fused_parts.py: inline here they slow the tiny nets' loops
+                    parts.blas_forward(act_flat, in_at, out_at, bc, n_in, n_out, w, bias, inline_act, param)
                 for b in range(0 if blas else bc):
                     a_in = act_flat[in_at + b * n_in:in_at + (b + 1) * n_in]
                     a_out = act_flat[out_at + b * n_out:out_at + (b + 1) * n_out]
@@ -263,8 +260,7 @@ def _compile_epoch() -> Any:
                     special_prev = (net.norm_offsets[layer - 1] >= 0 or act > LEAKY_RELU
                                     or net.drop_thresholds[layer - 1] > 0)
                     if blas:
-                        np.dot(delta_flat[:bc * n_out].reshape((bc, n_out)), w,
-                               prev_flat[:bc * n_in].reshape((bc, n_in)))
+                        parts.blas_backward(delta_flat, prev_flat, w, bc, n_in, n_out)
                     for b in range(bc):
                         dp = prev_flat[b * n_in:(b + 1) * n_in]
                         a_row = act_flat[in_at + b * n_in:in_at + (b + 1) * n_in]
@@ -308,18 +304,15 @@ def _compile_epoch() -> Any:
                         mom = state[0]
                         parts.sgd_slice(theta, mom, norm_grad[layer, 0], g_off, n_out, lr, momentum, nesterov)
                         parts.sgd_slice(theta, mom, norm_grad[layer, 1], g_off + n_out, n_out, lr, momentum, nesterov)
-                delta = delta_flat[:bc * n_out].reshape((bc, n_out)) if blas or code != SGD else delta_2d
-                a_in = act_flat[in_at:in_at + bc * n_in].reshape((bc, n_in)) if blas or code != SGD else delta_2d
                 if blas:  # the weight gradient from BLAS, then one update over the layer's block
-                    n_w = n_out * n_in
-                    np.dot(delta.T, a_in, grad_w[:n_w].reshape((n_out, n_in)))
-                    parts.dense_update(code, hyper, fac, theta, state, grad_w, grad_b, delta, bc, n_in, n_out,
-                                       w_start, w_end, reg_code, reg_rate, lr, momentum, nesterov)
+                    parts.blas_update(code, hyper, fac, theta, state, grad_w, grad_b, delta_flat, act_flat, in_at, bc,
+                                      n_in, n_out, w_start, w_end, reg_code, reg_rate, lr, momentum, nesterov)
                     delta_flat, prev_flat = prev_flat, delta_flat
                     continue
                 if code != SGD:  # adaptive optimizers: one call a layer keeps calls out of the SGD loops
-                    parts.adaptive_layer(code, hyper, fac, theta, state, w, delta, a_in, grad_row, grad_bias, bc,
-                                    n_in, n_out, w_start, w_end, reg_code, reg_rate)
+                    parts.adaptive_layer(code, hyper, fac, theta, state, w, delta_flat[:bc * n_out].reshape((bc, n_out)),
+                                         act_flat[in_at:in_at + bc * n_in].reshape((bc, n_in)), grad_row, grad_bias,
+                                         bc, n_in, n_out, w_start, w_end, reg_code, reg_rate)
                     delta_flat, prev_flat = prev_flat, delta_flat
                     continue
                 mom = state[0]
@@ -428,7 +421,7 @@ def _compile_eval() -> Any:
                 act = acts[layer] if g_off < 0 else LINEAR  # with layer norm: activation after it
                 blas = n_in * n_units >= BLAS_MIN_WEIGHTS
                 if blas:
-                    np.dot(w, src, dst)
+                    parts.blas_columns(w, src, dst)
                 for o in range(n_units):
                     z = dst[o]
                     bo = bias[o]

@@ -25,6 +25,7 @@ ERROR_MODEL = "numpy"
 activate = activate_grad = opt_factors = opt_slice = dropout_key = dropout_kept = None
 norm_fwd = norm_bwd = norm_cols = sgd_slice = None
 forward_extras = backward_extras = adaptive_layer = bias_act_rows = dense_update = None
+blas_forward = blas_backward = blas_update = blas_columns = None
 _lock = threading.Lock()
 
 
@@ -123,6 +124,34 @@ def _dense_update(code, hyper, fac, theta, state, grad_w, grad_b, delta, bc, n_i
             b_par[o] -= lr * grad_b[o]
 
 
+def _blas_forward(act_flat, in_at, out_at, bc, n_in, n_out, w, bias, act, param):
+    """A wide layer's forward: the (rows, n_in) block at act_flat[in_at] times w.T through BLAS into
+    the (rows, n_out) block at act_flat[out_at], then bias and the classic activation."""
+    out_rows = act_flat[out_at:out_at + bc * n_out].reshape((bc, n_out))
+    np.dot(act_flat[in_at:in_at + bc * n_in].reshape((bc, n_in)), w.T, out_rows)
+    bias_act_rows(out_rows, bias, bc, n_out, act, param)
+
+
+def _blas_backward(delta_flat, prev_flat, w, bc, n_in, n_out):
+    """The layer below's deltas (before its activation's derivative): delta (rows, n_out) @ w."""
+    np.dot(delta_flat[:bc * n_out].reshape((bc, n_out)), w, prev_flat[:bc * n_in].reshape((bc, n_in)))
+
+
+def _blas_update(code, hyper, fac, theta, state, grad_w, grad_b, delta_flat, act_flat, in_at, bc, n_in, n_out,
+                 w_start, w_end, reg_code, reg_rate, lr, momentum, nesterov):
+    """A wide layer's weight gradient delta.T @ inputs through BLAS, then its step (dense_update)."""
+    delta = delta_flat[:bc * n_out].reshape((bc, n_out))
+    np.dot(delta.T, act_flat[in_at:in_at + bc * n_in].reshape((bc, n_in)),
+           grad_w[:n_out * n_in].reshape((n_out, n_in)))
+    dense_update(code, hyper, fac, theta, state, grad_w, grad_b, delta, bc, n_in, n_out, w_start, w_end,
+                 reg_code, reg_rate, lr, momentum, nesterov)
+
+
+def _blas_columns(w, src, dst):
+    """dst (units, rows) = w (units, inputs) @ src (inputs, rows): the evaluation's wide layers."""
+    np.dot(w, src, dst)
+
+
 def _forward_extras(layer, bc, n_out, act, param, g_off, eps, threshold, scale, drop_key, start, theta,
                     out_rows, pre, drop, norm_hat, norm_rstd):
     """After a layer's Linear (out_rows holds z, (rows, units)): keep z, then layer norm, the
@@ -168,7 +197,7 @@ def compile_all() -> None:
     """Jit every piece (lazily: numba compiles each when a kernel that calls it compiles)."""
     global activate, activate_grad, opt_factors, opt_slice, dropout_key, dropout_kept
     global norm_fwd, norm_bwd, norm_cols, sgd_slice, forward_extras, backward_extras, adaptive_layer
-    global bias_act_rows, dense_update
+    global bias_act_rows, dense_update, blas_forward, blas_backward, blas_update, blas_columns
     with _lock:
         if adaptive_layer is not None:
             return
@@ -185,4 +214,6 @@ def compile_all() -> None:
         forward_extras, backward_extras = jit(_forward_extras), jit(_backward_extras)
         bias_act_rows = jit(_bias_act_rows)
         dense_update = jit(_dense_update, fastmath={"reassoc", "contract"})
+        blas_forward, blas_backward, blas_update = jit(_blas_forward), jit(_blas_backward), jit(_blas_update)
+        blas_columns = jit(_blas_columns)
         adaptive_layer = jit(_adaptive_layer, fastmath={"reassoc", "contract"})  # last: marks the set complete
