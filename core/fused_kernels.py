@@ -311,7 +311,8 @@ def _compile_epoch() -> Any:
                     delta_flat, prev_flat = prev_flat, delta_flat
                     continue
                 if code != SGD:  # adaptive optimizers: one call a layer keeps calls out of the SGD loops
-                    parts.adaptive_layer(code, hyper, fac, theta, state, w, delta_flat[:bc * n_out].reshape((bc, n_out)),
+                    parts.adaptive_layer(code, hyper, fac, theta, state, w,
+                                         delta_flat[:bc * n_out].reshape((bc, n_out)),
                                          act_flat[in_at:in_at + bc * n_in].reshape((bc, n_in)), grad_row, grad_bias,
                                          bc, n_in, n_out, w_start, w_end, reg_code, reg_rate)
                     delta_flat, prev_flat = prev_flat, delta_flat
