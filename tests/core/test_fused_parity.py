@@ -195,3 +195,16 @@ def test_a_diverging_adam_epoch_rolls_back_weights_and_optimizer_state(block):
     for k, entry in kept[1].items():
         for name, value in entry.items():
             assert torch.equal(state[k][name], value), f"optimizer state {k}.{name} was not rolled back"
+
+
+def test_wide_layers_keep_blas_on_one_thread():
+    """BLAS spreading one product over every core made wide fused layers ~30x slower on a busy machine."""
+    from threadpoolctl import threadpool_info
+
+    trainer = Trainer(parse_experiment({
+        "schema_version": 1, "data": {"source": "spiral", "samples": 200, "train_fraction": 0.5},
+        "layers": [{"units": 64, "activation": "relu"}] * 2, "batch_size": 100, "engine": "fused"}))
+    trainer.train_epochs(2)
+    assert trainer.engine == "fused"
+    blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
+    assert blas and all(info["num_threads"] == 1 for info in blas)
