@@ -117,7 +117,7 @@ def _images(spec: Experiment) -> Dataset:
     if data.source == DataSource.digits:
         table = load_bundled(data.source)
         pixels, labels, class_names = table.x.reshape(-1, 1, 8, 8), table.y, table.class_names
-        scale, kind = 16.0, "8×8 pixels, values 0-16"
+        scale, kind = 16.0, "pixel values 0-16"
     elif data.source == DataSource.shapes:
         rng = np.random.default_rng(spec.seed)
         pixels, labels = images.shapes(data.samples, data.image_size, data.noise, rng)

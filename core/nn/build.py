@@ -53,6 +53,7 @@ def build_model(spec: Experiment, n_inputs: int, n_outputs: int,
     torch.manual_seed(spec.seed)
     parts: OrderedDict[str, nn.Module] = OrderedDict()
     shown = []
+    groups = []
     if len(in_shape) > 1:
         if spec.layers and LAYER_TYPES[spec.layers[0].type].flattens or not spec.layers:
             in_shape = (n_inputs,)  # the rows are flat already
@@ -60,13 +61,16 @@ def build_model(spec: Experiment, n_inputs: int, n_outputs: int,
             parts["image"] = nn.Unflatten(1, in_shape)
     for k, (layer, out_shape) in enumerate(zip(spec.layers, shapes), start=1):
         record = LAYER_TYPES[layer.type]
-        for name, module in resolve(record.build)(layer, in_shape, k):
+        built = resolve(record.build)(layer, in_shape, k)
+        for name, module in built:
             parts[name] = module
+        groups.append(tuple(name for name, _ in built))
         shown.append(record.shown_output(layer, k))
         in_shape = out_shape
     parts["output"] = nn.Linear(in_shape[0], n_outputs)
     model = nn.Sequential(parts)
     model.shown_outputs = tuple(shown)  # what the views show per hidden layer (hidden_layer_ends)
+    model.layer_parts = tuple(groups)  # the part names of each spec layer (the model summary)
     return model
 
 
