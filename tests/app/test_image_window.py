@@ -42,6 +42,17 @@ def test_adding_a_layer_and_one_activation_for_all_keep_image_layers(qtbot, make
     assert len(window.network_view.canvas.headers) == 6
 
 
+def test_choosing_shapes_in_the_data_panel_loads_images(qtbot, make_window):
+    window = make_window()
+    combo = window.data_panel.dataset_combo
+    combo.setCurrentIndex(combo.findData("shapes"))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(lambda: window.controller.dataset is not None
+                    and window.controller.dataset.modality == "image", timeout=30_000)
+    assert window.controller.dataset.input_shape == (1, 16, 16)
+    assert window.controller.dataset.class_names == ("circle", "square", "triangle", "cross", "line")
+
+
 def test_view_menu_shows_the_model_summary(qtbot, make_window):
     window = make_window(load_experiment(EXAMPLE))
     dialog = window.show_model_summary()
