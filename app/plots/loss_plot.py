@@ -13,6 +13,7 @@ from app.look.plotting import pg
 from PySide6.QtCore import Signal
 
 from app.look import colormaps
+from core.training.thinning import thin
 
 TRAIN_COLOUR = (60, 60, 60)
 TEST_COLOUR = colormaps.NEGATIVE_RGB
@@ -21,7 +22,6 @@ LEGEND = (("training", TRAIN_COLOUR), ("test", TEST_COLOUR))
 
 MAX_POINTS = 8192      # points kept per curve, however long the run
 RECENT_POINTS = 2048   # the newest epochs are always kept one by one
-_PER_BUCKET = 4        # an old bucket keeps the rows of its min and max train and test loss
 MIN_COLUMNS = 200      # curves get at least this many screen columns' worth of points
 
 
@@ -32,23 +32,10 @@ def _legend_html() -> str:
     return f'<span style="font-size:8pt; color:#4b5563;">{" &nbsp;&nbsp; ".join(parts)}</span>'
 
 
-def _bucket_extremes(buckets: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Row indices of the lowest and the highest value in each bucket (buckets ascending).
-    NaN / inf count as the highest, so a divergence stays visible, as in core's LossHistory."""
-    values = np.where(np.isfinite(values), values, np.inf)
-    order = np.lexsort((values, buckets))           # by bucket, then by value
-    sorted_buckets = buckets[order]
-    first = np.flatnonzero(np.r_[True, sorted_buckets[1:] != sorted_buckets[:-1]])
-    last = np.r_[first[1:] - 1, len(order) - 1]
-    return np.concatenate([order[first], order[last]])
-
-
 class _Buffer:
     """Columns of at most `max_points` rows, epochs ascending; appending is amortised O(1).
 
-    When full, every row but the newest `recent` is grouped into buckets of `stride` epochs
-    (a power of two, doubled as the run grows, so old epochs are thinned evenly along the axis),
-    and each bucket keeps only the rows holding its lowest and highest train and test loss.
+    When full, every row but the newest `recent` is thinned by core.training.thinning.thin.
     """
 
     def __init__(self, max_points: int = MAX_POINTS, recent: int = RECENT_POINTS) -> None:
@@ -81,23 +68,11 @@ class _Buffer:
         self.n = need
 
     def _thin(self) -> None:
-        """Thin all but the newest rows into buckets, to at most half the room they may take."""
-        old = self.n - self.recent
-        epochs = self._data[0, :old]
-        span = float(epochs[-1] - epochs[0]) + 1.0
-        budget = (self.max_points - self.recent) // 2
-        self.stride = max(self.stride, 2)
-        while _PER_BUCKET * (span / self.stride + 1) > budget:
-            self.stride *= 2
-        buckets = np.floor(epochs / self.stride).astype(np.int64)
-        keep = np.zeros(old, dtype=bool)
-        for name in ("train_loss", "test_loss"):
-            keep[_bucket_extremes(buckets, self._data[_FIELDS.index(name), :old])] = True
-        kept = np.flatnonzero(keep)
-        rest = self._data[:, old:self.n].copy()
-        self._data[:, :len(kept)] = self._data[:, kept]
-        self._data[:, len(kept):len(kept) + rest.shape[1]] = rest
-        self.n = len(kept) + rest.shape[1]
+        """Thin all but the newest rows (core.training.thinning, the rule the run's history uses too)."""
+        keep, self.stride = thin(self.column("epoch"), self.column("train_loss"), self.column("test_loss"),
+                                 recent=self.recent, max_points=self.max_points, stride=self.stride)
+        self._data[:, :len(keep)] = self._data[:, keep]
+        self.n = len(keep)
         self._data[:, self.n:] = np.nan
 
     def column(self, name: str) -> np.ndarray:

@@ -1,15 +1,14 @@
 """The loss curve of a run, bounded in memory however long it trains.
 
-Recent epochs are kept one by one; when the history grows past `max_points`, the older half is
-thinned in buckets that keep each bucket's lowest and highest train and test loss, so spikes and
-dips stay visible on the plot while memory stays flat.
+Recent epochs are kept one by one; when the history grows past `max_points`, older epochs are
+thinned by core.training.thinning (the rule the window's loss plot uses too): buckets keep their
+lowest and highest train and test loss, so spikes and dips stay visible while memory stays flat.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterable
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -18,22 +17,9 @@ import numpy as np
 
 from core.files.atomic import atomic_write_text
 from core.training.snapshot import EpochRecord
+from core.training.thinning import thin
 
-_BUCKET = 8  # each bucket of 8 old records keeps at most 4 (min/max of train and test loss)
 _FIELDS = [f.name for f in fields(EpochRecord)]
-
-
-def _keep_extremes(bucket: list[EpochRecord]) -> list[EpochRecord]:
-    def key(attr: str):
-        def k(i: int) -> float:
-            v = getattr(bucket[i], attr)
-            return v if math.isfinite(v) else math.inf
-        return k
-
-    idx = range(len(bucket))
-    chosen = {min(idx, key=key("train_loss")), max(idx, key=key("train_loss")),
-              min(idx, key=key("test_loss")), max(idx, key=key("test_loss"))}
-    return [bucket[i] for i in sorted(chosen)]
 
 
 class LossHistory:
@@ -43,6 +29,8 @@ class LossHistory:
         if max_points < 16:
             raise ValueError(f"LossHistory needs max_points >= 16, got {max_points}")
         self.max_points = int(max_points)
+        self._recent = self.max_points // 4  # the newest epochs, always kept one by one
+        self._stride = 1                     # epochs per old bucket; 1 until the first thinning
         self._records: list[EpochRecord] = []
         self._arrays: dict[str, np.ndarray] | None = None
 
@@ -69,15 +57,17 @@ class LossHistory:
     def clear(self) -> None:
         self._records.clear()
         self._arrays = None
+        self._stride = 1
 
     def _thin(self) -> None:
-        """Thin the older half in buckets; the newer half stays one point per epoch."""
-        half = len(self._records) // 2
-        old, new = self._records[:half], self._records[half:]
-        thinned: list[EpochRecord] = []
-        for start in range(0, len(old), _BUCKET):
-            thinned.extend(_keep_extremes(old[start:start + _BUCKET]))
-        self._records = thinned + new
+        """Thin the older epochs in buckets; the newest quarter stays one point per epoch."""
+        recs = self._records
+        keep, self._stride = thin(np.array([r.epoch for r in recs], dtype=np.float64),
+                                  np.array([r.train_loss for r in recs], dtype=np.float64),
+                                  np.array([r.test_loss for r in recs], dtype=np.float64),
+                                  recent=self._recent, max_points=self.max_points, stride=self._stride)
+        self._records = [recs[i] for i in keep]
+        self._arrays = None
 
     def _column(self, name: str) -> np.ndarray:
         if self._arrays is None:
