@@ -234,7 +234,8 @@ class SessionController(QObject):
 
     def add_layer(self) -> bool:
         layers = self._layers_json()
-        template = layers[-1] if layers else LayerSpec().model_dump(mode="json")
+        dense = [layer for layer in layers if layer.get("type", "dense") == "dense"]  # a copy of the last dense one
+        template = dense[-1] if dense else LayerSpec().model_dump(mode="json")
         layers.append({**template, "dropout": 0.0, "norm": "none"})
         return self.request_change("Add layer", {"layers": layers})
 
@@ -263,7 +264,8 @@ class SessionController(QObject):
             self.request_change("Change layer options", {"layers": layers})
 
     def set_activation_for_all(self, activation: Any) -> None:
-        layers = [{**layer, "activation": ACTIVATIONS[activation].name} for layer in self._layers_json()]
+        layers = [{**layer, "activation": ACTIVATIONS[activation].name} if "activation" in layer else layer
+                  for layer in self._layers_json()]  # pooling, flatten ... have none
         self.request_change("Change activation", {"layers": layers})
 
     def choose_optimizer(self, name: OptimizerName) -> None:

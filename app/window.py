@@ -274,6 +274,9 @@ class MainWindow(QMainWindow):
                                               name="dataPanelAction", tip="Show or hide the data panel.")
         self.data_panel_action.setChecked(True)
         view_menu.addAction(self.data_panel_action)
+        view_menu.addAction(self._action("Model &summary…", self.show_model_summary, name="modelSummaryAction",
+                                         tip="Each layer's output shape, parameters and multiply-adds, "
+                                             "with totals (like 'layerlab summary')."))
 
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._action("&Guide: concepts, keys, engines", self.show_guide, ["F1"],
@@ -313,7 +316,8 @@ class MainWindow(QMainWindow):
         self.controls.set_loss_choices(spec.task, dataset.n_classes)
         self.network_view.set_structure(list(spec.layers), list(dataset.input_names), dataset.n_outputs,
                                         bool(dataset.is_planar), regression=dataset.task == "regression",
-                                        output_names=list(dataset.class_names))
+                                        output_names=list(dataset.class_names),
+                                        shapes=_layer_shapes(spec, dataset))
         self._sync_controls()
         self.specChanged.emit(spec)
         self.files.autosave_changed()
@@ -457,7 +461,7 @@ class MainWindow(QMainWindow):
     def _neuron_hovered(self, kind: str, layer: int, unit: int) -> None:
         activation = None
         layers = self.controller.spec.layers
-        if kind == "hidden" and 0 <= layer < len(layers):
+        if kind == "hidden" and 0 <= layer < len(layers) and hasattr(layers[layer], "activation"):
             activation = ACTIVATIONS[layers[layer].activation].name
         self._hovered = (kind, layer, unit)
         self.boundary_view.show_neuron(kind, layer, unit, activation)
@@ -488,6 +492,14 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         show_about(self)
+
+    def show_model_summary(self):  # noqa: ANN201 - returns the dialog (tests read it)
+        from app.panels.summary_dialog import ModelSummaryDialog
+
+        dialog = ModelSummaryDialog(self.controller.spec, self.controller.dataset, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def show_guide(self) -> None:
         from app.panels.guide import GuideDialog
@@ -573,3 +585,13 @@ class MainWindow(QMainWindow):
             self._guide.close()
         event.accept()
         super().closeEvent(event)
+
+
+def _layer_shapes(spec, dataset) -> list | None:
+    """Each hidden layer's output shape for the headers of image layers; None for a misfit stack."""
+    from core.spec.shapes import layer_shapes
+
+    try:
+        return layer_shapes(spec, dataset.input_shape, dataset.n_outputs)
+    except ValueError:
+        return None

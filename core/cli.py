@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--export", type=_export_list, default=(),
                        help=f"comma-separated: {','.join(EXPORT_CHOICES)} (or 'all')")
     train.add_argument("--quiet", action="store_true", help="print nothing but errors and warnings")
+    summary = sub.add_parser("summary", help="print the model summary (layers, output shapes, parameters)",
+                             description="Print each layer's output shape, parameters and multiply-adds, "
+                                         "with totals, for the network an experiment file describes.")
+    summary.add_argument("experiment", help="experiment file (.json), e.g. examples/digits_cnn.json")
     return parser
 
 
@@ -113,9 +117,11 @@ def main(argv: Sequence[str] | None = None, open_window: Callable[[], int] | Non
             args = build_parser().parse_args(argv)
         except SystemExit as done:  # --help / --version print and "exit"
             return int(done.code or 0)
+        if args.command == "summary":
+            return _summary_command(args)
         if args.command != "train":
-            raise CliError("choose a command: 'layerlab train EXPERIMENT.json', or no arguments for the "
-                           "window (see 'layerlab --help')", EXIT_USAGE)
+            raise CliError("choose a command: 'layerlab train EXPERIMENT.json', 'layerlab summary "
+                           "EXPERIMENT.json', or no arguments for the window (see 'layerlab --help')", EXIT_USAGE)
         return _train(args)
     except CliError as err:
         print(f"layerlab: error: {err}", file=sys.stderr)
@@ -198,6 +204,29 @@ def _train(args: argparse.Namespace) -> int:
         message = progress.last_message or f"training {state.value}"
         raise CliError(f"{message} (metrics for the epochs done are in {run_dir})", EXIT_RUNTIME)
     _export_all(trainer, run_dir, args.export, out)
+    return EXIT_OK
+
+
+def _summary_command(args: argparse.Namespace) -> int:
+    """layerlab summary EXPERIMENT.json: the model summary table (loads the data for its sizes)."""
+    from core.data.dataset import DataError
+    from core.nn.summary import model_summary
+    from core.spec import SpecError, load_experiment
+
+    path = Path(args.experiment)
+    try:
+        spec = load_experiment(path)
+    except SpecError as err:
+        raise CliError(str(err), EXIT_USAGE) from None
+    from core.data import load_dataset
+
+    try:
+        dataset = load_dataset(spec)
+        summary = model_summary(spec, dataset.n_inputs, dataset.n_outputs, dataset.input_shape)
+    except (DataError, ValueError) as err:  # a misfit layer (ShapeError) is a ValueError too
+        raise CliError(f"{path}: {err}", EXIT_USAGE) from None
+    print(f"{path.name}: {dataset.description or spec.data.source.value}")
+    print(summary.to_text())
     return EXIT_OK
 
 

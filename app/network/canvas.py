@@ -25,6 +25,7 @@ from app.network.painter import (BACKGROUND, DiagramPainter, bias_fills, link_ke
                                  paint_labels, paint_nodes)
 from app.network.weight_editor import WeightEditor
 from core.nn.activations import ACTIVATIONS
+from core.nn.layers import LAYER_TYPES
 from core.training.snapshot import RunState, Snapshot
 from core.spec import LayerSpec
 
@@ -51,6 +52,7 @@ class NetworkCanvas(QWidget):
         self.setAutoFillBackground(False)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self._hidden: list[LayerSpec] = []
+        self._shapes: list = []
         self._input_names: list[str] = []
         self._output_names: list[str] = []
         self._n_outputs = 1
@@ -94,8 +96,11 @@ class NetworkCanvas(QWidget):
 
     # --- structure ------------------------------------------------------------------------------
     def set_structure(self, hidden: list[LayerSpec], input_names: list[str], n_outputs: int,
-                      planar: bool, regression: bool, output_names: list[str]) -> None:
-        same_shape = ([s.units for s in hidden] == [s.units for s in self._hidden]
+                      planar: bool, regression: bool, output_names: list[str], shapes: list | None = None) -> None:
+        """Columns for the input, each hidden layer and the output. A dense layer is a column of its
+        units; any other type (conv2d, pooling ...) is one plain box, its header naming type and shape."""
+        self._shapes = list(shapes) if shapes is not None and len(shapes) == len(hidden) else [None] * len(hidden)
+        same_shape = ([_width(s) for s in hidden] == [_width(s) for s in self._hidden]
                       and len(input_names) == len(self._input_names) and n_outputs == self._n_outputs
                       and planar == self._planar and regression == self._regression)
         self.cancel_edit()
@@ -111,7 +116,7 @@ class NetworkCanvas(QWidget):
         self._output_names = list(output_names)
         n_hidden = len(hidden)
         self._columns = [Column("input", 0, len(input_names), [pretty_feature(n) for n in input_names])]
-        self._columns += [Column("hidden", k, spec.units) for k, spec in enumerate(hidden)]
+        self._columns += [Column("hidden", k, _width(spec)) for k, spec in enumerate(hidden)]
         self._columns.append(Column("output", n_hidden, n_outputs, list(output_names)))
         if not same_shape:
             self.clear_snapshot()
@@ -129,7 +134,7 @@ class NetworkCanvas(QWidget):
                 self.headers.append(LayerHeader(k, self))
             header = self.headers[k]
             header.set_layer(k)
-            header.sync(spec)
+            header.sync(spec, self._shapes[k] if k < len(self._shapes) else None)
             header.show()
         # surplus headers are deleted later: one of them may be emitting the signal that got us here
         for header in self.headers[len(self._hidden):]:
@@ -229,7 +234,7 @@ class NetworkCanvas(QWidget):
             self._images[0] = images
             changed = True
         if snap.neuron_outputs:
-            activations = [ACTIVATIONS[spec.activation].name for spec in self._hidden]
+            activations = [ACTIVATIONS[getattr(spec, "activation", "linear")].name for spec in self._hidden]
             for k, images in enumerate(neuron_images.hidden_layer_images(snap.neuron_outputs, activations,
                                                                          MAX_DRAWN)):
                 if images is not None:
@@ -368,7 +373,10 @@ class NetworkCanvas(QWidget):
         bias = "" if self._biases is None else f", bias {float(self._biases[column - 1][unit]):.3g}"
         name = self._unit_name(column, unit)
         if kind == "hidden":
-            return f"{self._linear_name(layer)}: {name} ({ACTIVATIONS[self._hidden[layer].activation].name}){bias}"
+            spec = self._hidden[layer]
+            if not _is_dense(spec):
+                return f"layer {layer + 1}: {LAYER_TYPES[spec.type].label}"
+            return f"{self._linear_name(layer)}: {name} ({ACTIVATIONS[spec.activation].name}){bias}"
         return f"{name}{bias}"
 
     def tooltip_at(self, pos: QPointF) -> str:
@@ -522,3 +530,12 @@ class NetworkCanvas(QWidget):
         self._links_dirty = self._links_now = False
         self._last_links_render = time.perf_counter()
         self._links_cost = self._last_links_render - started
+
+
+def _is_dense(spec) -> bool:
+    return getattr(spec, "type", "dense") == "dense"
+
+
+def _width(spec) -> int:
+    """Nodes in a layer's column: its units for dense layers, one plain box for other types."""
+    return spec.units if _is_dense(spec) else 1

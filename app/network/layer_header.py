@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QActionGroup, QFontMetrics
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from core.nn.activations import ACTIVATIONS
+from core.nn.layers import LAYER_TYPES
 from core.spec import LayerSpec, Norm
 
 MAX_UNITS = 4096  # LayerSpec.units upper bound
@@ -49,6 +50,7 @@ class LayerHeader(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.layer = layer
         self._spec = LayerSpec()
+        self._shape: tuple[int, ...] | None = None
         self.setFixedWidth(self.WIDTH)
 
         self.remove_unit_button = _tool_button("−", "", "", "")
@@ -167,7 +169,7 @@ class LayerHeader(QWidget):
             self.compact = compact
             (self._act_row if compact else self._options_row).removeWidget(self.options_button)
             (self._options_row if compact else self._act_row).addWidget(self.options_button)
-        self.sync(self._spec)
+        self.sync(self._spec, self._shape)
 
     def set_layer(self, layer: int) -> None:
         """Re-index a reused header (its names and the index in its signals follow)."""
@@ -183,9 +185,18 @@ class LayerHeader(QWidget):
         self.hide()
         self.deleteLater()
 
-    def sync(self, spec: LayerSpec) -> None:
-        """Show `spec` without emitting anything."""
+    def sync(self, spec: LayerSpec, shape: tuple[int, ...] | None = None) -> None:
+        """Show `spec` without emitting anything. Layers other than dense show their type and
+        output `shape` as plain text (their own controls come with the image views)."""
+        self._shape = shape
+        plain = getattr(spec, "type", "dense") != "dense"
+        for control in (self.remove_unit_button, self.add_unit_button, self.activation_combo, self.options_button):
+            control.setVisible(not plain)
+        self.setProperty("plain", plain)
         self._spec = spec
+        if plain:
+            self._sync_plain(spec, shape)
+            return
         words = f"{spec.units} neuron" + ("" if spec.units == 1 else "s")
         room = self.width() - 2 * BUTTON_SIZE - 6
         fits = QFontMetrics(self.units_label.font()).horizontalAdvance(words) <= room
@@ -214,6 +225,15 @@ class LayerHeader(QWidget):
         self.options_button.setProperty("active", bool(parts))
         self.options_button.style().unpolish(self.options_button)
         self.options_button.style().polish(self.options_button)
+
+    def _sync_plain(self, spec, shape: tuple[int, ...] | None) -> None:
+        record = LAYER_TYPES[spec.type]
+        self.units_label.setText(record.label)
+        self.units_label.setToolTip(record.tip)
+        caption = record.view.caption(spec, shape) if shape is not None else spec.type
+        self.options_label.setText(caption)
+        self.options_label.setToolTip(f"{record.label}: output {' × '.join(map(str, shape))}"
+                                      if shape is not None else record.label)
 
     def _request_units(self, units: int) -> None:
         if 1 <= units <= MAX_UNITS:

@@ -114,7 +114,8 @@ class NetworkView(QWidget):
 
     # --- public API -----------------------------------------------------------------------------
     def set_structure(self, layer_specs: list[LayerSpec], input_names: list[str], n_outputs: int,
-                      planar: bool, *, regression: bool = False, output_names: list[str] | None = None) -> None:
+                      planar: bool, *, regression: bool = False, output_names: list[str] | None = None,
+                      shapes: list | None = None) -> None:
         """Redraw for a new architecture. `regression` picks the output colours; `output_names`
         labels the output units (class names for multi-class)."""
         if not input_names:
@@ -123,7 +124,8 @@ class NetworkView(QWidget):
             raise ValueError(f"NetworkView.set_structure needs n_outputs >= 1, got {n_outputs}")
         self._n_hidden = len(layer_specs)
         labels = list(output_names) if output_names and n_outputs > 1 else []
-        self.canvas.set_structure(list(layer_specs), list(input_names), n_outputs, planar, regression, labels)
+        self.canvas.set_structure(list(layer_specs), list(input_names), n_outputs, planar, regression, labels,
+                                  shapes)
         for header in self.canvas.headers:
             if not header.property("forwarded"):
                 header.unitsChanged.connect(self.unitsChanged)

@@ -244,7 +244,7 @@ class ControlsBar(QFrame):
                   self.task_combo, self.device_combo)
         with Blocked(combos):
             select_data(self.learning_rate_combo, float(spec.optimizer.lr))
-            kinds = {layer.activation for layer in spec.layers}
+            kinds = {layer.activation for layer in spec.layers if hasattr(layer, "activation")}
             if len(kinds) == 1:
                 select_data(self.activation_combo, kinds.pop())
             else:

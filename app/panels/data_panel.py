@@ -87,7 +87,7 @@ class DataPanel(QFrame):
                                    "table, or your own CSV file.")
         self.dataset_combo.setIconSize(QSize(18, 18))
         for source in TOY_CLASSIFICATION + TOY_REGRESSION + BUNDLED_CLASSIFICATION + BUNDLED_REGRESSION \
-                + (DataSource.csv,):
+                + (DataSource.shapes, DataSource.csv):  # image folders: in experiment files for now
             self.dataset_combo.addItem(SOURCES[source].label, source.value)
             self.dataset_combo.setItemData(self.dataset_combo.count() - 1, SOURCES[source].tip,
                                            Qt.ItemDataRole.ToolTipRole)

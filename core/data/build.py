@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.data import toy
+from core.data import images, toy
 from core.data.dataset import DataError, Dataset
 from core.data.features import compute_features, feature_names, fit_standardization, standardize
 from core.data.sources import BUNDLED_SOURCES, SOURCES, TOY_SOURCES
@@ -22,6 +22,8 @@ def load_dataset(spec: Experiment) -> Dataset:
     source = spec.data.source
     if source in TOY_SOURCES:
         return _planar(spec)
+    if images.image_shape(spec) is not None:
+        return _images(spec)
     if source == DataSource.csv:
         table = load_csv(spec.data.path or "", spec.data.target or "", spec.data.columns, spec.task.value)
     elif source in BUNDLED_SOURCES:
@@ -106,6 +108,41 @@ def _planar(spec: Experiment) -> Dataset:
         extent=(-toy.RADIUS, toy.RADIUS, -toy.RADIUS, toy.RADIUS),
         description=f"{SOURCES[data.source].description} ({kind})",
         meta={"source": data.source.value, "samples": data.samples, "noise": data.noise},
+    )
+
+
+def _images(spec: Experiment) -> Dataset:
+    """Digits, shapes or an image folder: flat rows of pixels / scale, viewed as input_shape (C, H, W)."""
+    data = spec.data
+    if data.source == DataSource.digits:
+        table = load_bundled(data.source)
+        pixels, labels, class_names = table.x.reshape(-1, 1, 8, 8), table.y, table.class_names
+        scale, kind = 16.0, "pixel values 0-16"
+    elif data.source == DataSource.shapes:
+        rng = np.random.default_rng(spec.seed)
+        pixels, labels = images.shapes(data.samples, data.image_size, data.noise, rng)
+        class_names, scale = images.SHAPE_NAMES, 1.0
+        kind = f"{data.samples} images, {data.image_size}×{data.image_size} grey, noise {data.noise * 100:g} %"
+    else:
+        pixels, labels, class_names = images.image_folder(data.path or "", data.image_size, data.color)
+        scale = 255.0
+        kind = f"{len(labels)} images from {echo(data.path)}, {data.image_size}×{data.image_size} {data.color}"
+    shape = tuple(int(v) for v in pixels.shape[1:])
+    flat = np.ascontiguousarray(pixels.reshape(len(pixels), -1), dtype=np.float32)
+    train, test = split_indices(len(flat), data.train_fraction, spec.seed, labels, class_names)
+    y = labels.astype(np.float32) if len(class_names) == 2 else labels.astype(np.int64)
+    mean = np.zeros(flat.shape[1], np.float32)  # (raw - 0) / scale: every path scales alike
+    std = np.full(flat.shape[1], scale, np.float32)
+    names = images.pixel_names(shape)  # type: ignore[arg-type]
+    return Dataset(
+        x_train=standardize(flat[train], mean, std), y_train=y[train],
+        x_test=standardize(flat[test], mean, std), y_test=y[test],
+        raw_train=flat[train], raw_test=flat[test],
+        input_names=names, raw_names=names, task=Task.classification.value,
+        class_names=tuple(class_names), is_planar=False, features=(), mean=mean, std=std,
+        description=f"{SOURCES[data.source].description} ({kind})",
+        meta={"source": data.source.value, "scale": scale},
+        input_shape=shape, modality="image",
     )
 
 

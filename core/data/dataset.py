@@ -45,6 +45,14 @@ class Dataset:
     meta: dict = field(default_factory=dict)
     y_mean: float | None = None        # regression target standardisation (see above), None if none
     y_std: float | None = None
+    input_shape: tuple[int, ...] = ()  # how the model sees one row: (C, H, W) for images; () = (n_inputs,)
+    modality: str = ""                 # "points" (2-D sets), "table" or "image"; "" = from is_planar
+
+    def __post_init__(self) -> None:
+        if not self.input_shape:
+            object.__setattr__(self, "input_shape", (int(np.shape(self.x_train)[-1]),))
+        if not self.modality:
+            object.__setattr__(self, "modality", "points" if self.is_planar else "table")
 
     @property
     def n_inputs(self) -> int:
@@ -74,6 +82,9 @@ def check_dataset(dataset: Dataset) -> None:
     if dataset.x_train.ndim != 2 or dataset.x_test.ndim != 2:
         raise ValueError(f"dataset inputs must be 2-D (rows, inputs); got x_train {dataset.x_train.shape}, "
                          f"x_test {dataset.x_test.shape}")
+    if int(np.prod(dataset.input_shape)) != dataset.x_train.shape[1]:
+        raise ValueError(f"input_shape {dataset.input_shape} holds {int(np.prod(dataset.input_shape))} values "
+                         f"but each row has {dataset.x_train.shape[1]} inputs")
     if len(dataset.x_train) == 0:
         raise ValueError("the dataset has no training rows; use more samples or a larger train fraction")
     if dataset.x_test.shape[1] != dataset.x_train.shape[1]:

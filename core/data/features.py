@@ -125,10 +125,22 @@ class Standardize(nn.Module):
         return f"columns={self.mean.shape[1]}"
 
 
+class ImageInput(Standardize):
+    """Raw images (n, C, H, W) or flat rows (n, C·H·W) -> flat rows / pixel scale (mean 0, std = scale)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x.flatten(1))
+
+    def extra_repr(self) -> str:
+        return f"pixels={self.mean.shape[1]}, scale={float(self.std.reshape(-1)[0]):g}"
+
+
 def preprocess_module(dataset: "Dataset") -> nn.Module:
     """The module that turns the dataset's raw inputs into model inputs (what `x_*` holds)."""
     if dataset.is_planar:
         return FeatureMap(list(dataset.features))
+    if dataset.modality == "image" and dataset.mean is not None and dataset.std is not None:
+        return ImageInput(dataset.mean, dataset.std)
     if dataset.mean is None or dataset.std is None:
         raise ValueError("this tabular dataset has no standardisation (mean/std); rebuild it with load_dataset")
     return Standardize(dataset.mean, dataset.std)

@@ -30,11 +30,14 @@ class DataSource(str, Enum):
     breast_cancer = "breast_cancer"
     digits = "digits"
     diabetes = "diabetes"
+    shapes = "shapes"
+    image_folder = "image_folder"
 
 
 @dataclass(frozen=True, kw_only=True)
 class DataSourceRecord(Record):
-    family: str  # "toy" (2-D generator), "bundled" (scikit-learn set) or "file" (the user's CSV)
+    family: str  # "toy" (2-D generator), "bundled" (scikit-learn set), "file" (the user's CSV),
+    # "image" (generated images) or "image_file" (the user's folder of images)
     task: Task | None  # None: the user decides (CSV)
     description: str = ""  # the Dataset's description line
     load: str | Callable[..., Any] = ""  # toy: "core.data.toy:circle" (n, noise, rng); bundled: sklearn loader name
@@ -87,6 +90,14 @@ _bundled("digits", "Digits 8×8 (10 classes)", _C, "load_digits",
 _bundled("diabetes", "Diabetes (regression)", _R, "load_diabetes",
          "Diabetes: 442 patients, 10 measurements, disease progression after one year",
          "442 patients, 10 measurements, disease progression to predict (scikit-learn).")
+SOURCES.add(DataSourceRecord(name="shapes", label="Shapes (images, 5 classes)", family="image", task=_C,
+                             description="Shapes: small grey images of a circle, square, triangle, cross or line",
+                             tip="Generated grey images of five shapes at random sizes, places and angles; "
+                                 "noise adds pixel noise.", load="core.data.images:shapes"))
+SOURCES.add(DataSourceRecord(name="image_folder", label="Image folder…", family="image_file", task=_C,
+                             description="Image folder: one sub-folder of PNG/JPEG files per class",
+                             tip="Your own images: a folder with one sub-folder per class, resized to "
+                                 "data.image_size.", load="core.data.images:image_folder", background=True))
 
 
 def _sources(**where: Any) -> tuple[DataSource, ...]:
@@ -99,3 +110,4 @@ TOY_SOURCES = TOY_CLASSIFICATION + TOY_REGRESSION
 BUNDLED_CLASSIFICATION = _sources(family="bundled", task=_C)
 BUNDLED_REGRESSION = _sources(family="bundled", task=_R)
 BUNDLED_SOURCES = BUNDLED_CLASSIFICATION + BUNDLED_REGRESSION
+IMAGE_SOURCES = _sources(family="image") + _sources(family="image_file")  # always image classification

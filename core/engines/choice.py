@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.nn.build import linear_layers
+from core.nn.layers import LAYER_TYPES
 from core.spec import Engine
 
 # The engine notice names a slowdown only from this factor on (below it the estimate is noise).
@@ -24,6 +25,8 @@ def engine_notice(trainer: Any) -> str:
         return "Torch engine: faster than the fast path for this net and batch size"
     if trainer.device.type != "cpu" or not why:
         return f"Torch engine: {why}" if why else ""
+    if any(LAYER_TYPES[layer.type].fused(layer) for layer in trainer.spec.layers):
+        return f"Torch engine: {why}"  # the fused engine cannot run this net at all: no cost to compare
     from core.engines.fused import estimated_epoch_seconds
 
     linears = linear_layers(trainer.model)

@@ -43,7 +43,7 @@ def onnx_bytes(deployable: DeployableModel, metadata: ExportMetadata, example: t
         raise ExportError(f"ONNX export needs the '{err.name}' package; install it with: "
                           "pip install onnx onnxscript onnxruntime") from None
     if example.shape[0] < 2:  # torch.export specialises a batch of 1; keep the batch dimension free
-        example = example.repeat(2, 1)
+        example = example.repeat(2, *[1] * (example.ndim - 1))
     batch = torch.export.Dim("batch", min=1)
     try:
         with _quiet_exporter():

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from core.data.features import FeatureMap, Standardize
+from core.data.features import FeatureMap, ImageInput, Standardize
 from core.nn.activations import record_of
 from core.nn.layers import LAYER_TYPES
 from core.registry import resolve
@@ -59,6 +59,10 @@ def _features_code(preprocess: nn.Module, metadata: ExportMetadata) -> tuple[str
                 "    x2 = raw[:, 1:2]\n"
                 f"    return torch.cat([{', '.join(exprs)}], dim=1)  # {', '.join(preprocess.features)}\n")
         return "", body
+    if isinstance(preprocess, ImageInput) and not preprocess.mean.any() and bool((preprocess.std == preprocess.std.reshape(-1)[0]).all()):
+        scale = float(preprocess.std.reshape(-1)[0])
+        constants = f"# Pixel values are divided by SCALE before the network sees them.\nSCALE = {scale!r}\n"
+        return constants, "    return raw.flatten(1) / SCALE\n"
     if isinstance(preprocess, Standardize):
         mean = [float(v) for v in preprocess.mean.reshape(-1).tolist()]
         std = [float(v) for v in preprocess.std.reshape(-1).tolist()]
@@ -105,19 +109,23 @@ def generate_code(deployable: DeployableModel, metadata: ExportMetadata, weights
             "identity": "logits", "unstandardize": "logits * Y_STD + Y_MEAN"}[metadata.head]
     spec = json.loads(metadata.spec_json)
     summary = (f"{spec['data']['source']} data, layers "
-               f"{[layer['units'] for layer in spec['layers']]}, loss {spec['loss']}")
+               f"{[layer.get('units', layer.get('type')) for layer in spec['layers']]}, loss {spec['loss']}")
     raw_names = list(metadata.raw_names)
+    shape = tuple(metadata.input_shape or ())
+    example_input = (f"torch.zeros(1, {', '.join(map(str, shape))})" if shape
+                     else f"torch.tensor([[{', '.join('0.5' for _ in raw_names)}]])")
+    shell_line = "" if shape else f"\nor from a shell:  python this_file.py {' '.join('0.5' for _ in raw_names)}\n"
+    input_line = (f"Input  (n, {', '.join(map(str, shape))}): raw images (channels, height, width) in the data's "
+                  "pixel values" if shape else f"Input  (n, {len(raw_names)}): columns {', '.join(raw_names)}")
     return f'''"""LayerLab model ({summary}), written as plain PyTorch by LayerLab {metadata.layerlab_version}.
 
 Needs only torch. The weights are in {weights_name}, next to this file.
 
     import torch, {_module_hint(weights_name)} as m
     model = m.load_model()
-    print(m.predict(torch.tensor([[{", ".join("0.5" for _ in raw_names)}]]), model))
-
-or from a shell:  python this_file.py {" ".join("0.5" for _ in raw_names)}
-
-Input  (n, {len(raw_names)}): columns {", ".join(raw_names)}
+    print(m.predict({example_input}, model))
+{shell_line}
+{input_line}
 Output: {metadata.output_name}: {metadata.output_meaning}
 """
 
@@ -154,7 +162,7 @@ def load_model(weights_path: str | Path = WEIGHTS_FILE) -> nn.Sequential:
 
 
 def predict(raw, model: nn.Sequential | None = None) -> torch.Tensor:
-    """{metadata.output_name} for raw inputs (anything torch.as_tensor accepts, shape (n, {len(raw_names)}))."""
+    """{metadata.output_name} for raw inputs (anything torch.as_tensor accepts, shape (n, {", ".join(map(str, shape or (len(raw_names),)))}))."""
     model = load_model() if model is None else model
     raw = torch.as_tensor(raw, dtype=torch.float32).reshape(-1, {len(raw_names)})
     with torch.no_grad():

@@ -41,6 +41,7 @@ class ExportMetadata:
     layerlab_version: str
     y_mean: float | None = None        # head "unstandardize": prediction = network output * y_std + y_mean
     y_std: float | None = None
+    input_shape: tuple[int, ...] | None = None  # images: raw_inputs are (n, C, H, W); None: (n, len(raw_names))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -50,11 +51,13 @@ class ExportMetadata:
         raw = json.loads(text)
         for key in ("raw_names", "model_input_names", "class_names"):
             raw[key] = tuple(raw[key])
+        if raw.get("input_shape") is not None:
+            raw["input_shape"] = tuple(raw["input_shape"])
         return cls(**raw)
 
 
 class DeployableModel(nn.Module):
-    """preprocess -> network -> head; forward(raw_inputs (n, n_raw)) -> (n, 1) or (n, C)."""
+    """preprocess -> network -> head; forward(raw_inputs (n, n_raw) or images (n, C, H, W)) -> (n, 1) or (n, C)."""
 
     def __init__(self, preprocess: nn.Module, network: nn.Module, head: nn.Module) -> None:
         super().__init__()
@@ -141,6 +144,7 @@ def build_deployable(spec: Experiment, dataset: Dataset, model: nn.Module,
         layerlab_version=core.__version__,
         y_mean=float(dataset.y_mean) if head == "unstandardize" else None,  # type: ignore[arg-type]
         y_std=float(dataset.y_std) if head == "unstandardize" else None,  # type: ignore[arg-type]
+        input_shape=tuple(dataset.input_shape) if dataset.modality == "image" else None,
     )
     return deployable, metadata
 

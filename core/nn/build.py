@@ -5,13 +5,15 @@ Each layer's parts come from its type's record (core.nn.layers), so a new layer 
 
 from __future__ import annotations
 
+import math
 import re
 from collections import OrderedDict
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from core.nn.layers import LAYER_TYPES
+from core.nn.layers import LAYER_TYPES, Shape
 from core.registry import resolve
 from core.spec import Experiment
 from core.spec.shapes import layer_shapes
@@ -21,31 +23,54 @@ _NAME = re.compile(r"^([a-z_]+?)(\d+)$")
 _NOT_ACTIVATION = ("dense", "norm", "dropout")
 
 
-def build_model(spec: Experiment, n_inputs: int, n_outputs: int) -> nn.Sequential:
+def model_input_shape(spec: Experiment, n_inputs: int) -> Shape:
+    """What one row of the data is to the layers: (C, H, W) for image sets, else (n_inputs,)."""
+    from core.data.images import image_shape
+
+    shape = image_shape(spec)
+    return tuple(shape) if shape is not None and math.prod(shape) == n_inputs else (n_inputs,)
+
+
+def build_model(spec: Experiment, n_inputs: int, n_outputs: int,
+                input_shape: Sequence[int] | None = None) -> nn.Sequential:
     """The network `spec.layers` describes, seeded by `spec.seed` so the same spec starts the same.
 
     Names for dense layers: dense1, norm1 (only with a norm), <activation>1 (e.g. tanh1), dropout1
     (only with dropout > 0), dense2, ..., output. With no hidden layers the model is just `output`.
+    Other types name their parts by layer position too: conv1, relu1, pool2, flatten3, dense4, ...
+    The model takes flat rows (n, n_inputs); for image data (`input_shape` (C, H, W), by default
+    the spec's data's) an `image` part unflattens them before the first layer that needs an image.
     Raises ShapeError (a SpecError) when a layer does not fit the shape it gets.
     """
     if n_inputs < 1:
         raise ValueError(f"build_model: the model needs at least one input, got n_inputs={n_inputs}")
     if n_outputs < 1:
         raise ValueError(f"build_model: the model needs at least one output, got n_outputs={n_outputs}")
-    shapes = layer_shapes(spec, (n_inputs,), n_outputs)
+    in_shape: Shape = tuple(input_shape) if input_shape is not None else model_input_shape(spec, n_inputs)
+    if math.prod(in_shape) != n_inputs:
+        raise ValueError(f"build_model: input_shape {in_shape} does not hold n_inputs={n_inputs} values")
+    shapes = layer_shapes(spec, in_shape, n_outputs)
     torch.manual_seed(spec.seed)
     parts: OrderedDict[str, nn.Module] = OrderedDict()
     shown = []
-    in_shape = (n_inputs,)
+    groups = []
+    if len(in_shape) > 1:
+        if spec.layers and LAYER_TYPES[spec.layers[0].type].flattens or not spec.layers:
+            in_shape = (n_inputs,)  # the rows are flat already
+        else:
+            parts["image"] = nn.Unflatten(1, in_shape)
     for k, (layer, out_shape) in enumerate(zip(spec.layers, shapes), start=1):
         record = LAYER_TYPES[layer.type]
-        for name, module in resolve(record.build)(layer, in_shape, k):
+        built = resolve(record.build)(layer, in_shape, k)
+        for name, module in built:
             parts[name] = module
+        groups.append(tuple(name for name, _ in built))
         shown.append(record.shown_output(layer, k))
         in_shape = out_shape
     parts["output"] = nn.Linear(in_shape[0], n_outputs)
     model = nn.Sequential(parts)
     model.shown_outputs = tuple(shown)  # what the views show per hidden layer (hidden_layer_ends)
+    model.layer_parts = tuple(groups)  # the part names of each spec layer (the model summary)
     return model
 
 

@@ -6,7 +6,8 @@ Importing this never imports torch.
 """
 
 from core.choices import Engine, Feature, Norm, RegularizationKind, ScheduleKind, Task
-from core.data.sources import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, BUNDLED_SOURCES, TOY_CLASSIFICATION,
+from core.data.sources import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, BUNDLED_SOURCES, IMAGE_SOURCES,
+                                TOY_CLASSIFICATION,
                                 TOY_REGRESSION, TOY_SOURCES, DataSource)
 from core.nn.activations import Activation
 from core.nn.layers import ActivationName, AnyLayer, LayerSpec, LayerSpecBase, ShapeError
@@ -18,7 +19,7 @@ from core.spec.files import load_experiment, loads_experiment, parse_experiment,
 from core.spec.migrate import migrate
 from core.strict import SpecError, Strict, find_bad_text
 
-__all__ = ["BINARY_ONLY_LOSSES", "BUNDLED_CLASSIFICATION", "BUNDLED_REGRESSION", "BUNDLED_SOURCES",
+__all__ = ["BINARY_ONLY_LOSSES", "BUNDLED_CLASSIFICATION", "BUNDLED_REGRESSION", "BUNDLED_SOURCES", "IMAGE_SOURCES",
            "REGRESSION_LOSSES", "SCHEMA_VERSION", "TOY_CLASSIFICATION", "TOY_REGRESSION", "TOY_SOURCES",
            "Activation", "ActivationName", "AnyLayer", "DataSource", "DataSpec", "Engine", "Experiment", "Feature",
            "LayerSpec", "LayerSpecBase", "Loss", "Norm", "OptimizerName", "OptimizerSpec", "RegularizationKind",

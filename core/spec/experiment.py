@@ -8,13 +8,13 @@ type, whose record says how it builds and what shape it gives.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from core.choices import Engine, Feature, RegularizationKind, ScheduleKind, Task
 from core.data.sources import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, TOY_CLASSIFICATION, TOY_REGRESSION,
-                                TOY_SOURCES, DataSource)
+                                IMAGE_SOURCES, TOY_SOURCES, DataSource)
 from core.echo import echo
 from core.nn.layers import AnyLayer, LayerSpec
 from core.nn.losses import REGRESSION_LOSSES, Loss
@@ -29,9 +29,11 @@ class DataSpec(Strict):
     samples: int = Field(500, ge=10, le=5_000_000, description="points to generate (toy sets only)")
     noise: float = Field(0.0, ge=0.0, le=1.0, description="TF Playground noise as a fraction (UI 0-50 %)")
     train_fraction: float = Field(0.5, gt=0.0, lt=1.0, description="share of rows used for training")
-    path: str | None = Field(None, description="CSV file (source 'csv' only)")
+    path: str | None = Field(None, description="CSV file (source 'csv') or image folder (source 'image_folder')")
     target: str | None = Field(None, description="CSV column to predict (source 'csv' only)")
     columns: list[str] | None = Field(None, description="CSV input columns; all but the target if omitted")
+    image_size: int = Field(16, ge=4, le=128, description="image side in pixels ('shapes', 'image_folder')")
+    color: Literal["grey", "rgb"] = Field("grey", description="channels of 'image_folder' images: grey (1) or rgb (3)")
 
     @model_validator(mode="after")
     def _csv_needs_path_and_target(self) -> "DataSpec":
@@ -40,6 +42,9 @@ class DataSpec(Strict):
                 raise ValueError("data.path is required when data.source is 'csv'")
             if not self.target:
                 raise ValueError("data.target is required when data.source is 'csv'")
+        if self.source == DataSource.image_folder and not self.path:
+            raise ValueError("data.path (a folder with one sub-folder of images per class) is required "
+                             "when data.source is 'image_folder'")
         return self
 
     @property
@@ -124,7 +129,7 @@ class Experiment(Strict):
         if self.features is not None and not self.data.is_toy:
             raise ValueError(f"features apply to the 2-D sets only; for '{src.value}' choose inputs "
                              "with data.columns")
-        if src in TOY_CLASSIFICATION + BUNDLED_CLASSIFICATION and self.task != Task.classification:
+        if src in TOY_CLASSIFICATION + BUNDLED_CLASSIFICATION + IMAGE_SOURCES and self.task != Task.classification:
             raise ValueError(f"task must be 'classification' for data.source '{src.value}'")
         if src in TOY_REGRESSION + BUNDLED_REGRESSION and self.task != Task.regression:
             raise ValueError(f"task must be 'regression' for data.source '{src.value}'")

@@ -15,6 +15,8 @@ def layer_shapes(spec: Experiment, input_shape: Sequence[int], n_outputs: int) -
     "layers.1 (pairsum): gets (5,) from layers.0; needs an even width".
     """
     shape: Shape = tuple(int(n) for n in input_shape)
+    if not spec.layers:
+        return []  # the output head alone reads the flat rows
     shapes: list[Shape] = []
     for i, layer in enumerate(spec.layers):
         source = "the data" if i == 0 else f"layers.{i - 1}"

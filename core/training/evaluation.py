@@ -42,7 +42,7 @@ class Evaluator:
         self.cache: tuple[int, tuple[float, float, float | None, float | None], np.ndarray | None,
                           torch.Tensor | None] | None = None
         self.fused_failed = False  # the fused evaluation failed once: evaluate with torch from then on
-        self.hidden_shapes = layer_shapes(trainer.spec, tuple(trainer.x_train.shape[1:]), trainer.n_outputs)
+        self.hidden_shapes = layer_shapes(trainer.spec, trainer.dataset.input_shape, trainer.n_outputs)
 
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -127,6 +127,8 @@ class Evaluator:
         raw = np.asarray(raw_inputs, dtype=np.float32)
         if raw.ndim == 1:
             raw = raw.reshape(1, -1)
+        elif raw.ndim > 2 and self.trainer.dataset.modality == "image":  # images (n, C, H, W) -> flat rows
+            raw = raw.reshape(len(raw), -1)
         n_raw = len(self.trainer.dataset.raw_names) or raw.shape[1]
         if raw.ndim != 2 or raw.shape[1] != n_raw:
             raise ValueError(f"expected raw inputs of shape (n, {n_raw}) for columns "

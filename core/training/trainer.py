@@ -89,11 +89,11 @@ class Trainer:
         self.n_outputs = dataset.n_outputs
         self.n_classes = dataset.n_classes
 
-        model = build_model(spec, dataset.n_inputs, self.n_outputs)
+        model = build_model(spec, dataset.n_inputs, self.n_outputs, dataset.input_shape)
         self.device, self.device_note = self._pick_device(device if device is not None else spec.device,
                                                           count_parameters(model))
         self.model: nn.Sequential = model.to(self.device)
-        self._has_batch_norm = any(isinstance(m, nn.BatchNorm1d) for m in self.model)
+        self._has_batch_norm = any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) for m in self.model)
         self._has_dropout = any(isinstance(m, nn.Dropout) and m.p > 0 for m in self.model)
         # Whether train/eval mode changes the outputs; when not, evaluating skips the two mode
         # switches per epoch (each walks every module, ~25 µs).
@@ -288,11 +288,12 @@ class Trainer:
         h = x
         hidden = 0
         for module in self.model:
-            if isinstance(module, nn.Linear):
+            if isinstance(module, (nn.Linear, nn.Conv2d)):
                 hidden += 1
             if isinstance(module, nn.Dropout) and module.p > 0:
-                mask = batch_mask(self.spec.seed, self.epoch, hidden, first_position, h.shape[0], h.shape[1], module.p)
-                h = h * torch.from_numpy(mask).to(h.device)
+                units = h[0].numel()  # feature maps: one mask value per element of each row
+                mask = batch_mask(self.spec.seed, self.epoch, hidden, first_position, h.shape[0], units, module.p)
+                h = h * torch.from_numpy(mask).to(h.device).reshape(h.shape)
             else:
                 h = module(h)
         return h
@@ -488,7 +489,8 @@ class Trainer:
 
 # Modules whose output is the same in train and eval mode (dropout with p > 0 and batch norm are not);
 # activations say so in their record.
-_MODE_FREE_TYPES = (nn.Sequential, nn.Linear, nn.LayerNorm)
+_MODE_FREE_TYPES = (nn.Sequential, nn.Linear, nn.LayerNorm, nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.Flatten,
+                    nn.Unflatten, nn.AdaptiveAvgPool2d)
 
 
 def _mode_free(module: nn.Module) -> bool:

@@ -163,8 +163,10 @@ def test_shapes_name_the_layer_and_both_shapes():
         assert layer_shapes(spec, (2,), 1) == [(6,), (3,), (2,)]
         with pytest.raises(ShapeError, match=r"layers.0 \(pairsum\): gets \(3,\) from the data; needs an even width"):
             layer_shapes(parse_experiment({"layers": [{"type": "pairsum"}]}), (3,), 1)
-    with pytest.raises(ShapeError, match=r"layers.0 \(dense\): gets \(8, 8\) from the data; needs a flat vector"):
-        layer_shapes(parse_experiment({"layers": [{"units": 3}]}), (8, 8), 1)
+    # a dense layer flattens an image it gets; an image layer refuses a flat vector
+    assert layer_shapes(parse_experiment({"layers": [{"units": 3}]}), (1, 8, 8), 1) == [(3,)]
+    with pytest.raises(ShapeError, match=r"layers.1 \(conv2d\): gets \(3,\) from layers.0; needs an image"):
+        layer_shapes(parse_experiment({"layers": [{"units": 3}, {"type": "conv2d"}]}), (1, 8, 8), 1)
 
 
 def test_live_settings_flow_by_name_from_control_to_trainer():

@@ -57,6 +57,7 @@ class LayerType(Record):
     python_code: str | Callable[["nn.Module"], str | None] = lambda module: None  # code for a part it builds
     fused: Callable[[Any], str] = lambda layer: "this layer type is not on the fused engine"  # "" = runs fused
     same_in_eval: Callable[[Any], bool] = lambda layer: False  # output identical in train and eval mode
+    flattens: bool = False  # takes any shape and flattens it (dense, flatten): flat data needs no unflatten
 
 
 LAYER_TYPES: Registry[LayerType] = Registry("layer type")

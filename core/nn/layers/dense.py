@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from core.choices import Norm
 from core.nn.activations import ACTIVATIONS, Activation
-from core.nn.layers.base import LAYER_TYPES, LayerSpecBase, LayerType, LayerView, Shape, ShapeError
+from core.nn.layers.base import LAYER_TYPES, LayerSpecBase, LayerType, LayerView, Shape
 
 
 def _activation(value: Any) -> Activation | str:
@@ -42,8 +42,7 @@ class LayerSpec(LayerSpecBase):
 
 
 def dense_shape(layer: LayerSpec, shape: Shape) -> Shape:
-    if len(shape) != 1:
-        raise ShapeError("a flat vector")
+    """(units,): a dense layer flattens an image (or feature maps) it is given."""
     return (layer.units,)
 
 
@@ -53,7 +52,7 @@ def _same_in_eval(layer: LayerSpec) -> bool:
 
 DENSE = LAYER_TYPES.add(LayerType(
     name="dense", label="Dense", tip="Every unit sees every input: a weighted sum, then the activation.",
-    spec_model=LayerSpec, output_shape=dense_shape, build="core.nn.layers.dense_build:build",
+    spec_model=LayerSpec, output_shape=dense_shape, flattens=True, build="core.nn.layers.dense_build:build",
     shown_output=lambda layer, k: f"{ACTIVATIONS[layer.activation].name}{k}",
     view=LayerView(header="dense", column="units",
                    caption=lambda layer, shape: f"{layer.units} neuron" + "s" * (layer.units != 1)),

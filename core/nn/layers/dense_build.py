@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from torch import nn
 
 from core.choices import Norm
@@ -11,8 +13,11 @@ from core.nn.layers.dense import LayerSpec
 
 
 def build(layer: LayerSpec, in_shape: Shape, k: int) -> list[tuple[str, nn.Module]]:
-    """dense{k}, norm{k} (with a norm), <activation>{k}, dropout{k} (with dropout > 0)."""
-    parts: list[tuple[str, nn.Module]] = [(f"dense{k}", nn.Linear(in_shape[0], layer.units))]
+    """flatten{k} (after an image), dense{k}, norm{k} (with a norm), <activation>{k}, dropout{k} (dropout > 0)."""
+    parts: list[tuple[str, nn.Module]] = []
+    if len(in_shape) > 1:
+        parts.append((f"flatten{k}", nn.Flatten()))
+    parts.append((f"dense{k}", nn.Linear(math.prod(in_shape), layer.units)))
     if layer.norm == Norm.batch:
         parts.append((f"norm{k}", nn.BatchNorm1d(layer.units)))
     elif layer.norm == Norm.layer:
