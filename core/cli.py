@@ -189,6 +189,8 @@ def _train(args: argparse.Namespace) -> int:
     progress.finish()
     metrics = _write_results(trainer, run_dir, state.value, wall, progress.last_message, path)
     out.line(_summary(metrics))
+    if trainer.last_stop is not None and trainer.last_stop.report:
+        out.line(trainer.last_stop.report)
     out.line(f"wrote {run_dir / 'metrics.json'} and {run_dir / 'history.csv'}")
 
     if state.value == "stopped":
@@ -286,6 +288,7 @@ def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str
         "seed": trainer.spec.seed,
         "layerlab_version": core.__version__,
         **_target_scale_metrics(trainer),
+        **_best_metrics(trainer),
     }
     try:
         atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
@@ -293,6 +296,12 @@ def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str
     except WriteError as err:
         raise CliError(str(err)) from None
     return metrics
+
+
+def _best_metrics(trainer) -> dict:
+    """The run's lowest-test-loss epoch and its figures, why it stopped early, whether it restored them."""
+    rule = getattr(trainer, "last_stop", None)
+    return rule.summary() if rule is not None else {}
 
 
 def _target_scale_metrics(trainer) -> dict:
@@ -322,6 +331,8 @@ def _summary(m: dict) -> str:
             f"train loss {_fmt(m['train_loss'])}, test loss {_fmt(m['test_loss'])}")
     if m["test_accuracy"] is not None:
         text += f", accuracy {_pct(m['train_accuracy'])} train / {_pct(m['test_accuracy'])} test"
+    if m.get("best_epoch") is not None:
+        text += f"; best epoch {m['best_epoch']}" + (" (restored)" if m.get("restored_best") else "")
     if m.get("target_scale"):
         text += f" (standardised target); test RMSE {_fmt(m['test_rmse_original_units'])} in the target's units"
     return text
@@ -391,10 +402,11 @@ class _Progress:
     def emit(self, snap) -> None:
         if snap.message:
             self.last_message = snap.message
-        if snap.message and snap.state.value in ("running", "finished") and snap.message not in self.warned:
+        warning = _warning_part(snap.message)
+        if warning and snap.state.value in ("running", "finished") and warning not in self.warned:
             # a warning the run carries on with (the loss has risen): one line on stderr, even with --quiet
-            self.warned.add(snap.message)
-            self._warn(snap.message)
+            self.warned.add(warning)
+            self._warn(warning)
         if self.out.quiet:
             return
         now = time.perf_counter()
@@ -433,6 +445,13 @@ class _Progress:
     def finish(self) -> None:
         if self.tty and not self.out.quiet and self.last_print > -math.inf:
             self._write("\n")
+
+
+def _warning_part(message: str) -> str:
+    """The message without the stop conditions' report (that is news, not a warning)."""
+    from core.training.stopping import REPORT_PREFIXES
+
+    return "; ".join(p for p in message.split("; ") if p and not p.startswith(REPORT_PREFIXES))
 
 
 class _stop_on_ctrl_c:

@@ -110,6 +110,7 @@ class Trainer:
         self.step = 0
         self.history = LossHistory()
         self.last_error: BaseException | None = None
+        self.last_stop = None  # the last run's StopRule (core/training/stopping.py): best epoch, stop reason
 
         target_dtype = torch.long if self.n_outputs > 1 else torch.float32
         self.x_train = torch.as_tensor(np.asarray(dataset.x_train, np.float32), device=self.device)
