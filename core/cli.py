@@ -4,6 +4,7 @@
     layerlab --version
     layerlab train EXPERIMENT.json [--epochs N] [--device D] [--seed N] [--out DIR]
                    [--export checkpoint,torchscript,onnx,python] [--quiet]
+    layerlab lr-find EXPERIMENT.json [--steps N] [--start LR] [--end LR] [--seed N] [--out CSV] [--quiet]
 
 Training goes through Trainer.run with a TrainingControl, the same loop the window uses. Every
 failure prints one line `layerlab: error: ...` on stderr; exit codes: 0 done, 1 runtime failure
@@ -65,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--export", type=_export_list, default=(),
                        help=f"comma-separated: {','.join(EXPORT_CHOICES)} (or 'all')")
     train.add_argument("--quiet", action="store_true", help="print nothing but errors and warnings")
+    from core import cli_lr_find
+
+    cli_lr_find.add_parser(sub, _positive_int, _seed)
     return parser
 
 
@@ -113,9 +117,13 @@ def main(argv: Sequence[str] | None = None, open_window: Callable[[], int] | Non
             args = build_parser().parse_args(argv)
         except SystemExit as done:  # --help / --version print and "exit"
             return int(done.code or 0)
+        if args.command == "lr-find":
+            from core import cli_lr_find
+
+            return cli_lr_find.run(args, _load_trainer, CliError)
         if args.command != "train":
-            raise CliError("choose a command: 'layerlab train EXPERIMENT.json', or no arguments for the "
-                           "window (see 'layerlab --help')", EXIT_USAGE)
+            raise CliError("choose a command: 'layerlab train EXPERIMENT.json', 'layerlab lr-find "
+                           "EXPERIMENT.json', or no arguments for the window (see 'layerlab --help')", EXIT_USAGE)
         return _train(args)
     except CliError as err:
         print(f"layerlab: error: {err}", file=sys.stderr)
@@ -201,6 +209,19 @@ def _train(args: argparse.Namespace) -> int:
         raise CliError(f"{message} (metrics for the epochs done are in {run_dir})", EXIT_RUNTIME)
     _export_all(trainer, run_dir, args.export, out)
     return EXIT_OK
+
+
+def _load_trainer(path: Path, seed: int | None):
+    """The experiment file's Trainer (seed overridden when given); bad files and data are usage errors."""
+    from core.spec import SpecError, load_experiment
+
+    try:
+        spec = load_experiment(path)
+        if seed is not None:
+            spec = spec.replace(seed=seed)
+    except SpecError as err:
+        raise CliError(str(err), EXIT_USAGE) from None
+    return _make_trainer(spec, path, None)
 
 
 def _strict_device(requested: str | None) -> str | None:
