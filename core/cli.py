@@ -5,6 +5,7 @@
     layerlab train EXPERIMENT.json [--epochs N] [--device D] [--seed N] [--out DIR]
                    [--export checkpoint,torchscript,onnx,python] [--quiet]
     layerlab lr-find EXPERIMENT.json [--steps N] [--start LR] [--end LR] [--seed N] [--out CSV] [--quiet]
+    layerlab sweep EXPERIMENT.json --set optimizer.lr=0.003,0.01,0.03,0.1 [--workers N] --out DIR
 
 Training goes through Trainer.run with a TrainingControl, the same loop the window uses. Every
 failure prints one line `layerlab: error: ...` on stderr; exit codes: 0 done, 1 runtime failure
@@ -66,9 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--export", type=_export_list, default=(),
                        help=f"comma-separated: {','.join(EXPORT_CHOICES)} (or 'all')")
     train.add_argument("--quiet", action="store_true", help="print nothing but errors and warnings")
-    from core import cli_lr_find
+    from core import cli_lr_find, cli_sweep
 
     cli_lr_find.add_parser(sub, _positive_int, _seed)
+    cli_sweep.add_parser(sub, _positive_int, _seed)
     return parser
 
 
@@ -121,6 +123,10 @@ def main(argv: Sequence[str] | None = None, open_window: Callable[[], int] | Non
             from core import cli_lr_find
 
             return cli_lr_find.run(args, _load_trainer, CliError)
+        if args.command == "sweep":
+            from core import cli_sweep
+
+            return cli_sweep.run(args, CliError)
         if args.command != "train":
             raise CliError("choose a command: 'layerlab train EXPERIMENT.json', 'layerlab lr-find "
                            "EXPERIMENT.json', or no arguments for the window (see 'layerlab --help')", EXIT_USAGE)
