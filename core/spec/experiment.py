@@ -84,6 +84,8 @@ class StopSpec(Strict):
                                  description="stop after this many epochs without a new lowest test loss")
     restore_best: bool = Field(False, description="end a run that stops by patience or reaches `epochs` on the "
                                "weights of its lowest-test-loss epoch")
+    at_epochs: bool = Field(False, description="the window stops at `epochs` too (it trains until stopped "
+                            "otherwise; layerlab train always stops there)")
 
     @property
     def active(self) -> bool:

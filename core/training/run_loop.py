@@ -28,7 +28,8 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
         grid_resolution: int = 50) -> RunState:
     """Train until spec.epochs (or `max_epochs`) epochs are done in total, or until stopped.
 
-    until_stopped=True (the GUI) ignores the epoch limit and runs until control.stop(). Between
+    until_stopped=True (the GUI) ignores the epoch limit and runs until control.stop(), unless
+    spec.stop.at_epochs says to stop there too. Between
     epochs it applies control's pending changes, honours pause/step/stop, and calls emit(Snapshot)
     at most snapshot_hz times a second (grids at most grid_hz; 0 or inf means after every epoch).
     `grid_resolution` is the boundary grid's side. A single requested step, a pause
@@ -77,6 +78,9 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
             problem = trainer.apply_pending(settings, edits)
             if problem:
                 note = problem
+            stopper.refresh()
+            if until_stopped:
+                limit = trainer.spec.epochs if trainer.spec.stop.at_epochs else None
             grid_wanted = grid_wanted or bool(edits) or bool(problem)
             if control.stop_requested:
                 state = RunState.stopped

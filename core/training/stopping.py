@@ -55,6 +55,7 @@ class StopRule:
 
     def __init__(self, trainer: "Trainer", stop: StopSpec | None = None) -> None:
         self.trainer = trainer
+        self._fixed = stop
         self.stop = stop if stop is not None else trainer.spec.stop
         self.has_test = len(trainer.x_test) > 0
         self.monitor = "test_loss" if self.has_test else "train_loss"
@@ -67,6 +68,12 @@ class StopRule:
         self.report = ""  # what `finish` said
         self._best_weights: dict | None = None
         self._best_replay: tuple[Anchor, int] | None = None
+
+    def refresh(self) -> None:
+        """Follow the trainer's spec.stop after a live change (the best and the count so far stay)."""
+        if self._fixed is None and self.stop is not self.trainer.spec.stop:
+            self.stop = self.trainer.spec.stop
+            self.reason, self.kind = "", ""
 
     # ------------------------------------------------------------------ training
     def train(self, count: int) -> list[EpochRecord]:

@@ -188,6 +188,15 @@ class Trainer:
             raise ValueError(f"regularization rate must be a number >= 0, got {rate}")
         self.regularization_rate = rate
 
+    def set_stop_conditions(self, stop: Any) -> None:
+        """Use these stop conditions (spec.stop, a dict or StopSpec) from the next epoch on; no reset."""
+        from core.spec import SpecError
+
+        try:
+            self.spec = self.spec.replace(stop=stop)
+        except SpecError as err:
+            raise ValueError(str(err)) from None
+
     def set_weight(self, layer: int, out_index: int, in_index: int, value: float) -> None:
         """Overwrite weight [out_index, in_index] of Linear `layer` (0 = dense1, the last = output)."""
         linears = linear_layers(self.model)

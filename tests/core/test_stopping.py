@@ -140,3 +140,18 @@ def test_cli_metrics_record_the_best_epoch_and_restore_it(tmp_path, capsys):
     assert metrics["test_loss"] == pytest.approx(metrics["best_test_loss"], abs=1e-7)
     assert metrics["stop_reason"].startswith(f"Stopped at epoch {metrics['epochs']}")
     assert f"restored the weights of epoch {metrics['best_epoch']}" in out.out and "warning" not in out.err
+
+
+def test_the_window_loop_stops_at_epochs_when_ticked_and_takes_stop_conditions_live():
+    trainer = _trainer("torch", {"at_epochs": True}, epochs=12)
+    assert trainer.run(TrainingControl(), lambda snap: None, until_stopped=True) == RunState.finished
+    assert trainer.epoch == 12, "'Stop at epochs' makes the window's endless loop stop at spec.epochs"
+    trainer = _trainer("torch", {})
+    control = TrainingControl()
+    control.set_live("stop", {"patience": 5, "restore_best": True})  # as the window's stopConditions sends it
+    snaps = []
+    assert trainer.run(control, snaps.append, until_stopped=True) == RunState.finished
+    assert trainer.spec.stop.patience == 5 and trainer.epoch == trainer.last_stop.best.epoch + 5
+    assert "restored the weights" in snaps[-1].message
+    with pytest.raises(ValueError, match="patience"):
+        trainer.set_stop_conditions({"patience": 0})
