@@ -32,3 +32,4 @@ LIVE.add(LiveSetting(name="batch_size", label="Batch size", key="batch_size", ca
 LIVE.add(LiveSetting(name="regularization_rate", label="Regularisation rate", key="regularization.rate",
                      cast=float, apply="set_regularization_rate"))
 LIVE.add(LiveSetting(name="stop", label="Stop conditions", key="stop", cast=_plain_stop, apply="set_stop_conditions"))
+LIVE.add(LiveSetting(name="epochs", label="Epochs", key="epochs", cast=int, apply="set_epochs"))

@@ -188,6 +188,16 @@ class Trainer:
             raise ValueError(f"regularization rate must be a number >= 0, got {rate}")
         self.regularization_rate = rate
 
+    def set_epochs(self, epochs: int) -> None:
+        """Where a run with an epoch limit ends (the window's 'Stop at epochs'); no reset. A cosine
+        schedule keeps the length it was built with."""
+        from core.spec import SpecError
+
+        try:
+            self.spec = self.spec.replace(epochs=int(epochs))
+        except SpecError as err:
+            raise ValueError(str(err)) from None
+
     def set_stop_conditions(self, stop: Any) -> None:
         """Use these stop conditions (spec.stop, a dict or StopSpec) from the next epoch on; no reset."""
         from core.spec import SpecError

@@ -155,3 +155,8 @@ def test_the_window_loop_stops_at_epochs_when_ticked_and_takes_stop_conditions_l
     assert "restored the weights" in snaps[-1].message
     with pytest.raises(ValueError, match="patience"):
         trainer.set_stop_conditions({"patience": 0})
+    control.set_live("stop", {"at_epochs": True})
+    control.set_live("epochs", trainer.epoch + 3)
+    first = trainer.epoch
+    assert trainer.run(control, snaps.append, until_stopped=True) == RunState.finished
+    assert trainer.epoch == first + 3
