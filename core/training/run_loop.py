@@ -85,9 +85,6 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
             if control.stop_requested:
                 state = RunState.stopped
                 break
-            if limit is not None and trainer.epoch >= limit:
-                state = RunState.finished
-                break
             if not control.take_epoch_permit():
                 if control.stop_requested:
                     continue
@@ -96,6 +93,9 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
                     paused_shown = True
                 control.wait(0.25)
                 continue
+            if limit is not None and trainer.epoch >= limit:  # checked once permitted: a paused run at its
+                state = RunState.finished                      # limit waits for Play instead of ending again
+                break
             single_step = control.paused  # permitted while paused: one requested epoch
             if grid_wanted:
                 send(True, RunState.running)
@@ -132,7 +132,8 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
             elif now - mark["t"] >= snap_gap:
                 send(now - mark["grid_t"] >= grid_gap, RunState.running)
         if state == RunState.finished:
-            message = stopper.finish(finished=True)
+            lead = f"Stopped at epoch {trainer.epoch}: the epoch limit ('Stop at epochs')" if until_stopped else ""
+            message = stopper.finish(finished=True, lead=lead)
         send(True, state, message)
     except Exception as err:  # a run must end with a state and a message, never a dead worker
         log.exception("training failed")

@@ -148,10 +148,11 @@ class StopRule:
         return bool(self.kind)
 
     # ------------------------------------------------------------------ the end of the run
-    def finish(self, finished: bool) -> str:
+    def finish(self, finished: bool, lead: str = "") -> str:
         """At the end of a run: restore the best weights when asked and the run ended on its own
-        (patience or the epoch limit, `finished`); returns the line to show ("" if nothing to say)."""
-        text = self.report = self.reason
+        (patience or the epoch limit, `finished`); returns the line to show ("" if nothing to say),
+        starting with `lead` when no condition fired (the window's epoch limit)."""
+        text = self.report = self.reason or lead
         if not (finished and self.stop.restore_best and self.kind != "target" and self.best is not None):
             return text
         trainer = self.trainer
