@@ -47,7 +47,7 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
     mark = {"t": clock(), "grid_t": -math.inf, "epoch": trainer.epoch, "step": trainer.step}
     pace = _BlockPace(clock)
     note = ""
-    stopper = trainer.last_stop = StopRule(trainer)
+    stopper = trainer.last_stop = StopRule(trainer)  # keeps the previous run's best (the window runs again)
 
     def send(grid: bool, state: RunState, message: str = "") -> None:
         nonlocal note

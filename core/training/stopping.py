@@ -68,6 +68,11 @@ class StopRule:
         self.report = ""  # what `finish` said
         self._best_weights: dict | None = None
         self._best_replay: tuple[Anchor, int] | None = None
+        previous = getattr(trainer, "last_stop", None)
+        if stop is None and isinstance(previous, StopRule) and previous.trainer is trainer:
+            # The window runs the same trainer again after a stop: the best so far (and its weights)
+            # carry on, the patience count starts again.
+            self.best, self._best_weights, self._best_replay = previous.best, previous._best_weights, previous._best_replay
 
     def refresh(self) -> None:
         """Follow the trainer's spec.stop after a live change (the best and the count so far stay)."""
@@ -112,8 +117,7 @@ class StopRule:
         """Cut a block so a patience stop lands on its last epoch."""
         if self.stop.patience is None:
             return count
-        since = self.best.epoch if self.best is not None else self.start_epoch
-        return max(1, min(count, since + self.stop.patience - self.trainer.epoch))
+        return max(1, min(count, self.stop.patience - self.wait))
 
     def _scan(self, records: list[EpochRecord]) -> tuple[int | None, int | None]:
         """Update best/wait over `records`; (index of the first stopping epoch, index of the last new best)."""
