@@ -160,3 +160,14 @@ def test_the_window_loop_stops_at_epochs_when_ticked_and_takes_stop_conditions_l
     first = trainer.epoch
     assert trainer.run(control, snaps.append, until_stopped=True) == RunState.finished
     assert trainer.epoch == first + 3
+
+
+def test_running_the_same_trainer_again_keeps_the_best_and_counts_patience_afresh():
+    trainer = _trainer("torch", {"patience": 10})
+    trainer.run(TrainingControl(), lambda snap: None)
+    first_best, stopped_at = trainer.last_stop.best, trainer.epoch
+    assert stopped_at == first_best.epoch + 10
+    snaps = []
+    trainer.run(TrainingControl(), snaps.append)  # the window's Play after an early stop
+    assert snaps[0].best_epoch == first_best.epoch, "the curve keeps its best mark"
+    assert trainer.epoch == stopped_at + 10 and trainer.last_stop.best is first_best
