@@ -27,9 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     qt_app = QApplication.instance() or QApplication(argv)
     qt_app.setApplicationName("LayerLab")
     qt_app.setOrganizationName("LayerLab")
-    from app.main_window import MainWindow
+    from app.window import MainWindow
     from app.settings import AppSettings
-    from app.style import apply_app_style
+    from app.look.style import apply_app_style
 
     apply_app_style(qt_app)
     epoch_probe = bool(os.environ.get("LAYERLAB_FIRST_EPOCH_EXIT"))
@@ -50,12 +50,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def after_show() -> None:
         # A crashed or killed session's autosave comes first; an opened file must not hide it.
-        if window.offer_recovery():
+        if window.files.offer_recovery():
             if path:
                 window.show_message(f"Restored your unsaved work instead of opening {path}; open it with "
                                     "File ▸ Open when you are ready.", "info")
         elif path:
-            window.open_experiment(path)
+            window.files.open_experiment(path)
 
     QTimer.singleShot(0, after_show)
     code = qt_app.exec()
@@ -72,13 +72,13 @@ def _probe_first_epoch(qt_app, window) -> None:  # noqa: ANN001
 
     def painted(when: float) -> None:
         marks["first paint"] = when
-        window.play()
+        window.controller.play()
 
     def shown(snap) -> None:  # noqa: ANN001
         if snap.epoch < 1 or "first epoch" in marks:
             return
         marks["first epoch"] = time.perf_counter()
-        marks.update(window.worker.phases)
+        marks.update(window.controller.worker.phases)
         order = sorted(marks.items(), key=lambda item: item[1])
         print(" ".join(f"{name.replace(' ', '_')}={t - _START:.4f}" for name, t in order),
               f"engine={snap.engine} first_epoch_epoch={time.time():.4f}", flush=True)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.spec import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, REGRESSION_LOSSES, TOY_CLASSIFICATION,
-                       TOY_REGRESSION, DataSource, Experiment, Loss, Task, parse_experiment)
+from core.data.sources import SOURCES
+from core.spec import REGRESSION_LOSSES, DataSource, Experiment, Loss, Task, parse_experiment
 
-# Changes to these keys rebuild the network and start again at epoch 0 (TF Playground semantics);
-# learning rate, batch size and regularisation rate apply live instead.
-LIVE_KEYS = ("optimizer.lr", "batch_size", "regularization.rate")
+# Other changes rebuild the network and start again at epoch 0 (TF Playground semantics); the
+# live settings (core.training.live.LIVE: learning rate, batch size, regularisation rate) do not.
 
 
 def value_at(spec: Experiment, key: str) -> Any:
@@ -44,12 +43,8 @@ def _jsonable(value: Any) -> Any:
 
 
 def task_of_source(source: DataSource) -> Task | None:
-    """The task a source dictates, or None for CSV (the user decides)."""
-    if source in TOY_CLASSIFICATION + BUNDLED_CLASSIFICATION:
-        return Task.classification
-    if source in TOY_REGRESSION + BUNDLED_REGRESSION:
-        return Task.regression
-    return None
+    """The task a source dictates (its record's task), or None for CSV (the user decides)."""
+    return SOURCES[source].task
 
 
 def default_loss(task: Task, n_classes: int = 2) -> Loss:
@@ -74,7 +69,7 @@ def with_consequences(spec: Experiment, changes: dict[str, Any]) -> dict[str, An
         out["loss"] = Loss.mse.value
     elif task == Task.classification and task != spec.task and "loss" not in changes:
         out["loss"] = Loss.bce.value
-    if source not in TOY_CLASSIFICATION + TOY_REGRESSION and spec.features is not None:
+    if SOURCES[source].family != "toy" and spec.features is not None:
         out["features"] = None
     if source != DataSource.csv and "data.source" in changes:
         out.setdefault("data.path", None)

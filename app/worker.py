@@ -305,17 +305,19 @@ class TrainingWorker(QObject):
         if self.control:
             self.control.set_speed_limit(self.speed_limit)
 
-    def set_learning_rate(self, lr: float) -> None:
+    def set_live(self, name: str, value: Any) -> None:
+        """Hand live setting `name` (a core.training.live.LIVE record) to the running trainer."""
         if self.control:
-            self.control.set_learning_rate(lr)
+            self.control.set_live(name, value)
+
+    def set_learning_rate(self, lr: float) -> None:
+        self.set_live("learning_rate", lr)
 
     def set_batch_size(self, n: int) -> None:
-        if self.control:
-            self.control.set_batch_size(n)
+        self.set_live("batch_size", n)
 
     def set_regularization_rate(self, rate: float) -> None:
-        if self.control:
-            self.control.set_regularization_rate(rate)
+        self.set_live("regularization_rate", rate)
 
     def set_weight(self, layer: int, out_index: int, in_index: int, value: float) -> None:
         if self.control:

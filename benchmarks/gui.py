@@ -74,21 +74,21 @@ def window_figures(seconds: float) -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     qt_app = QApplication.instance() or QApplication([])
-    from app.main_window import MainWindow
-    from app.style import apply_app_style
+    from app.window import MainWindow
+    from app.look.style import apply_app_style
 
     apply_app_style(qt_app)
     window = MainWindow(settings=None, restore=False, spec=bench_spec())
     window.resize(1440, 880)
     window.show()
-    window.ensure_started()
+    window.controller.ensure_started()
     loop = QEventLoop()
     ready = QTimer(interval=20)
-    ready.timeout.connect(lambda: loop.quit() if window.dataset is not None and window.redraw_count else None)
+    ready.timeout.connect(lambda: loop.quit() if window.controller.dataset is not None and window.frames.redraw_count else None)
     ready.start()
     loop.exec()
     ready.stop()
-    window.play()
+    window.controller.play()
 
     marks: dict[str, float] = {}
     lateness: list[float] = []
@@ -103,7 +103,7 @@ def window_figures(seconds: float) -> dict[str, float]:
         last[0] = now
 
     def begin() -> None:  # after a warm-up second, so start-up costs are not counted
-        marks.update(t=time.perf_counter(), epoch=window.epoch, redraws=window.redraw_count)
+        marks.update(t=time.perf_counter(), epoch=window.controller.epoch, redraws=window.frames.redraw_count)
         lateness.clear()
         last[0] = 0.0
         ticker.start()
@@ -111,7 +111,7 @@ def window_figures(seconds: float) -> dict[str, float]:
     def end() -> None:
         ticker.stop()
         dt = time.perf_counter() - marks["t"]
-        marks.update(eps=(window.epoch - marks["epoch"]) / dt, rps=(window.redraw_count - marks["redraws"]) / dt)
+        marks.update(eps=(window.controller.epoch - marks["epoch"]) / dt, rps=(window.frames.redraw_count - marks["redraws"]) / dt)
         loop.quit()
 
     ticker.timeout.connect(tick)

@@ -128,7 +128,7 @@ def loss_plot_figures(n: int) -> dict[str, float]:
     from core.training.snapshot import EpochRecord
 
     QApplication.instance() or QApplication([])
-    from app.loss_plot import LossPlot
+    from app.plots.loss_plot import LossPlot
 
     plot = LossPlot()
     before = rss_mb()
@@ -152,15 +152,15 @@ def window_figures(samples: int, seconds: float) -> dict[str, float]:
     from PySide6.QtWidgets import QApplication
 
     qt_app = QApplication.instance() or QApplication([])
-    from app.main_window import MainWindow
-    from app.style import apply_app_style
+    from app.window import MainWindow
+    from app.look.style import apply_app_style
     from core.spec import Experiment
 
     apply_app_style(qt_app)
     spec = Experiment().replace(data={"source": "spiral", "samples": samples, "noise": 0.1, "train_fraction": 0.5},
                                 batch_size=10)
     window = MainWindow(settings=None, restore=False, spec=spec)
-    window.ask_unsaved = lambda parent, name: "discard"  # never a modal question on close
+    window.files.ask_unsaved = lambda parent, name: "discard"  # never a modal question on close
     window.resize(1440, 880)
     window.show()
 
@@ -180,27 +180,27 @@ def window_figures(samples: int, seconds: float) -> dict[str, float]:
 
     loop = QEventLoop()
     t0 = time.perf_counter()
-    window.ensure_started()
+    window.controller.ensure_started()
     ready = QTimer(interval=20)
-    ready.timeout.connect(lambda: loop.quit() if window.dataset is not None and window.redraw_count else None)
+    ready.timeout.connect(lambda: loop.quit() if window.controller.dataset is not None and window.frames.redraw_count else None)
     ready.start()
     loop.exec()
     ready.stop()
     setup_s = time.perf_counter() - t0
     setup_stall = max(lateness, default=0.0)
 
-    window.play()
+    window.controller.play()
     marks: dict[str, float] = {}
 
     def begin() -> None:  # after a warm-up second, so start-up costs are not counted
-        marks.update(t=time.perf_counter(), epoch=window.epoch, redraws=window.redraw_count,
-                     step=window._latest.step if window._latest else 0)
+        marks.update(t=time.perf_counter(), epoch=window.controller.epoch, redraws=window.frames.redraw_count,
+                     step=window.frames.latest.step if window.frames.latest else 0)
         lateness.clear()
         last[0] = 0.0
 
     def end() -> None:
         marks["dt"] = time.perf_counter() - marks["t"]
-        snap = window._latest
+        snap = window.frames.latest
         marks["steps"] = (snap.step if snap else 0) - marks["step"]
         loop.quit()
 
@@ -209,8 +209,8 @@ def window_figures(samples: int, seconds: float) -> dict[str, float]:
     loop.exec()
     ticker.stop()
     engine = window.device_status.text()
-    epochs = window.epoch - marks["epoch"]
-    redraws = window.redraw_count - marks["redraws"]
+    epochs = window.controller.epoch - marks["epoch"]
+    redraws = window.frames.redraw_count - marks["redraws"]
     window.close()
     window.deleteLater()
     lateness.sort()

@@ -61,23 +61,23 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     qt_app = QApplication.instance() or QApplication([])
-    from app.main_window import MainWindow
-    from app.style import apply_app_style
+    from app.window import MainWindow
+    from app.look.style import apply_app_style
 
     apply_app_style(qt_app)
     window = MainWindow(settings=None, restore=False)
-    window.ask_unsaved = lambda parent, name: "discard"  # never a modal question on close
+    window.files.ask_unsaved = lambda parent, name: "discard"  # never a modal question on close
     window.resize(1440, 880)
     window.show()
-    window.ensure_started()
+    window.controller.ensure_started()
     loop = QEventLoop()
     ready = QTimer(interval=50)
-    ready.timeout.connect(lambda: loop.quit() if window.dataset is not None and window.redraw_count else None)
+    ready.timeout.connect(lambda: loop.quit() if window.controller.dataset is not None and window.frames.redraw_count else None)
     ready.start()
     loop.exec()
     ready.stop()
     start_rss = rss_mb()
-    window.play()
+    window.controller.play()
 
     t0 = time.monotonic()
     total = args.minutes * 60.0
@@ -85,7 +85,7 @@ def main() -> int:
 
     def sample() -> None:
         now = time.monotonic() - t0
-        samples.append((now, rss_mb(), window.epoch))
+        samples.append((now, rss_mb(), window.controller.epoch))
         if now >= total:
             loop.quit()
 
@@ -94,10 +94,10 @@ def main() -> int:
     sampler.start()
     loop.exec()
     sampler.stop()
-    epochs_seen = window.epoch
+    epochs_seen = window.controller.epoch
     curve_points = window.loss_plot.n_points
-    spec_text = (f"{window.spec.data.source.value}, {window.spec.data.samples} points, layers "
-                 f"{[layer.units for layer in window.spec.layers]}, batch {window.spec.batch_size}")
+    spec_text = (f"{window.controller.spec.data.source.value}, {window.controller.spec.data.samples} points, layers "
+                 f"{[layer.units for layer in window.controller.spec.layers]}, batch {window.controller.spec.batch_size}")
     engine = window.device_status.text()
     window.close()
     window.deleteLater()

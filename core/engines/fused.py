@@ -70,7 +70,8 @@ MAX_BUFFER_ELEMENTS = 32_000_000
 
 
 def _numba_available() -> bool:
-    return importlib.util.find_spec("numba") is not None
+    # scipy too: numba's np.dot (the kernels' BLAS calls for wide layers) goes through its BLAS
+    return importlib.util.find_spec("numba") is not None and importlib.util.find_spec("scipy") is not None
 
 
 def _loss_code(spec: Any, n_outputs: int) -> tuple[int | None, bool, str]:
@@ -106,7 +107,7 @@ def supports(trainer: Any, *, check_speed: bool = True) -> tuple[bool, str]:
     and never imports numba.
     """
     if not _numba_available():
-        return False, "numba not installed"
+        return False, "numba (or scipy) not installed"
     spec = trainer.spec
     for i, layer in enumerate(spec.layers):
         why = LAYER_TYPES[layer.type].fused(layer)

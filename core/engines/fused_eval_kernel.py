@@ -13,7 +13,10 @@ import numpy as np
 
 from core.engines import fused_parts as parts
 from core.engines.fused_act import LEAKY_RELU, LINEAR, RELU, SIGMOID, TANH
-from core.engines.fused_kernels import BCE, EVAL_CHUNK_ROWS, HINGE, HUBER, MSE, SOFTMAX_CE, _dependency_stamp
+from core.engines.fused_kernels import (
+    BCE, BLAS_MIN_WEIGHTS, BLAS_ONE_THREAD_MACS, EVAL_CHUNK_ROWS, EVAL_MIN_CHUNK_ROWS, HINGE, HUBER, MSE, SOFTMAX_CE,
+    _dependency_stamp,
+)
 from core.engines.fused_parts import ERROR_MODEL
 
 
@@ -40,7 +43,11 @@ def compile_eval() -> Any:
         for width in widths:
             maxw = max(maxw, width)
         chunk = EVAL_CHUNK_ROWS
-        h = np.zeros((2, maxw, chunk), np.float32)
+        for layer in range(n_layers):  # BLAS layers: chunks small enough for OpenBLAS to stay on one thread
+            n_w = widths[layer] * widths[layer + 1]
+            if n_w >= BLAS_MIN_WEIGHTS:
+                chunk = min(chunk, max(EVAL_MIN_CHUNK_ROWS, BLAS_ONE_THREAD_MACS // n_w))
+        h = np.zeros((2, maxw * chunk), np.float32)  # (units, rows) blocks, contiguous for BLAS
         zero = np.float32(0.0)
         half = np.float32(0.5)
         one = np.float32(1.0)
@@ -54,32 +61,39 @@ def compile_eval() -> Any:
         n_out = widths[n_layers]
         for start in range(0, n, chunk):
             m = min(chunk, n - start)
-            first = h[0]
+            first = h[0][:widths[0] * m].reshape((widths[0], m))
             for i in range(widths[0]):
                 row_in = first[i]
                 for r in range(m):
                     row_in[r] = x[start + r, i]
             for layer in range(n_layers):
-                src = h[layer % 2]
-                dst = h[(layer + 1) % 2]
                 n_in = widths[layer]
                 n_units = widths[layer + 1]
+                src = h[layer % 2][:n_in * m].reshape((n_in, m))
+                dst = h[(layer + 1) % 2][:n_units * m].reshape((n_units, m))
                 w_end = offsets[layer] + n_units * n_in
                 w = theta[offsets[layer]:w_end].reshape((n_units, n_in))
                 bias = theta[w_end:w_end + n_units]
                 param = act_params[layer]
                 g_off = net.norm_offsets[layer]
                 act = acts[layer] if g_off < 0 else LINEAR  # with layer norm: activation after it
+                blas = n_in * n_units >= BLAS_MIN_WEIGHTS
+                if blas:
+                    parts.blas_columns(w, src, dst)
                 for o in range(n_units):
                     z = dst[o]
                     bo = bias[o]
-                    for r in range(m):
-                        z[r] = bo
-                    for i in range(n_in):
-                        wv = w[o, i]
-                        a_in = src[i]
+                    if blas:
                         for r in range(m):
-                            z[r] += wv * a_in[r]
+                            z[r] += bo
+                    else:
+                        for r in range(m):
+                            z[r] = bo
+                        for i in range(n_in):
+                            wv = w[o, i]
+                            a_in = src[i]
+                            for r in range(m):
+                                z[r] += wv * a_in[r]
                     # The common activations loop by themselves (they vectorise); the rest per value.
                     if act == TANH:
                         for r in range(m):
@@ -106,7 +120,7 @@ def compile_eval() -> Any:
                             z = dst[o]
                             for r in range(m):
                                 z[r] = parts.activate(act, z[r], param)
-            out = h[n_layers % 2]
+            out = h[n_layers % 2][:n_out * m].reshape((n_out, m))
             for r in range(m):
                 row = start + r
                 predicted = 0

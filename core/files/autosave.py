@@ -1,6 +1,6 @@
 """Autosave and crash recovery: the current experiment (and a checkpoint) kept safe every few seconds.
 
-Wiring (the GUI does this through app.autosave_controller.AutosaveController; the CLI needs none):
+Wiring (the GUI does this through app.files.autosave.AutosaveController; the CLI needs none):
 
     rec = AutosaveStore.find_recoverable()      # at start, BEFORE starting this session's store
     if rec: restore rec.spec (+ load_checkpoint(rec.checkpoint_path) if any), then rec.discard()

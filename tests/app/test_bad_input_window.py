@@ -16,7 +16,7 @@ def _write(path, raw: dict) -> str:
 
 
 def test_bad_strings_and_numbers_in_a_file_leave_the_experiment_untouched(qtbot, window, tmp_path):
-    kept = window.spec
+    kept = window.controller.spec
     os.symlink(tmp_path / "b.csv", tmp_path / "a.csv")
     os.symlink(tmp_path / "a.csv", tmp_path / "b.csv")
     os.mkfifo(tmp_path / "pipe.csv")
@@ -33,8 +33,8 @@ def test_bad_strings_and_numbers_in_a_file_leave_the_experiment_untouched(qtbot,
     }
     for name, (raw, words) in cases.items():
         path = _write(tmp_path / name, {"schema_version": 1, **raw})
-        assert not window.open_experiment(path), name
-        assert window.spec is kept, f"{name} changed the experiment"
+        assert not window.files.open_experiment(path), name
+        assert window.controller.spec is kept, f"{name} changed the experiment"
         assert words in window.last_message and window.message_bar.level == "error", window.last_message[:300]
         assert len(window.last_message) < 500
     assert not window.isWindowModified()
@@ -45,8 +45,8 @@ def test_a_utf16_experiment_file_opens(qtbot, window, tmp_path):
     text = json.dumps({"schema_version": 1, "seed": 3, "data": {"source": "xor", "samples": 100},
                        "engine": "torch"})
     path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
-    assert window.open_experiment(str(path))
-    assert window.spec.seed == 3 and window.spec.data.source.value == "xor"
+    assert window.files.open_experiment(str(path))
+    assert window.controller.spec.seed == 3 and window.controller.spec.data.source.value == "xor"
 
 
 @pytest.mark.parametrize("target", ["/dev/null", "loop"])
@@ -54,9 +54,9 @@ def test_a_bad_csv_path_chosen_in_the_window_keeps_the_data(qtbot, window, tmp_p
     if target == "loop":
         os.symlink(tmp_path / "loop.csv", tmp_path / "loop.csv")
         target = str(tmp_path / "loop.csv")
-    kept = window.spec
-    assert not window.load_csv(target, "y")
-    assert window.spec == kept and window.message_bar.level == "error"
+    kept = window.controller.spec
+    assert not window.controller.load_csv(target, "y")
+    assert window.controller.spec == kept and window.message_bar.level == "error"
     assert "no such file" not in window.last_message and "folder" not in window.last_message
 
 
@@ -67,14 +67,14 @@ def test_a_learning_rate_that_makes_the_loss_swing_is_warned_about_once(qtbot, m
     qtbot.waitUntil(lambda: "may be too high" in window.message_bar.text, timeout=30_000)
     assert window.message_bar.level == "warning" and "The loss has risen for" in window.message_bar.text
     assert "may be too high" in window.statusBar().currentMessage()
-    reached = window.epoch
-    qtbot.waitUntil(lambda: window.epoch > reached + 100, timeout=30_000)
+    reached = window.controller.epoch
+    qtbot.waitUntil(lambda: window.controller.epoch > reached + 100, timeout=30_000)
     window.play_action.trigger()
     assert sum("may be too high" in text for _, text in window.messages) == 1
 
 
 def test_the_csv_dialog_previews_utf16_and_refuses_pipes_and_devices_at_once(qtbot, tmp_path):
-    from app.csv_dialog import CsvDialog
+    from app.files.csv_dialog import CsvDialog
 
     dialog = CsvDialog()
     qtbot.addWidget(dialog)

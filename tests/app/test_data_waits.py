@@ -56,24 +56,24 @@ class _Heartbeat:
 def test_choosing_a_bundled_set_never_blocks_the_gui_thread(window, qtbot, slow_loads):
     with _Heartbeat() as heart:
         window.data_panel.sourceChosen.emit(DataSource.iris)
-        assert window.loading and "Loading iris" in window.statusBar().currentMessage()
-        qtbot.waitUntil(lambda: window.spec.data.source == DataSource.iris and window.redraw_count > 0
-                        and window._latest is not None and window._latest.epoch == 0, timeout=30_000)
-    assert window.dataset.n_classes == 3 and window.network_view.hidden_layer_count == len(window.spec.layers)
+        assert window.controller.loading and "Loading iris" in window.statusBar().currentMessage()
+        qtbot.waitUntil(lambda: window.controller.spec.data.source == DataSource.iris and window.frames.redraw_count > 0
+                        and window.frames.latest is not None and window.frames.latest.epoch == 0, timeout=30_000)
+    assert window.controller.dataset.n_classes == 3 and window.network_view.hidden_layer_count == len(window.controller.spec.layers)
     assert heart.longest < 0.1, f"the GUI thread stalled {heart.longest * 1000:.0f} ms"
     # undo and redo still work, at once (the data sets are remembered)
-    window.undo_stack.undo()
-    assert window.spec.data.source == DataSource.gauss
-    window.undo_stack.redo()
-    assert window.spec.data.source == DataSource.iris and window.dataset.n_classes == 3
+    window.controller.undo_stack.undo()
+    assert window.controller.spec.data.source == DataSource.gauss
+    window.controller.undo_stack.redo()
+    assert window.controller.spec.data.source == DataSource.iris and window.controller.dataset.n_classes == 3
 
 
 def test_a_newer_choice_wins_over_a_load_in_flight(window, qtbot, slow_loads):
     window.data_panel.sourceChosen.emit(DataSource.wine)
     window.data_panel.sourceChosen.emit(DataSource.iris)
-    qtbot.waitUntil(lambda: window.spec.data.source == DataSource.iris, timeout=30_000)
-    qtbot.waitUntil(lambda: not window.data_loader.busy, timeout=30_000)
-    assert window.spec.data.source == DataSource.iris and window.undo_stack.count() == 1
+    qtbot.waitUntil(lambda: window.controller.spec.data.source == DataSource.iris, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.controller.data_loader.busy, timeout=30_000)
+    assert window.controller.spec.data.source == DataSource.iris and window.controller.undo_stack.count() == 1
 
 
 def test_a_failed_background_load_is_reported_and_keeps_the_data(window, qtbot, monkeypatch):
@@ -83,8 +83,8 @@ def test_a_failed_background_load_is_reported_and_keeps_the_data(window, qtbot, 
         raise ValueError("the bundled file is damaged")
 
     monkeypatch.setattr(core.data, "load_dataset", broken)
-    before = window.spec
+    before = window.controller.spec
     window.data_panel.sourceChosen.emit(DataSource.digits)
     qtbot.waitUntil(lambda: "damaged" in window.last_message, timeout=30_000)
-    assert window.spec == before and window.data_panel.dataset_combo.currentData() == before.data.source.value
+    assert window.controller.spec == before and window.data_panel.dataset_combo.currentData() == before.data.source.value
     assert ("error", window.last_message) in window.messages

@@ -7,13 +7,13 @@ from core.spec import DataSource, Experiment
 
 def test_play_on_the_default_experiment_learns_within_seconds(qtbot, make_window):
     window = make_window(spec=Experiment())
-    assert window.spec.data.source is DataSource.circle
+    assert window.controller.spec.data.source is DataSource.circle
     window.play_action.trigger()
 
     def learned() -> bool:
-        snap = window._latest
+        snap = window.frames.latest
         return snap is not None and (snap.test_accuracy or 0) > 0.9
 
     qtbot.waitUntil(learned, timeout=60_000)  # includes the fused engine's first compile
-    assert window._latest.epoch <= 2000
+    assert window.frames.latest.epoch <= 2000
     window.play_action.trigger()

@@ -7,12 +7,12 @@ import pytest
 
 from core.data import load_dataset
 from core.spec import Experiment, parse_experiment
-from tests.app.conftest import quick_spec
-from tests.app.test_window_layout import LAPTOP, _settle
+from window_checks import quick_spec
+from test_window_layout import LAPTOP, _settle
 
 
 def test_table_hides_the_two_d_controls_and_a_toy_set_brings_them_back(qtbot):
-    from app.data_panel import DataPanel
+    from app.panels.data_panel import DataPanel
 
     panel = DataPanel()
     qtbot.addWidget(panel)
@@ -26,7 +26,7 @@ def test_table_hides_the_two_d_controls_and_a_toy_set_brings_them_back(qtbot):
 
 
 def test_data_combo_shows_the_csv_files_name(qtbot, tmp_path):
-    from app.data_panel import DataPanel
+    from app.panels.data_panel import DataPanel
 
     path = tmp_path / "my_measurements.csv"
     path.write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n")
@@ -44,14 +44,14 @@ def test_ten_classes_keep_every_legend_entry_at_1366(make_window):
     window.resize(*LAPTOP)
     _settle(window, LAPTOP)
     view = window.boundary_view
-    assert view.legend_labels[:10] == [str(c) for c in window.dataset.class_names]
+    assert view.legend_labels[:10] == [str(c) for c in window.controller.dataset.class_names]
     text_item = view.legend.item  # the wrapped, centred text itself (its box may be wider)
     legend = text_item.mapRectToScene(text_item.boundingRect())
     half = text_item.document().idealWidth() / 2
     assert legend.bottom() <= view.height() + 1, (legend, view.size())
     assert legend.center().x() - half >= -1 and legend.center().x() + half <= view.width() + 1, (legend, half)
     text = view.legend.item.toPlainText()
-    assert all(name in text for name in window.dataset.class_names)
+    assert all(name in text for name in window.controller.dataset.class_names)
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def iris():
 
 
 def test_table_scatter_on_any_two_columns_keeps_its_rings(qtbot, iris):
-    from app.output_panel import OutputPanel
+    from app.panels.output_panel import OutputPanel
     from core.training.snapshot import Snapshot
 
     panel = OutputPanel()

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QWidget
 
-from tests.app.conftest import THREAD_STOP_MS, quick_spec
+from window_checks import THREAD_STOP_MS, quick_spec
 
 LAPTOP = (1366, 738)  # a 1366x768 screen less a title bar
 
@@ -23,7 +23,7 @@ def _geometries(window) -> dict[str, tuple[int, int, int, int]]:
 
 
 def test_nothing_moves_when_the_devices_and_data_arrive(qtbot):
-    from app.main_window import MainWindow
+    from app.window import MainWindow
     from app.worker import live_threads
 
     window = MainWindow(settings=None, restore=False, spec=quick_spec())
@@ -32,7 +32,7 @@ def test_nothing_moves_when_the_devices_and_data_arrive(qtbot):
     window.show()
     qtbot.waitUntil(lambda: window.first_paint_time is not None, timeout=10_000)  # then it starts itself
     before = _geometries(window)
-    qtbot.waitUntil(lambda: window.dataset is not None and window.redraw_count > 0, timeout=60_000)
+    qtbot.waitUntil(lambda: window.controller.dataset is not None and window.frames.redraw_count > 0, timeout=60_000)
     combo = window.controls.device_combo
     assert any("unavailable" in combo.itemText(i) for i in range(combo.count())) or combo.count() >= 2
     after = _geometries(window)
@@ -93,10 +93,10 @@ def test_boundary_plot_shows_exactly_the_data_extent_in_a_square(make_window):
         window.resize(*size)
         _settle(window, size)
         view = window.boundary_view
-        assert view.view_range == pytest.approx(tuple(window.dataset.extent), abs=1e-6), size
+        assert view.view_range == pytest.approx(tuple(window.controller.dataset.extent), abs=1e-6), size
         box = view.getPlotItem().getViewBox()
         assert abs(box.width() - box.height()) <= 2, (size, box.width(), box.height())
-        snap = window._latest
+        snap = window.frames.latest
         assert snap.boundary is not None and snap.boundary.shape[0] >= 100  # no stairs along the edges
 
 
@@ -104,7 +104,7 @@ def test_input_neurons_show_their_feature_before_the_first_snapshot(qtbot):
     """x1 runs from one colour on the left to the other on the right, before torch has even loaded."""
     from PySide6.QtGui import QColor
 
-    from app.network_view import NetworkView
+    from app.network.view import NetworkView
 
     view = NetworkView()
     qtbot.addWidget(view)

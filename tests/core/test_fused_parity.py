@@ -116,6 +116,34 @@ def test_regularisation_and_schedules_with_adaptive_optimizers(optimizer, change
                               **changes))
 
 
+# Wide layers multiply through BLAS (core/engines/fused_kernels.BLAS_MIN_WEIGHTS); these nets reach that path
+# in the hidden layer (48 x 32 weights) and, on digits (64 inputs), in the first layer too.
+WIDE_CASES = {
+    "adam relu": ({"optimizer": OPTIMIZERS["adam"]}, "relu", {}),
+    "sgd nesterov tanh l2": ({"optimizer": OPTIMIZERS["sgd nesterov"], "regularization": {"kind": "l2", "rate": 0.01}},
+                             "tanh", {}),
+    "plain sgd sigmoid l1": ({"optimizer": {"name": "sgd", "lr": 0.3}, "regularization": {"kind": "l1", "rate": 0.001}},
+                             "sigmoid", {}),
+    "adamw gelu dropout": ({"optimizer": OPTIMIZERS["adamw"]}, "gelu", {"dropout": 0.2}),
+    "rmsprop leaky_relu layer norm": ({"optimizer": OPTIMIZERS["rmsprop momentum"]}, "leaky_relu", {"norm": "layer"}),
+}
+
+
+@pytest.mark.parametrize("case", list(WIDE_CASES))
+def test_wide_layers_through_blas_train_and_evaluate_like_torch(case):
+    from core.engines import fused_kernels
+
+    assert 48 * 32 >= fused_kernels.BLAS_MIN_WEIGHTS, "the nets below no longer reach the BLAS path"
+    changes, act, extra = WIDE_CASES[case]
+    layers = [{"units": 48, "activation": act, **extra}, {"units": 32, "activation": act, **extra}]
+    torch_run, fused_run = _pair(layers=layers, **changes)
+    _train_and_compare(torch_run, fused_run)
+    assert fused_run.evaluate() == pytest.approx(torch_run.evaluate(), rel=RTOL, abs=ATOL)
+    digits = _pair(data={"source": "digits"}, loss="cross_entropy", batch_size=32, layers=layers, **changes)
+    _train_and_compare(*digits, epochs=3)
+    assert digits[1].evaluate() == pytest.approx(digits[0].evaluate(), rel=RTOL, abs=ATOL)
+
+
 def test_a_block_of_adam_epochs_equals_epoch_by_epoch():
     """Trainer.run trains in blocks: the optimizer state and step count must carry across them."""
     spec = parse_experiment({"schema_version": 1, "data": {"source": "spiral", "samples": 100}, "engine": "fused",

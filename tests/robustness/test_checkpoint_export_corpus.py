@@ -347,15 +347,15 @@ def test_window_keeps_its_experiment_when_bad_files_are_opened(qtbot, window, tm
         "trainer.ckpt": {**payload, "trainer_state": []},
         "version.ckpt": {**payload, "checkpoint_version": -1},
     }
-    window.step()
-    qtbot.waitUntil(lambda: window.epoch == 1, timeout=20_000)
-    kept, title = window.spec, window.windowTitle()
+    window.controller.step()
+    qtbot.waitUntil(lambda: window.controller.epoch == 1, timeout=20_000)
+    kept, title = window.controller.spec, window.windowTitle()
     for name, content in bad.items():
         path = tmp_path / name
         torch.save(copy.deepcopy(content), path)
-        assert not window.open_experiment(str(path))
+        assert not window.files.open_experiment(str(path))
         assert name in window.last_message and "field '" in window.last_message
         assert window.message_bar.level == "error"
-        assert window.spec is kept and window.epoch == 1 and window.windowTitle() == title
+        assert window.controller.spec is kept and window.controller.epoch == 1 and window.windowTitle() == title
     (tmp_path / "empty.ckpt").write_bytes(b"")
-    assert not window.open_experiment(str(tmp_path / "empty.ckpt")) and window.spec is kept
+    assert not window.files.open_experiment(str(tmp_path / "empty.ckpt")) and window.controller.spec is kept

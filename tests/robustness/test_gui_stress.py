@@ -15,7 +15,7 @@ from window_checks import leftovers, open_window, quick_spec
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QLabel, QStatusBar, QWidget
 
-from app.network_canvas import MAX_DRAWN
+from app.network.canvas import MAX_DRAWN
 from app.worker import live_threads
 from core.training.snapshot import RunState
 
@@ -40,18 +40,18 @@ def ticking_timers(window) -> list[str]:
     return [f"{t.objectName() or 'QTimer'} ({t.interval()} ms) in {type(t.parent()).__name__}"
             for t in window.findChildren(QTimer)
             if t.isActive() and not isinstance(t.parent(), QStatusBar)
-            and (not t.isSingleShot() or t is window._frame_timer)]
+            and (not t.isSingleShot() or t is window.frames.timer)]
 
 
 def settled_snapshot(qtbot, window, why: str):
     """Pause, then probe the trainer until two paused snapshots in a row show the same epoch (so
     queued steps and snapshots have all arrived); returns the last one, as drawn."""
-    window.pause()
+    window.controller.pause()
     last_epoch = None
     for _ in range(50):
         with qtbot.waitSignal(window.snapshotShown, timeout=10_000,
                               check_params_cb=lambda snap: snap.state == RunState.paused) as blocker:
-            window.worker.request_grid()
+            window.controller.worker.request_grid()
         snap = blocker.args[0]
         if snap.epoch == last_epoch:
             return snap
@@ -61,7 +61,7 @@ def settled_snapshot(qtbot, window, why: str):
 
 def check_consistent(window, snap, expected_units: list[int], why: str) -> None:
     """What the window shows matches the spec, and the spec matches the model being trained."""
-    units = [layer.units for layer in window.spec.layers]
+    units = [layer.units for layer in window.controller.spec.layers]
     assert units == expected_units, why
     # the trained model has the spec's structure
     assert len(snap.weights) == len(units) + 1, why
@@ -72,23 +72,23 @@ def check_consistent(window, snap, expected_units: list[int], why: str) -> None:
     assert view.hidden_layer_count == len(units), why
     assert [view.drawn_units("hidden", k) for k in range(len(units))] == [min(u, MAX_DRAWN) for u in units], why
     # the epoch counter is the trainer's, and every epoch since the last reset is on the curve once
-    assert window.epoch == snap.epoch, why
+    assert window.controller.epoch == snap.epoch, why
     assert int(child(window, QLabel, "epochLabel").text().replace(",", "")) == snap.epoch, why
     assert np.array_equal(window.loss_plot.series("epoch"), np.arange(1, snap.epoch + 1)), why
     # the learning rate the trainer uses is the one the window shows
-    assert snap.learning_rate == window.spec.optimizer.lr, why
-    assert child(window, QComboBox, "learningRateCombo").currentData() == window.spec.optimizer.lr, why
+    assert snap.learning_rate == window.controller.spec.optimizer.lr, why
+    assert child(window, QComboBox, "learningRateCombo").currentData() == window.controller.spec.optimizer.lr, why
     # paused, and exactly one run alive
-    assert not window.playing and not window.controls.playing and window.run_state == RunState.paused, why
+    assert not window.controller.playing and not window.controls.playing and window.controller.run_state == RunState.paused, why
     assert len(live_threads()) == 1, why
 
 
 def test_fifty_random_sequences_while_training_leave_a_consistent_window(qtbot, window):
     rng = random.Random(SEED)
-    units = [layer.units for layer in window.spec.layers]
+    units = [layer.units for layer in window.controller.spec.layers]
     undo_steps = 0
     for sequence in range(SEQUENCES):
-        window.play()
+        window.controller.play()
         log = []
         for _ in range(rng.randint(3, 8)):
             action = rng.choice(ACTIONS)
@@ -96,22 +96,22 @@ def test_fifty_random_sequences_while_training_leave_a_consistent_window(qtbot, 
                 action = "remove_layer"
             log.append(action)
             if action == "play":
-                window.play()
+                window.controller.play()
             elif action == "pause":
-                window.pause()
+                window.controller.pause()
             elif action == "toggle":
-                window.toggle_play()
+                window.controller.toggle_play()
             elif action == "step":
-                window.step()
+                window.controller.step()
             elif action == "reset":
-                window.reset()
-                assert window.epoch == 0 and window.loss_plot.n_points == 0
+                window.controller.reset()
+                assert window.controller.epoch == 0 and window.loss_plot.n_points == 0
             elif action == "add_layer":
-                assert window.add_layer()
+                assert window.controller.add_layer()
                 units.append(units[-1] if units else 4)
                 undo_steps += 1
             elif action == "remove_layer":
-                assert window.remove_layer() == bool(units)
+                assert window.controller.remove_layer() == bool(units)
                 if units:
                     units.pop()
                     undo_steps += 1
@@ -124,7 +124,7 @@ def test_fifty_random_sequences_while_training_leave_a_consistent_window(qtbot, 
         why = f"sequence {sequence} (seed {SEED}): {', '.join(log)}"
         snap = settled_snapshot(qtbot, window, why)
         check_consistent(window, snap, units, why)
-        assert window.undo_stack.count() == undo_steps, why
+        assert window.controller.undo_stack.count() == undo_steps, why
 
 
 def test_closing_while_training_twenty_times_leaves_nothing_running(qtbot):
@@ -132,17 +132,17 @@ def test_closing_while_training_twenty_times_leaves_nothing_running(qtbot):
     for attempt in range(20):
         spec = quick_spec(layers=[{"units": rng.choice((2, 4, 8))}] * rng.randint(0, 3))
         window = open_window(qtbot, spec)
-        window.play()
-        qtbot.waitUntil(lambda: window.epoch > 0, timeout=10_000)  # it is really training
+        window.controller.play()
+        qtbot.waitUntil(lambda: window.controller.epoch > 0, timeout=10_000)  # it is really training
         last = rng.choice(("nothing", "add_layer", "reset", "step", "learning_rate"))
         if last == "add_layer":
-            window.add_layer()  # close right while the run restarts
+            window.controller.add_layer()  # close right while the run restarts
         elif last == "reset":
-            window.reset()
+            window.controller.reset()
         elif last == "step":
-            window.step()
+            window.controller.step()
         elif last == "learning_rate":
-            window.set_learning_rate(0.3)
+            window.controller.set_learning_rate(0.3)
         window.close()
         why = f"attempt {attempt}, closed after {last}"
         assert not live_threads(), why  # close() stopped the run and waited for it
@@ -154,16 +154,16 @@ def test_closing_while_training_twenty_times_leaves_nothing_running(qtbot):
 
 
 def test_closing_before_the_trainer_is_ready_leaves_nothing_running(qtbot):
-    from app.main_window import MainWindow
+    from app.window import MainWindow
 
     for attempt in range(5):
         window = MainWindow(settings=None, restore=False, spec=quick_spec())
-        window.ask_unsaved = lambda parent, name: "discard"  # as open_window does: no modal question
+        window.files.ask_unsaved = lambda parent, name: "discard"  # as open_window does: no modal question
         qtbot.addWidget(window)
         window.show()
-        window.ensure_started()  # the run thread is now loading the data and building the trainer
+        window.controller.ensure_started()  # the run thread is now loading the data and building the trainer
         if attempt % 2:
-            window.play()
+            window.controller.play()
         window.close()
         assert not live_threads(), f"attempt {attempt}"
         assert not ticking_timers(window), f"attempt {attempt}"
@@ -172,8 +172,8 @@ def test_closing_before_the_trainer_is_ready_leaves_nothing_running(qtbot):
 
 def test_the_leftover_check_sees_a_running_training_thread(qtbot):
     window = open_window(qtbot)
-    window.play()
-    qtbot.waitUntil(lambda: window.epoch > 0, timeout=10_000)
+    window.controller.play()
+    qtbot.waitUntil(lambda: window.controller.epoch > 0, timeout=10_000)
     threads, _timers = leftovers()
     assert len(threads) == 1  # so the teardown check would fail a test that left it running
     window.close()
@@ -185,13 +185,13 @@ def test_the_fused_engine_trains_in_the_window(qtbot, make_window):
     window = make_window(quick_spec(engine="fused"))
     engine_shown = child(window, QWidget, "deviceStatus").text()
     assert engine_shown.endswith("fused"), engine_shown
-    window.play()
-    qtbot.waitUntil(lambda: window.epoch >= 30, timeout=30_000)
+    window.controller.play()
+    qtbot.waitUntil(lambda: window.controller.epoch >= 30, timeout=30_000)
     snap = settled_snapshot(qtbot, window, "fused run")
     assert snap.engine == "fused"
-    check_consistent(window, snap, [layer.units for layer in window.spec.layers], "fused run")
+    check_consistent(window, snap, [layer.units for layer in window.controller.spec.layers], "fused run")
     loss = window.loss_plot.series("train_loss")
     assert np.isfinite(loss).all() and loss[-5:].mean() < loss[:3].mean()  # gauss: it learns
     assert snap.boundary is not None and np.isfinite(snap.boundary).all()
-    window.step()
-    qtbot.waitUntil(lambda: window.epoch == snap.epoch + 1, timeout=10_000)
+    window.controller.step()
+    qtbot.waitUntil(lambda: window.controller.epoch == snap.epoch + 1, timeout=10_000)

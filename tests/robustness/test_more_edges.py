@@ -73,22 +73,22 @@ def broken_csvs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
 def test_broken_csvs_leave_the_previous_csv_data_in_place(qtbot, window, tmp_path):
     good = write(tmp_path, "good.csv", "a,b,label\n" + "".join(
         f"{i % 7},{(i * 3) % 5},{'yes' if i % 7 > 3 else 'no'}\n" for i in range(60)))
-    assert window.load_csv(str(good), "label", ["a", "b"])
-    spec_before, data_before = window.spec, window.dataset
-    undo_before = window.undo_stack.count()
+    assert window.controller.load_csv(str(good), "label", ["a", "b"])
+    spec_before, data_before = window.controller.spec, window.controller.dataset
+    undo_before = window.controller.undo_stack.count()
 
     for kind, (path, expected) in broken_csvs(tmp_path).items():
-        assert not window.load_csv(str(path), "label", ["a", "b"]), kind
-        assert window.spec == spec_before and window.dataset is data_before, kind
+        assert not window.controller.load_csv(str(path), "label", ["a", "b"]), kind
+        assert window.controller.spec == spec_before and window.controller.dataset is data_before, kind
         assert expected in window.last_message and path.name in window.last_message, (kind, window.last_message)
         assert window.message_bar.level == "error", kind
-        assert window.undo_stack.count() == undo_before, kind
+        assert window.controller.undo_stack.count() == undo_before, kind
         assert window.network_view.drawn_units("input", 0) == 2, kind
 
-    window.play()  # the kept data still trains
-    qtbot.waitUntil(lambda: window.epoch >= 3, timeout=10_000)
-    assert window._latest.weights[0].shape == (window.spec.layers[0].units, 2)
-    window.pause()
+    window.controller.play()  # the kept data still trains
+    qtbot.waitUntil(lambda: window.controller.epoch >= 3, timeout=10_000)
+    assert window.frames.latest.weights[0].shape == (window.controller.spec.layers[0].units, 2)
+    window.controller.pause()
 
 
 # ------------------------------------------------------------------ divergence in the window
@@ -103,35 +103,35 @@ def regression_spec(lr: float):
 def paused_snapshot(qtbot, window):
     with qtbot.waitSignal(window.snapshotShown, timeout=10_000,
                           check_params_cb=lambda s: s.state == RunState.paused) as blocker:
-        window.worker.request_grid()
+        window.controller.worker.request_grid()
     return blocker.args[0]
 
 
 def test_lr_ten_pauses_on_the_last_good_weights_and_can_go_on(qtbot, make_window):
     window = make_window(regression_spec(0.01))
     for n in (1, 2, 3):
-        window.step()
-        qtbot.waitUntil(lambda n=n: window.epoch == n, timeout=10_000)
+        window.controller.step()
+        qtbot.waitUntil(lambda n=n: window.controller.epoch == n, timeout=10_000)
     good = paused_snapshot(qtbot, window)
     assert good.epoch == 3
 
     combo: QComboBox = window.findChild(QComboBox, "learningRateCombo")
     combo.setCurrentIndex(combo.findData(10.0))
-    window.play()
+    window.controller.play()
     qtbot.waitUntil(lambda: "diverged" in window.last_message, timeout=30_000)
-    assert not window.playing and not window.controls.playing
+    assert not window.controller.playing and not window.controls.playing
     assert window.message_bar.level == "error" and "Lower the learning rate" in window.last_message
 
     kept = paused_snapshot(qtbot, window)  # what the trainer holds now
-    assert kept.epoch == 3 and window.epoch == 3
+    assert kept.epoch == 3 and window.controller.epoch == 3
     for before, after in zip(good.weights + good.biases, kept.weights + kept.biases):
         assert np.array_equal(before, after)  # rolled back to the last finite weights exactly
     assert np.isfinite(window.loss_plot.series("train_loss")).all()
 
     combo.setCurrentIndex(combo.findData(0.01))  # take the advice and go on, no reset
-    window.play()
-    qtbot.waitUntil(lambda: window.epoch >= 6, timeout=10_000)
-    window.pause()
+    window.controller.play()
+    qtbot.waitUntil(lambda: window.controller.epoch >= 6, timeout=10_000)
+    window.controller.pause()
     after = paused_snapshot(qtbot, window)
     assert after.state == RunState.paused and np.isfinite(after.train_loss)
     assert np.array_equal(window.loss_plot.series("epoch"), np.arange(1, after.epoch + 1))
@@ -147,18 +147,18 @@ def no_gpu(monkeypatch):
 
 
 def test_choosing_an_unavailable_device_says_why_and_trains_on_the_cpu(qtbot, window, no_gpu):
-    assert window.request_change("Change device", {"device": "cuda"})
+    assert window.controller.request_change("Change device", {"device": "cuda"})
     qtbot.waitUntil(lambda: "CUDA was asked for" in window.last_message, timeout=10_000)
     assert "torch.cuda.is_available() is False" in window.last_message and "using cpu" in window.last_message
     assert window.message_bar.level == "warning"
     assert window.device_status.text().startswith("Device: cpu")
-    window.step()
-    qtbot.waitUntil(lambda: window.epoch == 1, timeout=10_000)
-    assert window._latest.device == "cpu"
+    window.controller.step()
+    qtbot.waitUntil(lambda: window.controller.epoch == 1, timeout=10_000)
+    assert window.frames.latest.device == "cpu"
 
 
 def test_an_experiment_asking_for_a_missing_gpu_opens_and_says_why(qtbot, make_window, no_gpu):
     window = make_window(quick_spec(device="cuda:1"))
     qtbot.waitUntil(lambda: "CUDA was asked for" in window.last_message, timeout=10_000)
-    assert window.spec.device == "cuda:1"  # kept as asked, so the file still means the same elsewhere
+    assert window.controller.spec.device == "cuda:1"  # kept as asked, so the file still means the same elsewhere
     assert window.device_status.text().startswith("Device: cpu")

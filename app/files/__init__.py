@@ -1,0 +1,1 @@
+"""Files: the File menu (actions), experiment and checkpoint files, recent files, autosave, exports."""

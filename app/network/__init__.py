@@ -1,0 +1,1 @@
+"""The network diagram: the view, its painted canvas (geometry, painter, weight editor) and layer headers."""

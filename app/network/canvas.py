@@ -1,0 +1,524 @@
+"""The painted part of the network diagram: neurons as thumbnails, links as curves, hover and editing.
+
+Painting is plain QPainter over geometry computed once per resize / structure change; a snapshot
+only swaps the thumbnail images and the link pens, so a redraw costs no Python work per pixel.
+Where things go is `app.network.geometry`, how they look `app.network.painter`; this widget owns
+the state (structure, the latest weights and images), when to re-render, and the mouse.
+Indices in signals are 0-based; text shown to the user counts from 1 ("unit 3").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import time
+
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from app.network import neuron_images
+from app.network.layer_header import LayerHeader
+from app.network.geometry import (HEADER_HEIGHT, HEADER_TOP, MAX_DRAWN, MIN_NODE, NODES_TOP, Column, Links,
+                                  build_links, measure_labels, minimum_size, more_column_at, node_hit,
+                                  place_columns, pretty_feature, snapshot_fits, unit_name)
+from app.network.painter import (BACKGROUND, DiagramPainter, bias_fills, link_keys, output_subtitle,
+                                 paint_labels, paint_nodes)
+from app.network.weight_editor import WeightEditor
+from core.nn.activations import ACTIVATIONS
+from core.training.snapshot import RunState, Snapshot
+from core.spec import LayerSpec
+
+__all__ = ["MAX_DRAWN", "Column", "NetworkCanvas"]
+
+RENDER_INTERVAL = 0.1   # seconds: while training the diagram re-renders at most this often, and
+RENDER_SHARE = 0.25     # big networks less often, so rendering takes at most this share of the time
+LINK_INTERVAL = 0.5     # the links (hundreds of antialiased curves, the costly part) at most this often
+LINK_SHARE = 0.04       # while training, and big networks less often: a share of the GUI thread the
+                        # training thread would otherwise wait for (the interpreter lock)
+
+
+class NetworkCanvas(QWidget):
+    """Columns of neurons and the links between them; see NetworkView for the public API."""
+
+    neuronHovered = Signal(str, int, int)
+    neuronUnhovered = Signal()
+    weightEdited = Signal(int, int, int, float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("networkCanvas")
+        self.setMouseTracking(True)
+        self.setAutoFillBackground(False)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self._hidden: list[LayerSpec] = []
+        self._input_names: list[str] = []
+        self._output_names: list[str] = []
+        self._n_outputs = 1
+        self._planar = True
+        self._regression = False
+        self._columns: list[Column] = []
+        self.headers: list[LayerHeader] = []
+        self._node = float(MIN_NODE)
+        self._label_width = 0.0
+        self._right_width = 0.0
+        self._links = Links()
+        self._keys: np.ndarray | None = None                  # link_keys of the drawn links
+        self._painter = DiagramPainter()
+        self._weights: list[np.ndarray] | None = None
+        self._biases: list[np.ndarray] | None = None
+        self._images: dict[int, neuron_images.ImageSet] = {}   # column index -> thumbnails
+        self._fills: dict[int, list[QColor]] = {}              # column index -> bias colours
+        self._hover_node: tuple[int, int] | None = None         # (column, unit)
+        self._hover_link: int | None = None
+        self._editing: tuple[int, int, int] | None = None
+        self._editor = WeightEditor(self)
+        self._editor.committed.connect(self._commit_edit)
+        self._editor.cancelled.connect(self.cancel_edit)
+        # the rendered diagram; repaints for hover only blit it, snapshots mark it dirty. The links
+        # have an image of their own, re-rendered less often while training (see LINK_INTERVAL).
+        self._cache: QImage | None = None
+        self._links_image: QImage | None = None
+        self._dirty = True
+        self._links_dirty = True
+        self._links_now = True       # render the links at the next render, whatever the interval
+        self._last_render = -1.0
+        self._render_cost = 0.0
+        self._last_links_render = -1.0
+        self._links_cost = 0.0
+        self.min_render_interval = RENDER_INTERVAL
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.timeout.connect(self._render_due)
+        self._small = QFont(self.font())
+        self._small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.85))
+
+    # --- structure ------------------------------------------------------------------------------
+    def set_structure(self, hidden: list[LayerSpec], input_names: list[str], n_outputs: int,
+                      planar: bool, regression: bool, output_names: list[str]) -> None:
+        same_shape = ([s.units for s in hidden] == [s.units for s in self._hidden]
+                      and len(input_names) == len(self._input_names) and n_outputs == self._n_outputs
+                      and planar == self._planar and regression == self._regression)
+        self.cancel_edit()
+        if self._hover_node is not None:  # its indices may not exist any more
+            self._hover_node = None
+            self.neuronUnhovered.emit()
+        self._hover_link = None
+        self._hidden = list(hidden)
+        self._input_names = list(input_names)
+        self._n_outputs = n_outputs
+        self._planar = planar
+        self._regression = regression
+        self._output_names = list(output_names)
+        n_hidden = len(hidden)
+        self._columns = [Column("input", 0, len(input_names), [pretty_feature(n) for n in input_names])]
+        self._columns += [Column("hidden", k, spec.units) for k, spec in enumerate(hidden)]
+        self._columns.append(Column("output", n_hidden, n_outputs, list(output_names)))
+        if not same_shape:
+            self.clear_snapshot()
+        elif 0 not in self._images:
+            self._preview_inputs()
+        self._invalidate()
+        self._sync_headers()
+        self.updateGeometry()
+        self._relayout()
+        self.update()
+
+    def _sync_headers(self) -> None:
+        for k, spec in enumerate(self._hidden):
+            if k == len(self.headers):
+                self.headers.append(LayerHeader(k, self))
+            header = self.headers[k]
+            header.set_layer(k)
+            header.sync(spec)
+            header.show()
+        # surplus headers are deleted later: one of them may be emitting the signal that got us here
+        for header in self.headers[len(self._hidden):]:
+            header.retire()
+        del self.headers[len(self._hidden):]
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        width, height = minimum_size(self._columns, QFontMetrics(self.font()))
+        return QSize(int(width), int(height))
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return self.minimumSizeHint()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._relayout()
+
+    def _relayout(self) -> None:
+        """Place columns over the width, size the nodes to the height, rebuild link curves."""
+        if not self._columns:
+            return
+        self._label_width, self._right_width = measure_labels(self._columns, QFontMetrics(self.font()))
+        self._node, spacing = place_columns(self._columns, float(self.width()), float(self.height()),
+                                            self._planar, self._label_width, self._right_width)
+        header_width = int(min(LayerHeader.WIDTH, spacing - 8))
+        for k, header in enumerate(self.headers):
+            header.set_width(header_width)
+            header.setGeometry(int(self._columns[k + 1].x - header.width() / 2), HEADER_TOP,
+                               header.width(), HEADER_HEIGHT)
+        self._links = build_links(self._columns)
+        self._refresh_keys()
+        self._invalidate()
+        if self._editing is not None:
+            self._editor.place(self.link_anchor(*self._editing))
+
+    # --- snapshots ------------------------------------------------------------------------------
+    def _dims(self) -> list[int]:
+        return [c.total for c in self._columns]
+
+    def fits(self, snap: Snapshot) -> bool:
+        """True if the snapshot's arrays match the drawn architecture (stale ones are ignored)."""
+        return snapshot_fits(snap, self._dims(), len(self._hidden))
+
+    def update_snapshot(self, snap: Snapshot) -> bool:
+        """Swap in new thumbnails and link colours; grids absent from `snap` keep their last image."""
+        if not self.fits(snap):
+            return False
+        changed = False
+        if snap.weights:
+            self._weights = list(snap.weights)
+            if self._refresh_keys():
+                self._links_dirty = True
+                # a paused, stepped or finished run shows its final weights at once
+                self._links_now |= snap.state != RunState.running
+        if snap.biases:
+            self._biases = list(snap.biases)
+            if not self._planar:
+                self._refresh_fills()
+                changed = True
+        if self._planar:
+            changed |= self._refresh_images(snap)
+        if changed:
+            self._dirty = True
+        if self._dirty or self._links_dirty:
+            self._schedule_render()
+        return True
+
+    def _links_interval(self) -> float:
+        return max(LINK_INTERVAL, self._links_cost / LINK_SHARE)
+
+    def _links_due(self) -> bool:
+        """Links changed and may be re-rendered now (not too soon after the last time)."""
+        return self._links_dirty and (self._links_now or self._links_image is None or
+                                      time.perf_counter() - self._last_links_render >= self._links_interval())
+
+    def _schedule_render(self) -> None:
+        """Repaint now, or once the render interval has passed since the last render (snapshots can
+        come faster than it is worth redrawing hundreds of links). Changed links alone wait for
+        their own, longer interval."""
+        if self._render_timer.isActive() or not (self._dirty or self._links_dirty):
+            return
+        due = self._last_render + max(self.min_render_interval, self._render_cost / RENDER_SHARE)
+        if not self._dirty and not self._links_now:
+            # only the links changed: the next snapshot's thumbnails usually bring them along;
+            # come back by ourselves only if none does
+            due = max(due, self._last_links_render + 1.5 * self._links_interval())
+        wait = due - time.perf_counter()
+        if wait <= 0:
+            self._repaint_diagram()
+        else:
+            self._render_timer.start(max(1, int(wait * 1000) + 1))
+
+    def _refresh_images(self, snap: Snapshot) -> bool:
+        changed = False
+        images = neuron_images.input_images(snap.input_outputs, MAX_DRAWN)
+        if images is not None:
+            self._images[0] = images
+            changed = True
+        if snap.neuron_outputs:
+            activations = [ACTIVATIONS[spec.activation].name for spec in self._hidden]
+            for k, images in enumerate(neuron_images.hidden_layer_images(snap.neuron_outputs, activations,
+                                                                         MAX_DRAWN)):
+                if images is not None:
+                    self._images[k + 1] = images
+                    changed = True
+        images = neuron_images.output_images(snap.boundary, self._n_outputs, self._regression,
+                                             snap.confidence, MAX_DRAWN)
+        if images is not None:
+            self._images[len(self._columns) - 1] = images
+            changed = True
+        return changed
+
+    def _refresh_keys(self) -> bool:
+        """Recompute the drawn links' keys; True if any link looks different."""
+        links = self._links
+        if self._weights is None or not len(links.layer):
+            keys = None
+        else:
+            values = np.empty(len(links.layer), dtype=np.float64)
+            for k, weights in enumerate(self._weights):
+                sel = links.slices[k]
+                values[sel] = np.asarray(weights)[links.out[sel], links.into[sel]]
+            keys = link_keys(values)
+        same = (keys is None and self._keys is None) or (
+            keys is not None and self._keys is not None and np.array_equal(keys, self._keys))
+        self._keys = keys
+        return not same
+
+    def _refresh_fills(self) -> None:
+        self._fills = bias_fills(self._biases)
+
+    def clear_snapshot(self) -> None:
+        self._images.clear()
+        self._fills.clear()
+        self._weights = None
+        self._biases = None
+        self._keys = None
+        self._preview_inputs()
+        self._invalidate()
+
+    def _preview_inputs(self) -> None:
+        """The input neurons show their feature at once (x1 left to right, ...), as in TF
+        Playground, not blank squares until the first snapshot."""
+        if not self._planar:
+            return
+        images = neuron_images.input_images(neuron_images.preview_input_grids(self._input_names[:MAX_DRAWN]),
+                                            MAX_DRAWN)
+        if images is not None:
+            self._images[0] = images
+
+    def _invalidate(self) -> None:
+        """Re-render now (structure, size or a user's edit changed): no throttling."""
+        self._dirty = True
+        self._links_dirty = True
+        self._links_now = True
+        self._last_render = -1.0
+        self.update()
+
+    def _render_due(self) -> None:
+        if self._dirty or self._links_dirty:
+            self._repaint_diagram()
+
+    def _repaint_diagram(self) -> None:
+        # the headers above NODES_TOP never change with a snapshot: leave them out of the repaint
+        self.update(QRect(0, NODES_TOP - 8, self.width(), self.height()))
+
+    # --- geometry queries (also used by tests) --------------------------------------------------
+    def column_index(self, kind: str, layer: int) -> int:
+        if kind == "input":
+            return 0
+        if kind == "output":
+            return len(self._columns) - 1
+        if kind == "hidden" and 0 <= layer < len(self._hidden):
+            return layer + 1
+        raise ValueError(f"no {kind} column {layer}: the network has {len(self._hidden)} hidden layers")
+
+    def node_rect(self, kind: str, layer: int, unit: int) -> QRectF:
+        """Where neuron `unit` of that column is drawn; ValueError if it is not drawn (beyond 16)."""
+        column = self._columns[self.column_index(kind, layer)]
+        if not 0 <= unit < column.drawn:
+            raise ValueError(f"{kind} unit {unit} is not drawn (the column draws {column.drawn} of {column.total})")
+        return QRectF(column.rects[unit])
+
+    def link_anchor(self, layer: int, out_index: int, in_index: int) -> QPointF:
+        """A point on the link, away from its ends, where no other link is closer: hovering or
+        clicking there picks this link (links often cross at their middles)."""
+        return self._links.anchor(self._links.index(layer, out_index, in_index))
+
+    def node_at(self, pos: QPointF) -> tuple[str, int, int] | None:
+        hit = self._node_hit(pos)
+        if hit is None:
+            return None
+        column = self._columns[hit[0]]
+        return column.kind, column.layer, hit[1]
+
+    def _node_hit(self, pos: QPointF) -> tuple[int, int] | None:
+        return node_hit(self._columns, self._node, pos)
+
+    def link_at(self, pos: QPointF) -> tuple[int, int, int] | None:
+        """(layer, out_index, in_index) of the drawn link nearest to `pos`, within a few pixels."""
+        index = self._link_hit(pos)
+        if index is None:
+            return None
+        links = self._links
+        return int(links.layer[index]), int(links.out[index]), int(links.into[index])
+
+    def _link_hit(self, pos: QPointF) -> int | None:
+        if self._node_hit(pos) is not None:
+            return None
+        return self._links.nearest(pos)
+
+    # --- words --------------------------------------------------------------------------------------
+    def _linear_name(self, layer: int) -> str:
+        return "output" if layer == len(self._hidden) else f"dense{layer + 1}"
+
+    def _unit_name(self, column: int, unit: int) -> str:
+        return unit_name(self._columns[column], unit)
+
+    def weight(self, layer: int, out_index: int, in_index: int) -> float | None:
+        if self._weights is None:
+            return None
+        return float(self._weights[layer][out_index, in_index])
+
+    def link_tooltip(self, layer: int, out_index: int, in_index: int) -> str:
+        """E.g. 'dense2: unit 3 ← unit 1, weight -0.42'."""
+        target = self._unit_name(layer + 1, out_index)
+        source = self._unit_name(layer, in_index)
+        value = self.weight(layer, out_index, in_index)
+        shown = "not known yet" if value is None else f"{value:.3g}"
+        return f"{self._linear_name(layer)}: {target} ← {source}, weight {shown}\nClick to type a new weight."
+
+    def node_tooltip(self, kind: str, layer: int, unit: int) -> str:
+        column = self.column_index(kind, layer)
+        if kind == "input":
+            return f"{self._input_names[unit]}: an input feature (its value over the plane)"
+        bias = "" if self._biases is None else f", bias {float(self._biases[column - 1][unit]):.3g}"
+        name = self._unit_name(column, unit)
+        if kind == "hidden":
+            return f"{self._linear_name(layer)}: {name} ({ACTIVATIONS[self._hidden[layer].activation].name}){bias}"
+        return f"{name}{bias}"
+
+    def tooltip_at(self, pos: QPointF) -> str:
+        node = self.node_at(pos)
+        if node is not None:
+            return self.node_tooltip(*node)
+        link = self.link_at(pos)
+        if link is not None:
+            return self.link_tooltip(*link)
+        column = more_column_at(self._columns, pos)
+        if column is not None:
+            return (f"{column.hidden_count} more neurons are not drawn, to keep the diagram readable; "
+                    "they train like the others.")
+        return ""
+
+    # --- events -------------------------------------------------------------------------------------
+    def event(self, event) -> bool:
+        if event.type() == event.Type.ToolTip:
+            text = self.tooltip_at(QPointF(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        return super().event(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pos = event.position()
+        node = self._node_hit(pos)
+        link = None if node is not None else self._link_hit(pos)
+        if node != self._hover_node:
+            if self._hover_node is not None:
+                self.neuronUnhovered.emit()
+            self._hover_node = node
+            if node is not None:
+                column = self._columns[node[0]]
+                self.neuronHovered.emit(column.kind, column.layer, node[1])
+            self._repaint_diagram()
+        if link != self._hover_link:
+            self._hover_link = link
+            self._repaint_diagram()
+        self.setCursor(Qt.CursorShape.PointingHandCursor if link is not None else Qt.CursorShape.ArrowCursor)
+        super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        if self._hover_node is not None:
+            self._hover_node = None
+            self.neuronUnhovered.emit()
+        self._hover_link = None
+        self._repaint_diagram()
+        super().leaveEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            link = self.link_at(event.position())
+            if link is not None:
+                self.begin_edit_link(*link, at=event.position())
+                return
+        super().mousePressEvent(event)
+
+    # --- weight editing -------------------------------------------------------------------------
+    def begin_edit_link(self, layer: int, out_index: int, in_index: int, at: QPointF | None = None) -> None:
+        """Open the inline editor on a link (at `at`, else on the link), pre-filled with its weight."""
+        self._links.index(layer, out_index, in_index)  # raises if the link is not drawn
+        self._editing = (layer, out_index, in_index)
+        value = self.weight(layer, out_index, in_index)
+        self._editor.open(value, at if at is not None else self.link_anchor(layer, out_index, in_index))
+
+    def _commit_edit(self, value: float) -> None:
+        if self._editing is None:
+            return
+        layer, out_index, in_index = self._editing
+        self.cancel_edit()
+        self.edit_link(layer, out_index, in_index, value)
+
+    def cancel_edit(self) -> None:
+        if self._editing is None:
+            return
+        self._editing = None
+        self._editor.hide()
+
+    def edit_link(self, layer: int, out_index: int, in_index: int, value: float) -> None:
+        """Set one weight as the user asked: redraw it now and emit weightEdited for the trainer."""
+        dims = self._dims()
+        if not (0 <= layer < len(dims) - 1 and 0 <= out_index < dims[layer + 1] and 0 <= in_index < dims[layer]):
+            raise ValueError(f"no weight {layer}: {out_index} <- {in_index} in a network of sizes {dims}")
+        if self._weights is not None:
+            edited = np.array(self._weights[layer], copy=True)
+            edited[out_index, in_index] = value
+            self._weights[layer] = edited
+            self._refresh_keys()
+            self._invalidate()
+        self.weightEdited.emit(layer, out_index, in_index, float(value))
+
+    # --- painting -------------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        painter = QPainter(self)
+        if not self._columns:
+            painter.fillRect(event.rect(), BACKGROUND)
+            return
+        ratio = self.devicePixelRatioF()
+        size = self.size() * ratio
+        if self._dirty or self._links_due() or self._cache is None or self._cache.size() != size:
+            self._render_cache(size, ratio)
+        dirty = event.rect()
+        painter.drawImage(dirty, self._cache, QRect(dirty.topLeft() * ratio, dirty.size() * ratio))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._painter.paint_hover(painter, self._links, self._keys, self._hover_link, self._columns,
+                                  self._hover_node, self._planar, self._node)
+        painter.end()
+        if self._links_dirty:  # links put off: come back when they are due
+            self._schedule_render()
+
+    def hideEvent(self, event) -> None:  # noqa: ANN001, N802
+        self._render_timer.stop()  # nothing to render for while hidden (or closed); a show repaints
+        super().hideEvent(event)
+
+    def _render_cache(self, size: QSize, ratio: float) -> None:
+        """Draw links, neurons and labels once into an opaque image (opaque images draw fastest).
+        The links come from their own image, re-rendered only when they are due."""
+        started = time.perf_counter()
+        if self._links_image is None or self._links_image.size() != size or self._links_due():
+            self._render_links(size, ratio)
+        if self._cache is None or self._cache.size() != size:
+            self._cache = QImage(size, QImage.Format.Format_RGB32)
+            self._cache.setDevicePixelRatio(ratio)
+        painter = QPainter(self._cache)
+        painter.drawImage(0, 0, self._links_image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        painter.setFont(self.font())
+        paint_nodes(painter, self._columns, self._node, self._planar, self._images, self._fills)
+        paint_labels(painter, self.font(), self._small, self._columns, self._label_width, self._right_width,
+                     output_subtitle(self._n_outputs, self._regression))
+        painter.end()
+        self._dirty = False
+        self._last_render = time.perf_counter()
+        self._render_cost = self._last_render - started
+
+    def _render_links(self, size: QSize, ratio: float) -> None:
+        started = time.perf_counter()
+        if self._links_image is None or self._links_image.size() != size:
+            self._links_image = QImage(size, QImage.Format.Format_RGB32)
+            self._links_image.setDevicePixelRatio(ratio)
+        self._links_image.fill(BACKGROUND)
+        painter = QPainter(self._links_image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self._painter.paint_links(painter, self._links, self._keys)
+        painter.end()
+        self._links_dirty = self._links_now = False
+        self._last_links_render = time.perf_counter()
+        self._links_cost = self._last_links_render - started

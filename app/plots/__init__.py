@@ -1,0 +1,1 @@
+"""Plots of the run: decision boundary (and its data points), loss curves, confusion matrix, thumbnails."""

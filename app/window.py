@@ -1,0 +1,575 @@
+"""The playground window: data on the left, the network in the centre, the output on the right,
+training controls on top.
+
+The window only lays out views, menus and the status bar, and draws snapshots on a frame timer:
+the spec, undo history, data and run belong to its SessionController (`window.controller`), the
+File menu to its FileActions (`window.files`). Torch is imported only after the first paint, so
+the window shows fast.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from app.look import texts
+from app.controller import SessionController
+from app.frames import SnapshotFrames
+from app.panels.controls_bar import ControlsBar
+from app.panels.data_panel import DataPanel
+from app.panels.help import ColourLegend, show_about
+from app.panels.message_bar import MessageBar
+from app.network.view import NetworkView
+from app.panels.output_panel import OutputPanel
+from app.settings import AppSettings
+from app.panels.speed_readout import SpeedReadout
+from app.look.style import STYLESHEET
+from app.look.widgets import make_action
+from app.files.actions import FileActions
+from app.worker import TrainingWorker
+from core.nn.activations import ACTIVATIONS
+from core.training.snapshot import RunState
+from core.spec import DataSource, Experiment, Task
+
+
+
+class _FirstPaint(QObject):
+    """Calls back once, right after the first paint of the watched widget."""
+
+    def __init__(self, widget: QWidget, callback) -> None:  # noqa: ANN001
+        super().__init__(widget)
+        self._callback = callback
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Paint:
+            obj.removeEventFilter(self)
+            QTimer.singleShot(0, self._callback)  # after this paint reaches the screen
+        return False
+
+
+class MainWindow(QMainWindow):
+    """LayerLab's one window. `MainWindow(settings=None, restore=False)` never touches user settings,
+    and autosaves only when given `autosave=True` (the $LAYERLAB_DATA_DIR folder) or an AutosaveStore."""
+
+    specChanged = Signal(object)      # the Experiment now shown (after any change)
+    snapshotShown = Signal(object)    # a Snapshot that has just been drawn
+    messageShown = Signal(str, str)   # text, level
+    firstPainted = Signal(float)      # perf_counter() at the first paint
+
+    def __init__(self, settings: AppSettings | Any = None, restore: bool = True, spec: Experiment | None = None,
+                 worker: TrainingWorker | None = None, autosave: Any = None) -> None:
+        super().__init__()
+        self.settings = settings if isinstance(settings, AppSettings) else AppSettings(settings)
+        spec = spec or (self.settings.last_experiment() if restore else None) or Experiment()
+        self.controller = SessionController(spec, worker, parent=self)
+        self.files = FileActions(self, self.controller)
+        self.last_message = ""
+        self.messages: list[tuple[str, str]] = []
+        self.first_paint_time: float | None = None
+        self._hovered: tuple[str, int, int] | None = None
+        self._legend: ColourLegend | None = None
+        self._guide = None
+        self._split_chosen = False  # the main splitter's sizes came from settings or the first show
+        self._devices_listed = False
+
+        self.setObjectName("mainWindow")
+        self.setStyleSheet(STYLESHEET)
+        s = self.controller
+        s.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        s.shown.connect(self._show)
+        s.specGuessed.connect(self._spec_guessed)
+        s.controlsStale.connect(self._sync_controls)
+        s.specEdited.connect(self._spec_edited)
+        s.restarted.connect(self._restart_views)
+        s.resumed.connect(self._resumed)
+        s.playingChanged.connect(self._playing_changed)
+        s.documentReplaced.connect(self.files.document_replaced)
+        s.message.connect(self.show_message)
+        s.status.connect(self._show_status)
+        s.snapshotArrived.connect(self._on_snapshot)
+        s.runStarted.connect(self._on_run_started)
+        s.worker.runNotice.connect(self._on_run_notice)
+        s.worker.runProgress.connect(self._on_run_progress)
+        self._notice = ""  # a run notice still in the status bar, cleared by the run's first epochs
+        self._progress = ""  # the start-up phase shown in the status bar, replaced by the first snapshot
+        self.speed = SpeedReadout()  # the one steps/s figure both bars show
+
+        self._build_ui()
+        s.startingUp.connect(self.data_panel.load_thumbnails)
+        self._build_menus()
+        self.files.update_title()
+        self._sync_controls()
+        self._show_structure_from_spec()
+        if restore:
+            self._restore_window_state()
+        else:
+            self.resize(1440, 880)
+        self.statusBar().showMessage("Loading PyTorch…")
+        _FirstPaint(self.controls, self._on_first_paint)
+        self.files.setup_autosave(autosave)
+
+    # ================================================================ building the window
+    def _build_ui(self) -> None:
+        self.controls = ControlsBar()
+        self.message_bar = MessageBar()
+        self.data_panel = DataPanel()
+        self.network_view = NetworkView()
+        self.output_panel = OutputPanel()
+        self.boundary_view = self.output_panel.boundary_view
+        self.loss_plot = self.output_panel.loss_plot
+        self.confusion_view = self.output_panel.confusion_view
+        self.frames = SnapshotFrames(self.output_panel, self.network_view, self)
+        self.frames.drawing.connect(self._show_counters)
+        self.frames.drawn.connect(self.snapshotShown)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(8)
+        self.splitter.addWidget(self.data_panel)
+        self.splitter.addWidget(self.network_view)
+        self.splitter.addWidget(self.output_panel)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 0)
+        self.splitter.setSizes([250, 760, 430])
+
+        central = QWidget()
+        central.setObjectName("centralArea")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.controls)
+        layout.addWidget(self.message_bar)
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(10, 10, 10, 6)
+        body_layout.addWidget(self.splitter)
+        layout.addWidget(body, 1)
+        self.setCentralWidget(central)
+
+        self.engine_notice = ""  # why the torch engine runs, as last shown ("" on the fused engine)
+        self.device_status = QLabel("Device: –")
+        self.device_status.setObjectName("deviceStatus")
+        self.epoch_status = QLabel("Epoch 0")
+        self.epoch_status.setObjectName("epochStatus")
+        self.rate_status = QLabel("")
+        self.rate_status.setObjectName("rateStatus")
+        for label, widest in ((self.device_status, "Device: cuda:0 · fused"),
+                              (self.epoch_status, "Epoch 0,000,000,000"),
+                              (self.rate_status, "0,000,000 steps/s · 000,000 epochs/s")):
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest) + 20)
+            label.setFixedHeight(label.fontMetrics().height() + 4)
+            label.setMaximumWidth(label.minimumWidth())
+            self.statusBar().addPermanentWidget(label)
+
+        s, c = self.controller, self.controls
+        c.playClicked.connect(s.toggle_play)
+        c.stepClicked.connect(s.step)
+        c.resetClicked.connect(s.reset)
+        c.learningRateChanged.connect(s.set_learning_rate)
+        c.regularizationRateChanged.connect(s.set_regularization_rate)
+        c.activationChosen.connect(s.set_activation_for_all)
+        c.lossChosen.connect(s.choose_loss)
+        c.optimizerChosen.connect(s.choose_optimizer)
+        c.regularizationChosen.connect(s.choose_regularization)
+        c.scheduleChosen.connect(s.choose_schedule)
+        c.taskChosen.connect(s.choose_task)
+        c.deviceChosen.connect(s.choose_device)
+        c.speedChosen.connect(self.set_speed_limit)
+
+        d = self.data_panel
+        d.sourceChosen.connect(s.choose_source)
+        d.csvRequested.connect(self.open_csv_dialog)
+        d.noiseChanged.connect(s.choose_noise)
+        d.trainFractionChanged.connect(s.choose_train_fraction)
+        d.samplesChanged.connect(s.choose_samples)
+        d.batchSizeChanged.connect(s.set_batch_size)
+        d.regenerateRequested.connect(s.regenerate)
+        d.featuresChanged.connect(s.choose_features)
+
+        n = self.network_view
+        n.addLayerRequested.connect(s.add_layer)
+        n.removeLayerRequested.connect(s.remove_layer)
+        n.unitsChanged.connect(s.set_units)
+        n.activationChanged.connect(s.set_layer_activation)
+        n.layerOptionsChanged.connect(s.set_layer_options)
+        n.weightEdited.connect(s.set_weight)
+        n.neuronHovered.connect(self._neuron_hovered)
+        n.neuronUnhovered.connect(self._neuron_unhovered)
+
+        o = self.output_panel
+        o.showTestToggled.connect(self._set_show_test)
+        o.discretizeToggled.connect(self._set_discretize)
+        o.logScaleToggled.connect(self._set_log_scale)
+        o.epochViewChosen.connect(self._set_epoch_view)
+        self.loss_plot.hoveredEpoch.connect(self._show_hovered_epoch)
+
+    def _action(self, text: str, slot, shortcuts=(), tip: str = "", checkable: bool = False,  # noqa: ANN001
+                name: str = "") -> QAction:
+        return make_action(self, text, slot, shortcuts, tip, checkable, name)
+
+    def picture_views(self) -> dict[str, QWidget]:
+        """What File ▸ Export Picture offers, by key (FileHost)."""
+        return {"boundary": self.boundary_view, "loss": self.loss_plot, "network": self.network_view.canvas}
+
+    def focused_view(self) -> QWidget:
+        """The view holding the keyboard focus (or clicked last), else the decision boundary (FileHost)."""
+        views = (self.boundary_view, self.loss_plot, self.network_view, self.confusion_view)
+        widget = QApplication.focusWidget()
+        while widget is not None:
+            if widget in views:
+                return self.network_view.canvas if widget is self.network_view else widget
+            widget = widget.parentWidget()
+        return self.boundary_view
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.files.build_file_menu(bar)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = self.controller.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts([QKeySequence.StandardKey.Undo])
+        self.undo_action.setObjectName("undoAction")
+        self.redo_action = self.controller.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
+        self.redo_action.setObjectName("redoAction")
+        for action in (self.undo_action, self.redo_action):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(action)
+            edit_menu.addAction(action)
+        self.files.add_copy_view(edit_menu)
+
+        train_menu = bar.addMenu("&Train")
+        self.play_action = self._action("&Play / Pause", self.controller.toggle_play, ["Space"], texts.PLAY_TIP,
+                                        name="playAction")
+        self.step_action = self._action("&Step one epoch", self.controller.step, ["S", "Right"], texts.STEP_TIP,
+                                        name="stepAction")
+        self.reset_action = self._action("&Reset", self.controller.reset, ["R"], texts.RESET_TIP, name="resetAction")
+        for action in (self.play_action, self.step_action, self.reset_action):
+            train_menu.addAction(action)
+
+        view_menu = bar.addMenu("&View")
+        self.show_test_action = self._action("Show &test data", self.output_panel.show_test_box.setChecked,
+                                             checkable=True, name="showTestAction",
+                                             tip="Draw the held-out test points over the boundary.")
+        self.discretize_action = self._action("&Discretize output", self.output_panel.discretize_box.setChecked,
+                                              checkable=True, name="discretizeAction",
+                                              tip="Show only the predicted class, without confidence shading.")
+        self.log_scale_action = self._action("&Log-scale loss", self.output_panel.log_box.setChecked,
+                                             checkable=True, name="logScaleAction",
+                                             tip="Show the loss on a logarithmic axis.")
+        self.output_panel.show_test_box.toggled.connect(self.show_test_action.setChecked)
+        self.output_panel.discretize_box.toggled.connect(self.discretize_action.setChecked)
+        self.output_panel.log_box.toggled.connect(self.log_scale_action.setChecked)
+        for action in (self.show_test_action, self.discretize_action, self.log_scale_action):
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        self.data_panel_action = self._action("Data &panel", self.data_panel.setVisible, checkable=True,
+                                              name="dataPanelAction", tip="Show or hide the data panel.")
+        self.data_panel_action.setChecked(True)
+        view_menu.addAction(self.data_panel_action)
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self._action("&Guide: concepts, keys, engines", self.show_guide, ["F1"],
+                                         "What the words in the window mean, the keyboard shortcuts and "
+                                         "the two training engines.", name="guideAction"))
+        help_menu.addAction(self._action("What the &colours mean", self.show_colour_legend, ["Shift+F1"],
+                                         "Explain the colours of the boundary, neurons and links.",
+                                         name="legendAction"))
+        help_menu.addAction(self._action("&About LayerLab", self.show_about, name="aboutAction"))
+
+    # ================================================================ start-up
+    def _on_first_paint(self) -> None:
+        self.first_paint_time = time.perf_counter()
+        self.firstPainted.emit(self.first_paint_time)
+        QTimer.singleShot(0, self.controller.ensure_started)
+
+    def _fill_devices(self) -> None:
+        try:
+            from core.engines.device import available_devices
+
+            rows = available_devices()
+        except Exception as err:  # noqa: BLE001 - the combo keeps "auto"
+            rows = [("auto", True, ""), ("cpu", True, "")]
+            self.show_message(f"Could not list devices ({err}); using auto.", "warning")
+        self.controls.set_devices(rows, self.controller.spec.device)
+
+    # ================================================================ following the controller
+    def _show(self, spec: Experiment, dataset: Any, data_changed: bool) -> None:
+        """Point every view at `spec` and its `dataset` (no training change)."""
+        if data_changed:
+            self.boundary_view.set_dataset(dataset)
+            self.output_panel.set_task(dataset.task, tuple(dataset.class_names))
+            rows = len(dataset)
+            self.data_panel.set_description(
+                f"{dataset.description or spec.data.source.value} · {rows:,} rows "
+                f"({len(dataset.x_train):,} train / {len(dataset.x_test):,} test)")
+        self.controls.set_loss_choices(spec.task, dataset.n_classes)
+        self.network_view.set_structure(list(spec.layers), list(dataset.input_names), dataset.n_outputs,
+                                        bool(dataset.is_planar), regression=dataset.task == "regression",
+                                        output_names=list(dataset.class_names))
+        self._sync_controls()
+        self.specChanged.emit(spec)
+        self.files.autosave_changed()
+
+    def _sync_controls(self) -> None:
+        self.controls.set_spec(self.controller.spec)
+        self.data_panel.set_spec(self.controller.spec)
+
+    def _show_structure_from_spec(self) -> None:
+        """Before the data is loaded: draw the network from the spec alone."""
+        spec = self.controller.spec
+        names = [f.value for f in spec.input_features] if spec.data.is_toy else ["inputs"]
+        self.network_view.set_structure(list(spec.layers), names, 1, spec.data.is_toy,
+                                        regression=spec.task == Task.regression)
+
+    def _spec_guessed(self) -> None:
+        self._sync_controls()
+        self._show_structure_from_spec()
+
+    def _spec_edited(self) -> None:
+        self.setWindowModified(True)
+        self.files.autosave_changed()
+        self.controls.set_spec(self.controller.spec)  # a change made from code or a shortcut shows in the bar
+
+    def _resumed(self, history: list, epoch: int) -> None:
+        self.loss_plot.append(history)
+        self.loss_plot.refresh()
+        self.controls.set_epoch(epoch)
+        self.epoch_status.setText(f"Epoch {epoch:,}")
+
+    def _playing_changed(self, playing: bool) -> None:
+        self.controls.set_playing(playing)
+        if playing and self.statusBar().currentMessage().startswith("Ready: press Play"):
+            self.statusBar().clearMessage()  # done as it said
+
+    def _show_status(self, text: str, timeout_ms: int) -> None:
+        if text:
+            self.statusBar().showMessage(text, timeout_ms)
+        else:
+            self.statusBar().clearMessage()
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.setWindowModified(not clean)
+
+    def open_csv_dialog(self) -> None:
+        from app.files.csv_dialog import CsvDialog
+
+        spec = self.controller.spec
+        start = spec.data.path if spec.data.source == DataSource.csv else None
+        dialog = CsvDialog(self, start)
+        if not start:
+            dialog.choose_file()
+            if not dialog.path_edit.text():
+                self.data_panel.set_spec(self.controller.spec)
+                return
+        if dialog.exec() == CsvDialog.DialogCode.Accepted and (choice := dialog.choice()) is not None:
+            self.controller.load_csv(choice.path, choice.target, choice.columns, choice.task)
+        else:
+            self.data_panel.set_spec(self.controller.spec)
+
+    def set_speed_limit(self, epochs_per_second: float) -> None:
+        """At most this many epochs a second (0: as fast as possible); a view setting, not the experiment's."""
+        rate = max(0.0, float(epochs_per_second))
+        self.controller.worker.set_speed_limit(rate or None)
+        self.controls.set_speed(rate)
+        self.settings.set_text("speed_limit", f"{rate:g}")
+
+    def _restart_views(self) -> None:
+        """Epoch 0, empty curves, no boundary yet: what a fresh run looks like."""
+        self.controls.set_epoch(0)
+        self.epoch_status.setText("Epoch 0")
+        self.speed.reset()
+        self._show_speed()
+        self.frames.clear(self.controller.dataset)
+
+    def _on_run_progress(self, text: str) -> None:
+        self._progress = text
+        if not self._notice:  # a slow-compile notice says more; keep it
+            self.statusBar().showMessage(text)
+
+    def _on_run_notice(self, text: str) -> None:
+        self._notice = text
+        self.show_message(text, "info")
+
+    def _on_snapshot(self, snap: Any) -> None:
+        """Queued from the worker: keep the history, remember the latest, draw on the next frame."""
+        if self._notice and snap.history:  # the notice said why nothing moved; now it moves
+            if self.statusBar().currentMessage() == self._notice:
+                self.statusBar().clearMessage()
+            self._notice = ""
+        if self._progress:  # the run is ready: the start-up phases are over
+            if self.statusBar().currentMessage() in (self._progress, "Loading PyTorch…"):
+                if self.controller.playing:
+                    self.statusBar().clearMessage()
+                else:
+                    self.statusBar().showMessage("Ready: press Play (Space) to train.", 5000)
+            self._progress = ""
+        self.speed.observe(snap.epoch, snap.step, snap.state == RunState.running)
+        self.files.autosave_changed(snap)
+        self.frames.take(snap)
+
+    def _show_counters(self, snap: Any) -> None:
+        """Every frame: the epoch and speed of the snapshot drawn."""
+        self.controller.note_shown(snap)
+        self.controls.set_epoch(snap.epoch)
+        self.epoch_status.setText(f"Epoch {snap.epoch:,}")
+        self._show_speed()
+
+    def _show_speed(self) -> None:
+        text = self.speed.text
+        self.controls.set_rate_text(self.speed.short_text, text)
+        self.rate_status.setText(text)
+
+    def _on_run_started(self, info: dict) -> None:
+        if not self._devices_listed:
+            self._devices_listed = True
+            self._fill_devices()
+        device = info.get("device", "?")
+        engine = info.get("engine", "")
+        self.device_status.setText(f"Device: {device}" + (f" · {engine}" if engine else ""))
+        notice = info.get("engine_notice") or ""
+        self.device_status.setToolTip(notice or (f"Training on the {engine} engine." if engine else ""))
+        note = info.get("device_note") or ""
+        if note:
+            self.show_message(note, "warning")
+        self._show_engine_notice(notice, banner=not note)
+
+    def _show_engine_notice(self, notice: str, banner: bool) -> None:
+        """Say once, in the banner, why training runs on the slower torch engine; take it away
+        when a change brings the fast engine back."""
+        previous, self.engine_notice = self.engine_notice, notice
+        if notice == previous:
+            return
+        if previous and self.message_bar.text == previous:
+            self.message_bar.dismiss()
+        if notice and banner:
+            self.show_message(notice, "info")
+            self.message_bar.show_message(notice, "info")
+
+    # ================================================================ hover, view toggles
+    def _neuron_hovered(self, kind: str, layer: int, unit: int) -> None:
+        activation = None
+        layers = self.controller.spec.layers
+        if kind == "hidden" and 0 <= layer < len(layers):
+            activation = ACTIVATIONS[layers[layer].activation].name
+        self._hovered = (kind, layer, unit)
+        self.boundary_view.show_neuron(kind, layer, unit, activation)
+
+    def _neuron_unhovered(self) -> None:
+        self._hovered = None
+        self.boundary_view.show_output()
+
+    def _set_show_test(self, on: bool) -> None:
+        self.boundary_view.set_show_test(on)
+        self.settings.set_flag("show_test", on)
+
+    def _set_discretize(self, on: bool) -> None:
+        self.boundary_view.set_discretize(on)
+        self.settings.set_flag("discretize", on)
+
+    def _set_log_scale(self, on: bool) -> None:
+        self.loss_plot.set_log_scale(on)
+        self.settings.set_flag("log_scale", on)
+
+    def _show_hovered_epoch(self, text: str) -> None:
+        if text:
+            self.statusBar().showMessage(text, 4000)
+
+    def _set_epoch_view(self, view: str) -> None:
+        self.loss_plot.set_epoch_view(view)
+        self.settings.set_text("epoch_view", view)
+
+    def show_about(self) -> None:
+        show_about(self)
+
+    def show_guide(self) -> None:
+        from app.panels.guide import GuideDialog
+
+        if self._guide is None:
+            self._guide = GuideDialog(self.findChildren(QAction), self)
+        self._guide.show()
+        self._guide.raise_()
+
+    def show_colour_legend(self) -> None:
+        if self._legend is None:
+            self._legend = ColourLegend(self)
+        self._legend.show()
+        self._legend.raise_()
+
+    # ================================================================ messages
+    def show_message(self, text: str, level: str = "info") -> None:
+        """Tell the user something without blocking: a banner for warnings and errors, always the
+        status bar. Tests read `last_message` / `messages`."""
+        self.last_message = text
+        self.messages.append((level, text))
+        if level in ("warning", "error"):
+            self.message_bar.show_message(text, level)
+        self.statusBar().showMessage(text, 10000)
+        self.messageShown.emit(text, level)
+
+    # ================================================================ window state
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
+        if not self._split_chosen:  # first show, no remembered split: fit the panes to this screen
+            self._split_chosen = True
+            width = self.splitter.width() or self.width() - 20
+            output = int(min(max(0.3 * width, 430), 640))  # a larger boundary on a large screen
+            self.splitter.setSizes([250, max(300, width - 250 - output), output])
+        super().showEvent(event)
+
+    def _restore_window_state(self) -> None:
+        geometry = self.settings.geometry()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1440, 880)
+        sizes = self.settings.splitter_sizes("main")
+        if sizes and len(sizes) == 3:
+            self.splitter.setSizes(sizes)
+            self._split_chosen = True
+        sizes = self.settings.splitter_sizes("output")
+        if sizes and len(sizes) == 2:
+            self.output_panel.splitter.setSizes(sizes)
+        self.output_panel.show_test_box.setChecked(self.settings.flag("show_test", False))
+        self.output_panel.discretize_box.setChecked(self.settings.flag("discretize", False))
+        self.output_panel.log_box.setChecked(self.settings.flag("log_scale", False))
+        try:
+            self.set_speed_limit(float(self.settings.text("speed_limit", "0")))
+        except ValueError:
+            pass  # a hand-edited setting: keep Max
+        view = self.output_panel.epoch_view_combo.findData(self.settings.text("epoch_view", "all"))
+        self.output_panel.epoch_view_combo.setCurrentIndex(max(0, view))
+
+    def save_window_state(self) -> None:
+        self.settings.set_geometry(self.saveGeometry())
+        self.settings.set_splitter_sizes("main", self.splitter.sizes())
+        self.settings.set_splitter_sizes("output", self.output_panel.splitter.sizes())
+        self.settings.set_last_experiment(self.controller.spec)
+        self.settings.sync()
+
+    def shutdown(self) -> bool:
+        """Stop training and wait for the worker; True when it stopped cleanly."""
+        return self.controller.worker.stop()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.data_panel.flush()
+        if not self.files.close_event(event):  # unsaved changes and the user chose Cancel
+            return
+        self.save_window_state()
+        self.frames.timer.stop()
+        self.controller.data_loader.close()
+        if not self.shutdown():
+            self.show_message("Training is still finishing an epoch; closing anyway.", "warning")
+        self.files.stop_autosave()
+        if self._legend is not None:
+            self._legend.close()
+        if self._guide is not None:
+            self._guide.close()
+        event.accept()
+        super().closeEvent(event)

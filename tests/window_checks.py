@@ -1,0 +1,61 @@
+"""Helpers for the window tests anywhere under tests/: the quick experiment, a started window, and
+the leftover check (training threads still running, timers still ticking). Qt is imported inside
+the functions, so Qt-free tests can import this module too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.spec import Experiment
+
+THREAD_STOP_MS = 30_000  # a first-time numba compile cannot be interrupted; it ends by itself
+
+
+def quick_spec(**changes) -> Experiment:
+    """A small, fast experiment: gauss, 200 points, the plain torch engine (no JIT compile)."""
+    base = Experiment().replace(data={"source": "gauss", "samples": 200, "noise": 0.0, "train_fraction": 0.5},
+                                engine="torch", batch_size=10)
+    return base.replace(**changes) if changes else base
+
+
+def running_timers() -> list[str]:
+    """The active QTimers of the top-level widgets, as 'Widget/name (ms)'."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    found = []
+    for widget in QApplication.topLevelWidgets():
+        for timer in widget.findChildren(QTimer):
+            if timer.isActive():
+                found.append(f"{type(widget).__name__}/{timer.objectName() or 'QTimer'}"
+                             f" ({timer.interval()} ms)")
+    return found
+
+
+def leftovers() -> tuple[list, list[str]]:
+    """(training threads still running, timers still active in top-level widgets), after deferred
+    deletes and pending events have been processed."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from app.worker import live_threads
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+    return live_threads(), running_timers()
+
+
+def open_window(qtbot: Any, spec: Experiment | None = None, settings: Any = None, restore: bool = False) -> Any:
+    """Show a MainWindow on `spec` (the quick spec, or with restore=True the remembered one), and
+    wait until its trainer is built and has sent a snapshot."""
+    from app.window import MainWindow
+
+    if spec is None and not restore:
+        spec = quick_spec()
+    window = MainWindow(settings=settings, restore=restore, spec=spec)
+    window.files.ask_unsaved = lambda parent, name: "discard"  # closing never waits on a modal question
+    qtbot.addWidget(window)
+    window.show()
+    window.controller.ensure_started()
+    qtbot.waitUntil(lambda: window.controller.dataset is not None and window.frames.redraw_count > 0,
+                    timeout=60_000)
+    return window
