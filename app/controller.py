@@ -326,6 +326,14 @@ class SessionController(QObject):
     def set_regularization_rate(self, rate: float) -> None:
         self.set_live("regularization_rate", rate)
 
+    def set_stop(self, stop: dict) -> None:
+        """spec.stop (core/training/stopping.py), live: the run follows it from the next epoch."""
+        self.set_live("stop", stop)
+
+    def set_epochs(self, epochs: int) -> None:
+        """spec.epochs, live: where 'Stop at epochs' stops the run."""
+        self.set_live("epochs", epochs)
+
     def set_weight(self, layer: int, out_index: int, in_index: int, value: float) -> None:
         self.worker.set_weight(layer, out_index, in_index, value)
         self.status.emit(f"Weight set to {value:g}; training continues from it.", 4000)
@@ -391,8 +399,8 @@ class SessionController(QObject):
             self._diverged(snap)
         elif snap.state == RunState.failed:
             self.run_failed(snap.message or "Training failed.")
-        elif snap.message:
-            self.message.emit(snap.message, "warning")
+        elif snap.message:  # a stop condition's report is news; anything else (the loss rose) a warning
+            self.message.emit(snap.message, "info" if snap.state == RunState.finished else "warning")
 
     def _diverged(self, snap: Any) -> None:
         self.playing = False

@@ -45,6 +45,7 @@ class SnapshotFrames(QObject):
     def take(self, snap: Any) -> None:
         """Keep the history and remember the snapshot; draw on the next frame."""
         self._output.loss_plot.append(snap.history)
+        self._output.loss_plot.set_best_epoch(snap.best_epoch)
         if snap.boundary is not None or snap.test_predictions is not None:
             self._pending_grid = snap
         self.latest = snap

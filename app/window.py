@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._hovered: tuple[str, int, int] | None = None
         self._legend: ColourLegend | None = None
         self._guide = None
+        self.lr_finder_dialog = None  # Train ▸ Find a learning rate, while open
         self._split_chosen = False  # the main splitter's sizes came from settings or the first show
         self._devices_listed = False
 
@@ -182,6 +183,9 @@ class MainWindow(QMainWindow):
         c.taskChosen.connect(s.choose_task)
         c.deviceChosen.connect(s.choose_device)
         c.speedChosen.connect(self.set_speed_limit)
+        c.lrFinderClicked.connect(self.open_lr_finder)
+        c.stop_conditions.stopChanged.connect(s.set_stop)
+        c.stop_conditions.epochsChanged.connect(s.set_epochs)
 
         d = self.data_panel
         d.sourceChosen.connect(s.choose_source)
@@ -251,7 +255,10 @@ class MainWindow(QMainWindow):
         self.step_action = self._action("&Step one epoch", self.controller.step, ["S", "Right"], texts.STEP_TIP,
                                         name="stepAction")
         self.reset_action = self._action("&Reset", self.controller.reset, ["R"], texts.RESET_TIP, name="resetAction")
-        for action in (self.play_action, self.step_action, self.reset_action):
+        self.lr_finder_action = self._action("&Find a learning rate…", self.open_lr_finder, [],
+                                             "Sweep the learning rate on a copy of the network and suggest one.",
+                                             name="lrFinderAction")
+        for action in (self.play_action, self.step_action, self.reset_action, self.lr_finder_action):
             train_menu.addAction(action)
 
         view_menu = bar.addMenu("&View")
@@ -565,6 +572,16 @@ class MainWindow(QMainWindow):
         self.settings.set_last_experiment(self.controller.spec)
         self.settings.sync()
 
+    def open_lr_finder(self) -> None:
+        """Train ▸ Find a learning rate (app/panels/lr_finder_dialog.py); Apply sets the rate live."""
+        from app.panels.lr_finder_dialog import LRFinderDialog
+
+        if self.lr_finder_dialog is not None:
+            self.lr_finder_dialog.close()
+        self.lr_finder_dialog = LRFinderDialog(self.controller, self)
+        self.lr_finder_dialog.applied.connect(self.controller.set_learning_rate)
+        self.lr_finder_dialog.show()
+
     def shutdown(self) -> bool:
         """Stop training and wait for the worker; True when it stopped cleanly."""
         return self.controller.worker.stop()
@@ -583,6 +600,8 @@ class MainWindow(QMainWindow):
             self._legend.close()
         if self._guide is not None:
             self._guide.close()
+        if self.lr_finder_dialog is not None:
+            self.lr_finder_dialog.close()  # cancels the sweep and waits for its thread
         event.accept()
         super().closeEvent(event)
 

@@ -4,6 +4,8 @@
     layerlab --version
     layerlab train EXPERIMENT.json [--epochs N] [--device D] [--seed N] [--out DIR]
                    [--export checkpoint,torchscript,onnx,python] [--quiet]
+    layerlab lr-find EXPERIMENT.json [--steps N] [--start LR] [--end LR] [--seed N] [--out CSV] [--quiet]
+    layerlab sweep EXPERIMENT.json --set optimizer.lr=0.003,0.01,0.03,0.1 [--workers N] --out DIR
 
 Training goes through Trainer.run with a TrainingControl, the same loop the window uses. Every
 failure prints one line `layerlab: error: ...` on stderr; exit codes: 0 done, 1 runtime failure
@@ -65,10 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--export", type=_export_list, default=(),
                        help=f"comma-separated: {','.join(EXPORT_CHOICES)} (or 'all')")
     train.add_argument("--quiet", action="store_true", help="print nothing but errors and warnings")
-    summary = sub.add_parser("summary", help="print the model summary (layers, output shapes, parameters)",
-                             description="Print each layer's output shape, parameters and multiply-adds, "
-                                         "with totals, for the network an experiment file describes.")
-    summary.add_argument("experiment", help="experiment file (.json), e.g. examples/digits_cnn.json")
+    from core import cli_lr_find, cli_summary, cli_sweep
+
+    cli_summary.add_parser(sub)
+    cli_lr_find.add_parser(sub, _positive_int, _seed)
+    cli_sweep.add_parser(sub, _positive_int, _seed)
     return parser
 
 
@@ -118,10 +121,21 @@ def main(argv: Sequence[str] | None = None, open_window: Callable[[], int] | Non
         except SystemExit as done:  # --help / --version print and "exit"
             return int(done.code or 0)
         if args.command == "summary":
-            return _summary_command(args)
+            from core import cli_summary
+
+            return cli_summary.run(args, CliError, EXIT_USAGE)
+        if args.command == "lr-find":
+            from core import cli_lr_find
+
+            return cli_lr_find.run(args, _load_trainer, CliError)
+        if args.command == "sweep":
+            from core import cli_sweep
+
+            return cli_sweep.run(args, CliError)
         if args.command != "train":
-            raise CliError("choose a command: 'layerlab train EXPERIMENT.json', 'layerlab summary "
-                           "EXPERIMENT.json', or no arguments for the window (see 'layerlab --help')", EXIT_USAGE)
+            raise CliError("choose a command: 'layerlab train EXPERIMENT.json', 'layerlab summary EXPERIMENT.json', "
+                           "'layerlab lr-find EXPERIMENT.json', 'layerlab sweep EXPERIMENT.json --set KEY=V1,V2', "
+                           "or no arguments for the window (see 'layerlab --help')", EXIT_USAGE)
         return _train(args)
     except CliError as err:
         print(f"layerlab: error: {err}", file=sys.stderr)
@@ -195,6 +209,8 @@ def _train(args: argparse.Namespace) -> int:
     progress.finish()
     metrics = _write_results(trainer, run_dir, state.value, wall, progress.last_message, path)
     out.line(_summary(metrics))
+    if trainer.last_stop is not None and trainer.last_stop.report:
+        out.line(trainer.last_stop.report)
     out.line(f"wrote {run_dir / 'metrics.json'} and {run_dir / 'history.csv'}")
 
     if state.value == "stopped":
@@ -207,27 +223,17 @@ def _train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _summary_command(args: argparse.Namespace) -> int:
-    """layerlab summary EXPERIMENT.json: the model summary table (loads the data for its sizes)."""
-    from core.data.dataset import DataError
-    from core.nn.summary import model_summary
+def _load_trainer(path: Path, seed: int | None):
+    """The experiment file's Trainer (seed overridden when given); bad files and data are usage errors."""
     from core.spec import SpecError, load_experiment
 
-    path = Path(args.experiment)
     try:
         spec = load_experiment(path)
+        if seed is not None:
+            spec = spec.replace(seed=seed)
     except SpecError as err:
         raise CliError(str(err), EXIT_USAGE) from None
-    from core.data import load_dataset
-
-    try:
-        dataset = load_dataset(spec)
-        summary = model_summary(spec, dataset.n_inputs, dataset.n_outputs, dataset.input_shape)
-    except (DataError, ValueError) as err:  # a misfit layer (ShapeError) is a ValueError too
-        raise CliError(f"{path}: {err}", EXIT_USAGE) from None
-    print(f"{path.name}: {dataset.description or spec.data.source.value}")
-    print(summary.to_text())
-    return EXIT_OK
+    return _make_trainer(spec, path, None)
 
 
 def _strict_device(requested: str | None) -> str | None:
@@ -315,6 +321,7 @@ def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str
         "seed": trainer.spec.seed,
         "layerlab_version": core.__version__,
         **_target_scale_metrics(trainer),
+        **_best_metrics(trainer),
     }
     try:
         atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
@@ -322,6 +329,12 @@ def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str
     except WriteError as err:
         raise CliError(str(err)) from None
     return metrics
+
+
+def _best_metrics(trainer) -> dict:
+    """The run's lowest-test-loss epoch and its figures, why it stopped early, whether it restored them."""
+    rule = getattr(trainer, "last_stop", None)
+    return rule.summary() if rule is not None else {}
 
 
 def _target_scale_metrics(trainer) -> dict:
@@ -351,6 +364,8 @@ def _summary(m: dict) -> str:
             f"train loss {_fmt(m['train_loss'])}, test loss {_fmt(m['test_loss'])}")
     if m["test_accuracy"] is not None:
         text += f", accuracy {_pct(m['train_accuracy'])} train / {_pct(m['test_accuracy'])} test"
+    if m.get("best_epoch") is not None:
+        text += f"; best epoch {m['best_epoch']}" + (" (restored)" if m.get("restored_best") else "")
     if m.get("target_scale"):
         text += f" (standardised target); test RMSE {_fmt(m['test_rmse_original_units'])} in the target's units"
     return text
@@ -420,10 +435,11 @@ class _Progress:
     def emit(self, snap) -> None:
         if snap.message:
             self.last_message = snap.message
-        if snap.message and snap.state.value in ("running", "finished") and snap.message not in self.warned:
+        warning = _warning_part(snap.message)
+        if warning and snap.state.value in ("running", "finished") and warning not in self.warned:
             # a warning the run carries on with (the loss has risen): one line on stderr, even with --quiet
-            self.warned.add(snap.message)
-            self._warn(snap.message)
+            self.warned.add(warning)
+            self._warn(warning)
         if self.out.quiet:
             return
         now = time.perf_counter()
@@ -462,6 +478,13 @@ class _Progress:
     def finish(self) -> None:
         if self.tty and not self.out.quiet and self.last_print > -math.inf:
             self._write("\n")
+
+
+def _warning_part(message: str) -> str:
+    """The message without the stop conditions' report (that is news, not a warning)."""
+    from core.training.stopping import REPORT_PREFIXES
+
+    return "; ".join(p for p in message.split("; ") if p and not p.startswith(REPORT_PREFIXES))
 
 
 class _stop_on_ctrl_c:

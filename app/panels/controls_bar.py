@@ -17,6 +17,7 @@ from superqt.utils import signals_blocked
 from app.look import texts
 from app.look.icons import icon
 from app.look.widgets import Blocked, caption_group, enum_combo, named, registry_combo, select_data
+from app.panels.stop_conditions import StopConditions
 from core.nn.activations import ACTIVATIONS
 from core.nn.losses import LOSSES
 from core.nn.optimizers import OPTIMIZERS
@@ -42,6 +43,7 @@ class ControlsBar(QFrame):
     taskChosen = Signal(object)            # Task
     deviceChosen = Signal(str)
     speedChosen = Signal(float)            # epochs per second at most; 0 = as fast as possible
+    lrFinderClicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +90,12 @@ class ControlsBar(QFrame):
         for lr in texts.LEARNING_RATES:
             self.learning_rate_combo.addItem(texts.format_rate(lr), lr)
         self.learning_rate_combo.currentIndexChanged.connect(self._learning_rate_index)
+        self.lr_finder_button = named(QToolButton(), "lrFinderButton", "Find a learning rate",
+                                      "Sweep the learning rate on a copy of the network and suggest one "
+                                      "(your network is not changed).")
+        self.lr_finder_button.setText("Find…")
+        self.lr_finder_button.clicked.connect(self.lrFinderClicked)
+        self.stop_conditions = StopConditions()
         self.activation_combo = registry_combo("activationCombo", "Activation (all layers)",
                                                texts.ACTIVATION_TIP, ACTIVATIONS, Activation)
         self.activation_combo.setPlaceholderText("Mixed")
@@ -126,7 +134,7 @@ class ControlsBar(QFrame):
         flow.setContentsMargins(0, 0, 0, 0)
         flow.setSpacing(8)
         # The penalty and its rate share one caption: one row fits a 1366-pixel-wide window.
-        for caption, *widgets in (("Learning rate", self.learning_rate_combo),
+        for caption, *widgets in (("Learning rate", self.learning_rate_combo, self.lr_finder_button),
                                   ("Activation", self.activation_combo),
                                   ("Loss", self.loss_combo),
                                   ("Optimizer", self.optimizer_combo),
@@ -134,7 +142,8 @@ class ControlsBar(QFrame):
                                    self.regularization_rate_combo),
                                   ("LR schedule", self.schedule_combo),
                                   ("Problem type", self.task_combo),
-                                  ("Device", self.device_combo)):
+                                  ("Device", self.device_combo),
+                                  ("Stop", self.stop_conditions)):
             flow.addWidget(caption_group(caption, *widgets))
         layout.addWidget(choices, 1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -261,3 +270,4 @@ class ControlsBar(QFrame):
                 self.device_combo.addItem(spec.device, spec.device)
                 index = self.device_combo.count() - 1
             self.device_combo.setCurrentIndex(index)
+        self.stop_conditions.set_spec(spec)

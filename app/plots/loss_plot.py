@@ -188,6 +188,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self._acc_cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(150, 150, 150, 160))
         self._acc_cursor.hide()
         self.acc_item.addItem(self._acc_cursor, ignoreBounds=True)
+        # The run's best epoch (lowest test loss, core/training/stopping.py): a star on the test curve.
+        self.best_marker = self.loss_item.plot([], [], pen=None, symbol="star", symbolSize=13,
+                                               symbolBrush=pg.mkBrush(*TEST_COLOUR), symbolPen=pg.mkPen(40, 40, 40))
+        self.best_epoch: int | None = None
         self._proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
         self._buffer = _Buffer()
         self._dirty = False
@@ -209,6 +213,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def reset(self) -> None:
         """Forget every point (a new run)."""
         self._buffer = _Buffer()
+        self.best_epoch = None
         self._dirty = True
         self.refresh()
 
@@ -219,6 +224,21 @@ class LossPlot(pg.GraphicsLayoutWidget):
         if rows:
             self._buffer.append(rows)
             self._dirty = True
+
+    def set_best_epoch(self, epoch: int | None) -> None:
+        """Mark the run's best epoch (None: no mark) at the next refresh."""
+        if epoch != self.best_epoch:
+            self.best_epoch = epoch
+            self._dirty = True
+
+    def _place_best_marker(self) -> None:
+        epochs = self._buffer.column("epoch")
+        at = np.flatnonzero(epochs == self.best_epoch) if self.best_epoch is not None else ()
+        if not len(at) or (self.epoch_view == "log" and self.best_epoch < 1):
+            self.best_marker.setData([], [])
+            return
+        loss = float(self._buffer.column("test_loss")[at[-1]])
+        self.best_marker.setData([float(self.best_epoch)], [max(loss, 1e-12) if self.log_scale else loss])
 
     @property
     def n_points(self) -> int:
@@ -305,6 +325,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
                   "train_acc": self.train_acc_curve, "test_acc": self.test_acc_curve}
         for name, y in zip(names, shown):
             curves[name].setData(shown_x, y, skipFiniteCheck=True)
+        self._place_best_marker()
         self._set_ranges(x, train, test)
         for item in (self.loss_item, self.acc_item):
             # Settle the new ranges now: left to the paint, they would ask for a second paint.

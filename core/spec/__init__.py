@@ -14,7 +14,7 @@ from core.nn.layers import ActivationName, AnyLayer, LayerSpec, LayerSpecBase, S
 from core.nn.losses import BINARY_ONLY_LOSSES, REGRESSION_LOSSES, Loss
 from core.nn.optimizers import OptimizerName
 from core.spec.experiment import (SCHEMA_VERSION, DataSpec, Experiment, OptimizerSpec, RegularizationSpec,
-                                  ScheduleSpec)
+                                  ScheduleSpec, StopSpec)
 from core.spec.files import load_experiment, loads_experiment, parse_experiment, save_experiment
 from core.spec.migrate import migrate
 from core.strict import SpecError, Strict, find_bad_text
@@ -23,6 +23,6 @@ __all__ = ["BINARY_ONLY_LOSSES", "BUNDLED_CLASSIFICATION", "BUNDLED_REGRESSION",
            "REGRESSION_LOSSES", "SCHEMA_VERSION", "TOY_CLASSIFICATION", "TOY_REGRESSION", "TOY_SOURCES",
            "Activation", "ActivationName", "AnyLayer", "DataSource", "DataSpec", "Engine", "Experiment", "Feature",
            "LayerSpec", "LayerSpecBase", "Loss", "Norm", "OptimizerName", "OptimizerSpec", "RegularizationKind",
-           "RegularizationSpec", "ScheduleKind", "ScheduleSpec", "ShapeError", "SpecError", "Strict", "Task",
+           "RegularizationSpec", "ScheduleKind", "ScheduleSpec", "ShapeError", "SpecError", "StopSpec", "Strict", "Task",
            "find_bad_text", "load_experiment", "loads_experiment", "migrate", "parse_experiment",
            "save_experiment"]

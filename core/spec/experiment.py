@@ -76,6 +76,28 @@ class ScheduleSpec(Strict):
     gamma: float = Field(0.5, gt=0.0, le=1.0, description="decay factor (step, exponential)")
 
 
+class StopSpec(Strict):
+    """When a run ends before `epochs` (all optional; see core/training/stopping.py).
+
+    The figures are the test split's; with no test split, the training split's (the run says so).
+    """
+
+    target_test_accuracy: float | None = Field(None, gt=0.0, le=1.0,
+                                               description="stop at the first epoch with test accuracy >= this")
+    target_test_loss: float | None = Field(None, ge=0.0, description="stop at the first epoch with test loss <= this")
+    patience: int | None = Field(None, ge=1, le=10_000_000,
+                                 description="stop after this many epochs without a new lowest test loss")
+    restore_best: bool = Field(False, description="end a run that stops by patience or reaches `epochs` on the "
+                               "weights of its lowest-test-loss epoch")
+    at_epochs: bool = Field(False, description="the window stops at `epochs` too (it trains until stopped "
+                            "otherwise; layerlab train always stops there)")
+
+    @property
+    def active(self) -> bool:
+        return (self.target_test_accuracy is not None or self.target_test_loss is not None
+                or self.patience is not None or self.restore_best)
+
+
 class Experiment(Strict):
     """A whole run: data, features, network, loss, optimizer and training length."""
 
@@ -95,6 +117,7 @@ class Experiment(Strict):
     epochs: int = Field(100, ge=1, le=10_000_000)
     device: str = Field("auto", description="auto, cpu, cuda, cuda:N or mps")
     engine: Engine = Engine.auto
+    stop: StopSpec = Field(default_factory=StopSpec, description="early stop and restore-best; older files have none")
 
     @field_validator("schema_version")
     @classmethod
@@ -136,6 +159,9 @@ class Experiment(Strict):
         if self.task == Task.regression and self.loss not in REGRESSION_LOSSES:
             allowed = ", ".join(l.value for l in REGRESSION_LOSSES)
             raise ValueError(f"loss '{self.loss.value}' does not fit regression; allowed: {allowed}")
+        if self.task == Task.regression and self.stop.target_test_accuracy is not None:
+            raise ValueError("stop.target_test_accuracy needs a classification task; for regression use "
+                             "stop.target_test_loss")
         return self
 
     @property

@@ -200,7 +200,8 @@ class Evaluator:
 
     def snapshot(self, grid: bool = True, resolution: int = 50, *, state: RunState = RunState.running,
                  message: str = "", history: tuple[EpochRecord, ...] = (),
-                 epochs_per_second: float = 0.0, steps_per_second: float = 0.0) -> Snapshot:
+                 epochs_per_second: float = 0.0, steps_per_second: float = 0.0,
+                 best_epoch: int | None = None) -> Snapshot:
         """An immutable picture of the run now (numpy copies). The grid is drawn for 2-D sets only.
 
         Multi-class `boundary` holds int64 class indices; binary holds P(class 1), regression the value
@@ -225,5 +226,5 @@ class Evaluator:
             biases=tuple(m.bias.detach().cpu().numpy().copy() if m.bias is not None
                          else np.zeros(m.out_features, np.float32) for m in linears),
             extent=tuple(float(v) for v in self.trainer.dataset.extent),  # type: ignore[arg-type]
-            device=str(self.trainer.device), engine=self.trainer.engine, **pictures,
+            device=str(self.trainer.device), engine=self.trainer.engine, best_epoch=best_epoch, **pictures,
         )

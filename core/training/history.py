@@ -54,6 +54,11 @@ class LossHistory:
         for r in records:
             self.append(r)
 
+    def drop_after(self, epoch: int) -> None:
+        """Forget the records of epochs after `epoch` (a run rolled back to it)."""
+        self._records = [r for r in self._records if r.epoch <= epoch]
+        self._arrays = None
+
     def clear(self) -> None:
         self._records.clear()
         self._arrays = None

@@ -20,9 +20,16 @@ class LiveSetting(Record):
     apply: str  # the Trainer method that applies it (raises ValueError for a value it refuses)
 
 
+def _plain_stop(value: Any) -> dict:
+    """spec.stop as a plain dict (validated by the trainer, which knows the spec model)."""
+    return dict(value.model_dump(mode="json") if hasattr(value, "model_dump") else value)
+
+
 LIVE: Registry[LiveSetting] = Registry("live setting")
 LIVE.add(LiveSetting(name="learning_rate", label="Learning rate", key="optimizer.lr", cast=float,
                      apply="set_learning_rate"))
 LIVE.add(LiveSetting(name="batch_size", label="Batch size", key="batch_size", cast=int, apply="set_batch_size"))
 LIVE.add(LiveSetting(name="regularization_rate", label="Regularisation rate", key="regularization.rate",
                      cast=float, apply="set_regularization_rate"))
+LIVE.add(LiveSetting(name="stop", label="Stop conditions", key="stop", cast=_plain_stop, apply="set_stop_conditions"))
+LIVE.add(LiveSetting(name="epochs", label="Epochs", key="epochs", cast=int, apply="set_epochs"))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from core.training.control import TrainingControl
 from core.training.rollback import Diverged
 from core.training.snapshot import EpochRecord, RunState, Snapshot
+from core.training.stopping import StopRule
 
 if TYPE_CHECKING:
     from core.training.trainer import Trainer
@@ -27,13 +28,16 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
         grid_resolution: int = 50) -> RunState:
     """Train until spec.epochs (or `max_epochs`) epochs are done in total, or until stopped.
 
-    until_stopped=True (the GUI) ignores the epoch limit and runs until control.stop(). Between
+    until_stopped=True (the GUI) ignores the epoch limit and runs until control.stop(), unless
+    spec.stop.at_epochs says to stop there too. Between
     epochs it applies control's pending changes, honours pause/step/stop, and calls emit(Snapshot)
     at most snapshot_hz times a second (grids at most grid_hz; 0 or inf means after every epoch).
     `grid_resolution` is the boundary grid's side. A single requested step, a pause
     and weight edits emit at once with a grid. The final snapshot is always emitted. Divergence
     and unexpected errors end the run with RunState.diverged / failed and a message; never raises
-    (the exception of a failure is kept in `last_error`).
+    (the exception of a failure is kept in `last_error`). spec.stop ends the run early at the exact
+    epoch on either engine (core/training/stopping.py); `trainer.last_stop` keeps its StopRule (the best
+    epoch, why it stopped) and snapshots carry `best_epoch`.
     """
     limit = None if until_stopped else (trainer.spec.epochs if max_epochs is None else int(max_epochs))
     snap_gap = 1.0 / snapshot_hz if snapshot_hz > 0 else 0.0
@@ -43,6 +47,7 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
     mark = {"t": clock(), "grid_t": -math.inf, "epoch": trainer.epoch, "step": trainer.step}
     pace = _BlockPace(clock)
     note = ""
+    stopper = trainer.last_stop = StopRule(trainer)  # keeps the previous run's best (the window runs again)
 
     def send(grid: bool, state: RunState, message: str = "") -> None:
         nonlocal note
@@ -52,7 +57,8 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
         sps = (trainer.step - mark["step"]) / dt if dt > 0 else 0.0
         text = "; ".join(t for t in (message, note) if t)
         snap = trainer.snapshot(grid=grid, resolution=grid_resolution, state=state, message=text,
-                             history=tuple(pending_records), epochs_per_second=eps, steps_per_second=sps)
+                             history=tuple(pending_records), epochs_per_second=eps, steps_per_second=sps,
+                             best_epoch=stopper.best.epoch if stopper.best is not None else None)
         pending_records.clear()
         note = ""
         mark.update(t=now, epoch=trainer.epoch, step=trainer.step)
@@ -72,12 +78,12 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
             problem = trainer.apply_pending(settings, edits)
             if problem:
                 note = problem
+            stopper.refresh()
+            if until_stopped:
+                limit = trainer.spec.epochs if trainer.spec.stop.at_epochs else None
             grid_wanted = grid_wanted or bool(edits) or bool(problem)
             if control.stop_requested:
                 state = RunState.stopped
-                break
-            if limit is not None and trainer.epoch >= limit:
-                state = RunState.finished
                 break
             if not control.take_epoch_permit():
                 if control.stop_requested:
@@ -87,6 +93,9 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
                     paused_shown = True
                 control.wait(0.25)
                 continue
+            if limit is not None and trainer.epoch >= limit:  # checked once permitted: a paused run at its
+                state = RunState.finished                      # limit waits for Play instead of ending again
+                break
             single_step = control.paused  # permitted while paused: one requested epoch
             if grid_wanted:
                 send(True, RunState.running)
@@ -104,7 +113,7 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
                     continue
             started = clock()
             try:
-                records = trainer.train_epochs(count)
+                records = stopper.train(count)
                 pending_records.extend(records)
                 if warning := trainer.loss_watch.update_many(records):
                     note = "; ".join(t for t in (note, warning) if t)
@@ -113,12 +122,18 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
                 state, message = RunState.diverged, str(err)
                 break
             now = clock()
-            pace.record(now - started, count)
+            pace.record(now - started, len(records))
+            if stopper.reason:
+                state = RunState.finished
+                break
             if single_step:
                 send(True, RunState.paused)
                 paused_shown = True
             elif now - mark["t"] >= snap_gap:
                 send(now - mark["grid_t"] >= grid_gap, RunState.running)
+        if state == RunState.finished:
+            lead = f"Stopped at epoch {trainer.epoch}: the epoch limit ('Stop at epochs')" if until_stopped else ""
+            message = stopper.finish(finished=True, lead=lead)
         send(True, state, message)
     except Exception as err:  # a run must end with a state and a message, never a dead worker
         log.exception("training failed")

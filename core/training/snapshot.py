@@ -91,3 +91,5 @@ class Snapshot:
     # Tabular classification, grid snapshots only: the predicted class of each test row (int64,
     # in dataset.x_test order), so views can mark the rows the network gets wrong.
     test_predictions: np.ndarray | None = None
+    # The run's lowest-test-loss epoch so far (train loss without a test split); core/training/stopping.py
+    best_epoch: int | None = None

@@ -110,6 +110,7 @@ class Trainer:
         self.step = 0
         self.history = LossHistory()
         self.last_error: BaseException | None = None
+        self.last_stop = None  # the last run's StopRule (core/training/stopping.py): best epoch, stop reason
 
         target_dtype = torch.long if self.n_outputs > 1 else torch.float32
         self.x_train = torch.as_tensor(np.asarray(dataset.x_train, np.float32), device=self.device)
@@ -186,6 +187,25 @@ class Trainer:
         if not (math.isfinite(rate) and rate >= 0):
             raise ValueError(f"regularization rate must be a number >= 0, got {rate}")
         self.regularization_rate = rate
+
+    def set_epochs(self, epochs: int) -> None:
+        """Where a run with an epoch limit ends (the window's 'Stop at epochs'); no reset. A cosine
+        schedule keeps the length it was built with."""
+        from core.spec import SpecError
+
+        try:
+            self.spec = self.spec.replace(epochs=int(epochs))
+        except SpecError as err:
+            raise ValueError(str(err)) from None
+
+    def set_stop_conditions(self, stop: Any) -> None:
+        """Use these stop conditions (spec.stop, a dict or StopSpec) from the next epoch on; no reset."""
+        from core.spec import SpecError
+
+        try:
+            self.spec = self.spec.replace(stop=stop)
+        except SpecError as err:
+            raise ValueError(str(err)) from None
 
     def set_weight(self, layer: int, out_index: int, in_index: int, value: float) -> None:
         """Overwrite weight [out_index, in_index] of Linear `layer` (0 = dense1, the last = output)."""

@@ -49,6 +49,8 @@ RICH = {
     "regularization": {"kind": "l2", "rate": 0.002},
     "schedule": {"kind": "step", "step_size": 20, "gamma": 0.7},
     "batch_size": 16, "epochs": 321, "device": "cpu", "engine": "torch",
+    "stop": {"target_test_accuracy": 0.97, "target_test_loss": 0.04, "patience": 33, "restore_best": True,
+             "at_epochs": True},
 }
 
 
