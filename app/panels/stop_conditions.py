@@ -27,6 +27,7 @@ class StopConditions(QToolButton):
         super().__init__(parent)
         named(self, "stopConditions", "Stop conditions", TIP)
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.setStyleSheet("QToolButton { padding-right: 14px; }")  # room for the menu arrow beside the text
         form_host = QWidget()
         form = QFormLayout(form_host)
         form.setContentsMargins(10, 8, 10, 8)
