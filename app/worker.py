@@ -310,15 +310,6 @@ class TrainingWorker(QObject):
         if self.control:
             self.control.set_live(name, value)
 
-    def set_learning_rate(self, lr: float) -> None:
-        self.set_live("learning_rate", lr)
-
-    def set_batch_size(self, n: int) -> None:
-        self.set_live("batch_size", n)
-
-    def set_regularization_rate(self, rate: float) -> None:
-        self.set_live("regularization_rate", rate)
-
     def set_weight(self, layer: int, out_index: int, in_index: int, value: float) -> None:
         if self.control:
             self.control.set_weight(layer, out_index, in_index, value)
