@@ -52,11 +52,14 @@ _REG_CODES = {RegularizationKind.none: kernels.REG_NONE, RegularizationKind.l1: 
 
 # Per-epoch cost models, fitted to benchmarks/crossover.py on the 2-core dev machine (torch 2.13, one
 # thread; spiral, two relu layers of 8..512 units, batches 10..250, SGD and Adam). Fused: multiply-adds
-# (3 per weight per row: forward, backward, gradient) at ~9e9/s, plus the optimizer's pass over every
-# parameter each step, plus a fixed cost per epoch (evaluation, bookkeeping). Torch: ~200 µs per
-# Linear per minibatch in op calls (~20 % more for the adaptive optimizers' steps), plus BLAS, whose
-# rate grows with the batch: TORCH_MACS_PER_SECOND * b / (b + TORCH_HALF_RATE_BATCH).
-FUSED_MACS_PER_SECOND = 9e9
+# (3 per weight per row: forward, backward, gradient) at ~2.3e10/s, since layers of >= 256 weights go
+# through single-threaded BLAS (re-fitted 2026-12-02 on widths 64..512: 31 of 32 rows right, the miss
+# Adam at batch 250 and width 512, where torch runs at 0.7x; plain loops made it ~9e9/s), plus the
+# optimizer's pass over every parameter each step, plus a fixed cost per epoch (evaluation,
+# bookkeeping). Torch: ~200 µs per Linear per minibatch in op calls (~20 % more for the adaptive
+# optimizers' steps), plus BLAS, whose rate grows with the batch:
+# TORCH_MACS_PER_SECOND * b / (b + TORCH_HALF_RATE_BATCH).
+FUSED_MACS_PER_SECOND = 2.3e10
 FUSED_SECONDS_PER_PARAMETER_STEP = {"sgd": 3.5e-9, "adaptive": 4.5e-9}
 FUSED_SECONDS_PER_EPOCH = 2e-4
 TORCH_MACS_PER_SECOND = 2.4e10

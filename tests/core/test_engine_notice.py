@@ -37,13 +37,13 @@ def test_no_notice_on_the_fast_engine_or_when_the_user_chose_torch():
 
 
 def test_auto_choosing_torch_because_it_is_faster_says_so():
-    t = _trainer(layers=[{"units": 512}, {"units": 512}], batch_size=100)
+    t = _trainer(layers=[{"units": 1024}, {"units": 1024}], batch_size=100)
     assert t.engine == "torch"
     assert t.engine_notice == "Torch engine: faster than the fast path for this net and batch size"
 
 
 def test_a_batch_size_change_that_brings_the_fast_engine_back_clears_the_notice():
-    t = _trainer(layers=[{"units": 256}, {"units": 256}], batch_size=100)
+    t = _trainer(layers=[{"units": 1024}, {"units": 1024}], batch_size=100)
     assert t.engine == "torch" and t.engine_notice
     t.set_batch_size(10)
     assert t.engine == "fused" and t.engine_notice == ""

@@ -185,7 +185,7 @@ def test_optimizer_options_the_fused_engine_does_not_run_are_refused(optimizer, 
 
 
 def test_wide_nets_with_big_batches_go_to_torch_where_blas_is_faster():
-    t = Trainer(_spec(layers=[{"units": 512}, {"units": 512}], batch_size=100))
+    t = Trainer(_spec(layers=[{"units": 1024}, {"units": 1024}], batch_size=100))
     ok, why = fused.supports(t)
     assert not ok and "torch engine is faster" in why
     assert t.engine == "torch"
