@@ -13,10 +13,9 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from app.look import texts
 from app.controller import SessionController
 from app.frames import SnapshotFrames
 from app.panels.controls_bar import ControlsBar
@@ -28,7 +27,7 @@ from app.panels.output_panel import OutputPanel
 from app.settings import AppSettings
 from app.panels.speed_readout import SpeedReadout
 from app.look.style import STYLESHEET
-from app.look.widgets import make_action
+from app.menus import build_menus
 from app.files.actions import FileActions
 from app.worker import TrainingWorker
 from core.nn.activations import ACTIVATIONS
@@ -102,7 +101,7 @@ class MainWindow(QMainWindow):
 
         self._build_ui()
         s.startingUp.connect(self.data_panel.load_thumbnails)
-        self._build_menus()
+        build_menus(self)
         self.files.update_title()
         self._sync_controls()
         self._show_structure_from_spec()
@@ -214,10 +213,6 @@ class MainWindow(QMainWindow):
         o.epochViewChosen.connect(self._set_epoch_view)
         self.loss_plot.hoveredEpoch.connect(self._show_hovered_epoch)
 
-    def _action(self, text: str, slot, shortcuts=(), tip: str = "", checkable: bool = False,  # noqa: ANN001
-                name: str = "") -> QAction:
-        return make_action(self, text, slot, shortcuts, tip, checkable, name)
-
     def picture_views(self) -> dict[str, QWidget]:
         """What File ▸ Export Picture offers, by key (FileHost)."""
         return {"boundary": self.boundary_view, "loss": self.loss_plot, "network": self.network_view.canvas}
@@ -231,68 +226,6 @@ class MainWindow(QMainWindow):
                 return self.network_view.canvas if widget is self.network_view else widget
             widget = widget.parentWidget()
         return self.boundary_view
-
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        self.files.build_file_menu(bar)
-
-        edit_menu = bar.addMenu("&Edit")
-        self.undo_action = self.controller.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcuts([QKeySequence.StandardKey.Undo])
-        self.undo_action.setObjectName("undoAction")
-        self.redo_action = self.controller.undo_stack.createRedoAction(self, "&Redo")
-        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence.StandardKey.Redo])
-        self.redo_action.setObjectName("redoAction")
-        for action in (self.undo_action, self.redo_action):
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            self.addAction(action)
-            edit_menu.addAction(action)
-        self.files.add_copy_view(edit_menu)
-
-        train_menu = bar.addMenu("&Train")
-        self.play_action = self._action("&Play / Pause", self.controller.toggle_play, ["Space"], texts.PLAY_TIP,
-                                        name="playAction")
-        self.step_action = self._action("&Step one epoch", self.controller.step, ["S", "Right"], texts.STEP_TIP,
-                                        name="stepAction")
-        self.reset_action = self._action("&Reset", self.controller.reset, ["R"], texts.RESET_TIP, name="resetAction")
-        self.lr_finder_action = self._action("&Find a learning rate…", self.open_lr_finder, [],
-                                             "Sweep the learning rate on a copy of the network and suggest one.",
-                                             name="lrFinderAction")
-        for action in (self.play_action, self.step_action, self.reset_action, self.lr_finder_action):
-            train_menu.addAction(action)
-
-        view_menu = bar.addMenu("&View")
-        self.show_test_action = self._action("Show &test data", self.output_panel.show_test_box.setChecked,
-                                             checkable=True, name="showTestAction",
-                                             tip="Draw the held-out test points over the boundary.")
-        self.discretize_action = self._action("&Discretize output", self.output_panel.discretize_box.setChecked,
-                                              checkable=True, name="discretizeAction",
-                                              tip="Show only the predicted class, without confidence shading.")
-        self.log_scale_action = self._action("&Log-scale loss", self.output_panel.log_box.setChecked,
-                                             checkable=True, name="logScaleAction",
-                                             tip="Show the loss on a logarithmic axis.")
-        self.output_panel.show_test_box.toggled.connect(self.show_test_action.setChecked)
-        self.output_panel.discretize_box.toggled.connect(self.discretize_action.setChecked)
-        self.output_panel.log_box.toggled.connect(self.log_scale_action.setChecked)
-        for action in (self.show_test_action, self.discretize_action, self.log_scale_action):
-            view_menu.addAction(action)
-        view_menu.addSeparator()
-        self.data_panel_action = self._action("Data &panel", self.data_panel.setVisible, checkable=True,
-                                              name="dataPanelAction", tip="Show or hide the data panel.")
-        self.data_panel_action.setChecked(True)
-        view_menu.addAction(self.data_panel_action)
-        view_menu.addAction(self._action("Model &summary…", self.show_model_summary, name="modelSummaryAction",
-                                         tip="Each layer's output shape, parameters and multiply-adds, "
-                                             "with totals (like 'layerlab summary')."))
-
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(self._action("&Guide: concepts, keys, engines", self.show_guide, ["F1"],
-                                         "What the words in the window mean, the keyboard shortcuts and "
-                                         "the two training engines.", name="guideAction"))
-        help_menu.addAction(self._action("What the &colours mean", self.show_colour_legend, ["Shift+F1"],
-                                         "Explain the colours of the boundary, neurons and links.",
-                                         name="legendAction"))
-        help_menu.addAction(self._action("&About LayerLab", self.show_about, name="aboutAction"))
 
     # ================================================================ start-up
     def _on_first_paint(self) -> None:
