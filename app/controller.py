@@ -307,13 +307,14 @@ class SessionController(QObject):
         no reset, no undo. False (with a message) if the spec refuses the value."""
         setting = LIVE[name]
         value = setting.cast(value)
-        try:
-            self.spec = patched(self.spec, {setting.key: value})
-        except SpecError as err:
-            self.message.emit(str(err), "error")
-            self.controlsStale.emit()
-            return False
-        self.specEdited.emit()
+        if setting.key is not None:
+            try:
+                self.spec = patched(self.spec, {setting.key: value})
+            except SpecError as err:
+                self.message.emit(str(err), "error")
+                self.controlsStale.emit()
+                return False
+            self.specEdited.emit()
         self.worker.set_live(name, value)
         return True
 

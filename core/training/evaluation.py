@@ -16,6 +16,7 @@ import torch
 
 from core.nn.build import hidden_layer_ends, linear_layers
 from core.spec.shapes import layer_shapes
+from core.training.probes import collect_views
 from core.training.snapshot import EpochRecord, RunState, Snapshot
 
 if TYPE_CHECKING:
@@ -216,6 +217,8 @@ class Evaluator:
             pictures = self.grid(int(resolution))
         elif grid and not self.trainer.regression and len(self.trainer.x_test):
             pictures = {"test_predictions": self.test_predictions()}
+        if grid:
+            pictures["views"] = collect_views(self.trainer)
         return Snapshot(
             epoch=self.trainer.epoch, step=self.trainer.step, train_loss=train_loss, test_loss=test_loss,
             train_accuracy=train_acc, test_accuracy=test_acc, learning_rate=self.trainer.learning_rate,

@@ -15,7 +15,7 @@ from core.registry import Record, Registry
 
 @dataclass(frozen=True, kw_only=True)
 class LiveSetting(Record):
-    key: str  # the spec field it mirrors, dotted ("optimizer.lr")
+    key: str | None  # the spec field it mirrors, dotted ("optimizer.lr"); None: view state, not in the spec
     cast: Callable[[Any], Any]  # the value as the trainer takes it
     apply: str  # the Trainer method that applies it (raises ValueError for a value it refuses)
 
@@ -33,3 +33,4 @@ LIVE.add(LiveSetting(name="regularization_rate", label="Regularisation rate", ke
                      cast=float, apply="set_regularization_rate"))
 LIVE.add(LiveSetting(name="stop", label="Stop conditions", key="stop", cast=_plain_stop, apply="set_stop_conditions"))
 LIVE.add(LiveSetting(name="epochs", label="Epochs", key="epochs", cast=int, apply="set_epochs"))
+LIVE.add(LiveSetting(name="focus", label="Focused sample", key=None, cast=lambda value: value, apply="set_focus"))

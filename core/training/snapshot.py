@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from enum import Enum
+from typing import Any
 
 import numpy as np
 
@@ -93,3 +95,6 @@ class Snapshot:
     test_predictions: np.ndarray | None = None
     # The run's lowest-test-loss epoch so far (train loss without a test split); core/training/stopping.py
     best_epoch: int | None = None
+    # Grid snapshots only: each applicable probe's pictures by probe name (core/training/probes.py),
+    # e.g. views["feature_maps"]; empty when no probe applies.
+    views: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

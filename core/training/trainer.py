@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from core.training.control import TrainingControl
+from core.training.focus import Focus
 from core.training.live import LIVE
 from core.data.dataset import Dataset, check_dataset
 from core.engines.choice import engine_notice
@@ -120,6 +121,7 @@ class Trainer:
         # Regression outputs -> the target's units: output * y_std + y_mean (None: outputs are the units).
         self._version = 0  # bumped whenever the weights change, so evaluations can be cached
         self.evaluator = Evaluator(self)
+        self.focus = Focus()  # the sample the per-sample pictures (probes) show
         self._backup: StateBackup | None = None  # the rollback copy, refreshed before every epoch
         self._finite_check: tuple[nn.Module | None, list[torch.Tensor]] = (None, [])
         self.engine, self.engine_note = "torch", ""
@@ -206,6 +208,10 @@ class Trainer:
             self.spec = self.spec.replace(stop=stop)
         except SpecError as err:
             raise ValueError(str(err)) from None
+
+    def set_focus(self, value: Any) -> None:
+        """Show this sample in the per-sample pictures: a test row index, a drawn raw input, or None."""
+        self.focus.set(value, self)
 
     def set_weight(self, layer: int, out_index: int, in_index: int, value: float) -> None:
         """Overwrite weight [out_index, in_index] of Linear `layer` (0 = dense1, the last = output)."""
