@@ -174,6 +174,10 @@ class _RunThread(QThread):
         """Data (if not given), model and optimizer; the first call also imports torch here, off the
         GUI thread. Returns None if stopped meanwhile."""
         gen = self.generation
+        if getattr(self.spec, "engine", "auto") != "torch":
+            from core.engines import fused_warmup
+
+            fused_warmup.start()  # loads the kernels beside the torch import (they overlap)
         if "torch" not in sys.modules:
             self.progress.emit(gen, "Loading PyTorch…")
         from core.training.trainer import Trainer

@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from core.engines import fused_kernels as kernels
-from core.engines import fused_optim
+from core.engines import fused_optim, fused_warmup
 from core.engines.fused_kernels import KernelOptimizer
 from core.engines.fused_layout import NetPlan, net_plan, read_layout
 from core.engines.fused_layout import parameters as fused_layout_parameters
@@ -433,22 +433,6 @@ def train_epochs(trainer: Any, orders: np.ndarray, learning_rates: np.ndarray) -
 
 
 def warm_up() -> float:
-    """Compile the kernel (or load it from numba's on-disk cache) now; returns the seconds taken.
-
-    Call it from a background thread at start-up so the first fused epoch does not stall.
-    """
-    t0 = time.perf_counter()
-    x, y, theta = np.zeros((1, 1), np.float32), np.zeros(1, np.float32), np.zeros(2, np.float32)
-    net = NetPlan(offsets=np.zeros(1, np.int64), acts=np.zeros(1, np.int64), act_params=np.zeros(1, np.float32),
-                  widths=np.ones(2, np.int64), loss_code=kernels.BCE, squash=False,
-                  drop_thresholds=np.zeros(1, np.int64), drop_scales=np.ones(1, np.float32),
-                  drop_run=np.uint64(0), norm_offsets=np.full(1, -1, np.int64), norm_eps=np.zeros(1, np.float32))
-    opt = KernelOptimizer(code=fused_optim.SGD, hyper=np.zeros(fused_optim.N_HYPER), state=np.zeros((1, 1), np.float32),
-                          step=np.zeros(1), factors=np.zeros(fused_optim.N_FACTORS), counts_steps=False,
-                          reg_code=kernels.REG_NONE, with_penalty=INCLUDE_PENALTY_IN_LOSS)
-    kernels.epoch_kernel()(x, y, np.zeros(1, np.int64), 1, theta, net, opt, np.float32(0.0), np.float32(0.0), 0)
-    kernels.eval_kernel()(x, y, 1, theta, net, True, 2, np.zeros(4, np.int64))
-    kernels.block_kernel()(x, y, np.zeros((1, 1), np.int64), 1, theta, net, opt, np.zeros(1, np.float32),
-                           np.float32(0.0), 0, x, y, 1, True, 2, np.zeros(4, np.int64), np.zeros(2, np.float32),
-                           np.zeros((1, 1), np.float32), np.zeros((1, kernels.STATS_COLUMNS), np.float64))
-    return time.perf_counter() - t0
+    """Compile the kernels (or load them from numba's on-disk cache) now; returns the seconds taken.
+    See fused_warmup.py, which also starts this beside the torch import."""
+    return fused_warmup.warm_up()

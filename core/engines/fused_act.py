@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import math
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from torch import nn
 
 from core.nn.activations import record_of
+
+if TYPE_CHECKING:
+    from torch import nn
 
 # Codes shared with the kernels (the first five keep the numbers the fused engine always used).
 LINEAR, TANH, RELU, SIGMOID, LEAKY_RELU, ELU, GELU, SILU, SOFTPLUS, MISH = range(10)

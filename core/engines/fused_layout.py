@@ -1,18 +1,17 @@
 """The model as the fused engine reads it: Linear layers, each followed by an activation and dropout.
 
 `read_layout` accepts exactly what the engine runs (and says what it does not, in words the engine
-notice can show); `NetPlan` is the numba-friendly tuple of arrays the kernels take.
+notice can show); `NetPlan` (fused_plan.py) is the numba-friendly tuple of arrays the kernels take.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
-
 import numpy as np
 from torch import nn
 
 from core.engines import dropout_mask, fused_act
+from core.engines.fused_plan import NetPlan
 
 
 @dataclass(frozen=True)
@@ -24,23 +23,6 @@ class Layout:
     act_params: tuple[float, ...]  # leaky_relu slope / elu alpha per Linear (0 otherwise)
     dropouts: tuple[float, ...]    # dropout probability after each Linear's activation (0: none)
     norms: tuple[nn.LayerNorm | None, ...]  # layer norm between each Linear and its activation
-
-
-class NetPlan(NamedTuple):
-    """What the kernels need to run the net forward and backward (no parameters: those are theta)."""
-
-    offsets: np.ndarray           # int64: where each Linear's weight starts in theta (its bias follows)
-    acts: np.ndarray              # int64 fused_act codes
-    act_params: np.ndarray        # float32
-    widths: np.ndarray            # int64 [inputs, hidden..., outputs]
-    loss_code: int
-    squash: bool                  # the loss applies to sigmoid(logit)
-    drop_thresholds: np.ndarray   # int64 per Linear: dropout_mask.keep_threshold (0: no dropout)
-    drop_scales: np.ndarray       # float32 per Linear: dropout_mask.keep_scale
-    drop_run: np.uint64           # dropout_mask.run_key(seed)
-    norm_offsets: np.ndarray      # int64 per Linear: where its layer norm's weight starts in theta
-                                  # (its bias follows), -1 without one
-    norm_eps: np.ndarray          # float32 per Linear: the layer norm's eps
 
 
 def _layer_norm_problem(name: str, module: nn.LayerNorm, width: int) -> str:

@@ -13,12 +13,14 @@ bias corrections and Adagrad's decayed rate in float64 from the step count, the 
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import torch
 
 from core.nn.optimizers import OPTIMIZERS, OptimizerRecord
+
+if TYPE_CHECKING:  # torch is imported where it is used, so the kernels load without it (start-up)
+    import torch
 
 SGD, ADAM, ADAMW, RMSPROP, ADAGRAD = range(5)
 # Regularisation codes (on Linear weights only; its gradient joins the loss gradient before a step).
@@ -77,6 +79,8 @@ def read_optimizer(optimizer: Any, spec: Any) -> tuple[OptimizerConfig | None, s
     hyper[HP_MOMENTUM] = float(group.get("momentum", 0.0))
     hyper[HP_NESTEROV] = float(bool(group.get("nesterov", False)))
     beta1, beta2 = group.get("betas", (0.0, 0.0))
+    import torch
+
     if isinstance(beta1, torch.Tensor) or isinstance(beta2, torch.Tensor) or isinstance(group["lr"], torch.Tensor):
         return None, "tensor learning rates or betas are not supported by the fused engine"
     hyper[HP_BETA1], hyper[HP_BETA2] = float(beta1), float(beta2)
@@ -99,6 +103,8 @@ def state_tensors(optimizer: Any, params: list[torch.Tensor], config: OptimizerC
     """([per slot: each parameter's state tensor], [each parameter's step tensor]) of `optimizer`,
     created first where missing with torch's own initial values (zeros, Adagrad's sum already set,
     step 0), so the engine's first step is torch's first step."""
+    import torch
+
     slots: list[list[torch.Tensor]] = [[] for _ in config.slots]
     steps: list[torch.Tensor] = []
     for p in params:

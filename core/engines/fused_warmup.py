@@ -1,0 +1,58 @@
+"""Load the fused engine's kernels (numba's on-disk cache, or a first compile) without torch.
+
+The window's first epoch waits on two slow loads: `import torch` (~1.5 s) and these kernels (~1 s).
+Loading the kernels runs mostly in llvmlite's C code, which releases the GIL, so `start()` begins it on
+a daemon thread beside the torch import and the two overlap. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+_lock = threading.Lock()
+_thread: threading.Thread | None = None
+
+
+def warm_up() -> float:
+    """Compile the kernels (or load them from the cache) now; returns the seconds taken. Cheap once done."""
+    from core.engines import fused_kernels as kernels
+    from core.engines import fused_optim
+    from core.engines.fused_plan import NetPlan
+
+    t0 = time.perf_counter()
+    x, y, theta = np.zeros((1, 1), np.float32), np.zeros(1, np.float32), np.zeros(2, np.float32)
+    net = NetPlan(offsets=np.zeros(1, np.int64), acts=np.zeros(1, np.int64), act_params=np.zeros(1, np.float32),
+                  widths=np.ones(2, np.int64), loss_code=kernels.BCE, squash=False,
+                  drop_thresholds=np.zeros(1, np.int64), drop_scales=np.ones(1, np.float32),
+                  drop_run=np.uint64(0), norm_offsets=np.full(1, -1, np.int64), norm_eps=np.zeros(1, np.float32))
+    opt = kernels.KernelOptimizer(code=fused_optim.SGD, hyper=np.zeros(fused_optim.N_HYPER),
+                                  state=np.zeros((1, 1), np.float32), step=np.zeros(1),
+                                  factors=np.zeros(fused_optim.N_FACTORS), counts_steps=False,
+                                  reg_code=kernels.REG_NONE, with_penalty=True)
+    kernels.epoch_kernel()(x, y, np.zeros(1, np.int64), 1, theta, net, opt, np.float32(0.0), np.float32(0.0), 0)
+    kernels.eval_kernel()(x, y, 1, theta, net, True, 2, np.zeros(4, np.int64))
+    kernels.block_kernel()(x, y, np.zeros((1, 1), np.int64), 1, theta, net, opt, np.zeros(1, np.float32),
+                           np.float32(0.0), 0, x, y, 1, True, 2, np.zeros(4, np.int64), np.zeros(2, np.float32),
+                           np.zeros((1, 1), np.float32), np.zeros((1, kernels.STATS_COLUMNS), np.float64))
+    return time.perf_counter() - t0
+
+
+def start() -> None:
+    """Begin `warm_up` on a daemon thread (once per process); a later `warm_up()` call waits for it
+    through numba's compile lock and then returns at once. Failures are left for that call to raise."""
+    global _thread
+    with _lock:
+        if _thread is not None:
+            return
+        _thread = threading.Thread(target=_quiet_warm_up, name="fused-warm-up", daemon=True)
+        _thread.start()
+
+
+def _quiet_warm_up() -> None:
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - the worker's own warm_up() call reports it
+        pass
