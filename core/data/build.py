@@ -4,15 +4,19 @@ for tabular regression the target too, so its units do not decide which learning
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from core.data import images, toy
 from core.data.dataset import DataError, Dataset
 from core.data.features import compute_features, feature_names, fit_standardization, standardize
 from core.data.sources import BUNDLED_SOURCES, SOURCES, TOY_SOURCES
-from core.data.tabular import Table, load_bundled, load_csv
 from core.echo import echo
 from core.spec import TOY_CLASSIFICATION, DataSource, Experiment, Task
+
+if TYPE_CHECKING:  # tabular imports pandas (~0.5 s): loaded only for table data, not the toy sets
+    from core.data.tabular import Table
 
 _SPLIT_STREAM = 1  # the split draws from its own stream, so it does not shift the generated points
 
@@ -24,6 +28,8 @@ def load_dataset(spec: Experiment) -> Dataset:
         return _planar(spec)
     if images.image_shape(spec) is not None:
         return _images(spec)
+    from core.data.tabular import load_bundled, load_csv
+
     if source == DataSource.csv:
         table = load_csv(spec.data.path or "", spec.data.target or "", spec.data.columns, spec.task.value)
     elif source in BUNDLED_SOURCES:
@@ -115,6 +121,8 @@ def _images(spec: Experiment) -> Dataset:
     """Digits, shapes or an image folder: flat rows of pixels / scale, viewed as input_shape (C, H, W)."""
     data = spec.data
     if data.source == DataSource.digits:
+        from core.data.tabular import load_bundled
+
         table = load_bundled(data.source)
         pixels, labels, class_names = table.x.reshape(-1, 1, 8, 8), table.y, table.class_names
         scale, kind = 16.0, "pixel values 0-16"
