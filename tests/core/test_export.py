@@ -113,8 +113,10 @@ def test_torchscript_reproduces_model_from_raw_inputs(exported, case):
     loaded = torch.jit.load(str(reports["torchscript"].path))
     with torch.no_grad():
         got = loaded(torch.from_numpy(raw)).numpy()
-    np.testing.assert_allclose(got, _expected(dataset, model, raw), atol=1e-5, rtol=1e-5)
-    assert reports["torchscript"].max_abs_diff <= 1e-5
+    expected = _expected(dataset, model, raw)
+    np.testing.assert_allclose(got, expected, atol=1e-5, rtol=1e-5)
+    # float32 rounding grows with the outputs' size (regression targets in their own units, ~100s)
+    assert reports["torchscript"].max_abs_diff <= 1e-5 * max(1.0, float(np.abs(expected).max()))
 
 
 @pytest.mark.parametrize("case", list(CASES))
