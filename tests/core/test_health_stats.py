@@ -152,3 +152,17 @@ def test_the_example_files_are_the_demos():
         path = ROOT / "examples" / f"{name}.json"
         assert json.loads(path.read_text()) == data
         assert load_experiment(path) == demo_experiment(name)
+
+
+def test_layerlab_train_prints_a_health_line_and_writes_the_figures(tmp_path, capsys):
+    from core.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", str(ROOT / "examples" / "deep_sigmoid.json"), "--epochs", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "health: Gradients vanish in dense1-" in printed
+    health = json.loads((out / "metrics.json").read_text())["health"]
+    assert list(health["layers"]) == [f"dense{k}" for k in range(1, 9)] + ["output"]
+    assert health["layers"]["dense1"]["dead_share"] is None  # sigmoid units do not die
+    assert health["layers"]["dense1"]["grad_norm"] < 1e-4 * health["layers"]["output"]["grad_norm"]
+    assert any("dense1" in text for text in health["warnings"])
