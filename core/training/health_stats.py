@@ -177,8 +177,10 @@ def _histogram(values: np.ndarray, rule: ActivationHealth) -> tuple[np.ndarray, 
     finite = values[np.isfinite(values)]
     low = rule.low if rule.low is not None else (float(finite.min()) if finite.size else 0.0)
     high = rule.high if rule.high is not None else (float(finite.max()) if finite.size else 1.0)
-    if not high > low:
-        low, high = low - 0.5, high + 0.5
+    spread = 1e-3 * max(abs(low), abs(high), 1.0)  # all but equal values (an untrained output): one bin
+    if not high - low > spread:                      # in the middle, not a range the axis cannot label
+        middle = 0.5 * (low + high)
+        low, high = middle - 50 * spread, middle + 50 * spread
     # np.histogram's general path costs ~10x this for a few thousand values
     index = ((finite - low) * (HISTOGRAM_BINS / (high - low))).astype(np.int64)
     counts = np.bincount(np.clip(index, 0, HISTOGRAM_BINS - 1), minlength=HISTOGRAM_BINS)
