@@ -22,7 +22,7 @@ from core.training.snapshot import EpochRecord
 
 # Registered here because the trainer imports this module: every run has the record.
 PROBES.add(Probe(name="health", label="Training health",
-                 applies="core.training.health_stats:applies", collect="core.training.health_stats:collect"))
+                 applies="core.training.health_stats:applies", collect="core.training.health_stats:sampled"))
 
 SMOOTHING = 0.1        # weight of the newest epoch in the moving average (~10 epochs)
 RISE_FACTOR = 1.5      # above this multiple of the best smoothed loss counts as risen ...

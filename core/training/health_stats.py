@@ -14,13 +14,15 @@ For each Linear / Conv2d, named as in the diagram (dense1, ..., output):
 - dead share (ReLU): units (conv: channels) never above 0 on any of the rows;
 - saturated share (tanh, sigmoid): units in the flat band (|tanh| > 0.99; sigmoid < 0.01 or > 0.99)
   on more than SATURATED_ROW_SHARE of the rows (conv: of the rows x positions).
-Cost: one forward pass (and on torch one backward) over <= 256 rows, ~1 ms on the small nets
-(benchmarks/health_cost.py).
+Cost: one forward pass (and on torch one backward) over <= 256 rows: ~1-2 ms on the default circle
+net, ~4 on the 8x8 demo, ~15 on the digits CNN (benchmarks/health_cost.py). The probe (`sampled`)
+keeps it under HEALTH_BUDGET of the run thread by sampling the costlier nets less often.
 """
 
 from __future__ import annotations
 
 import math
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 HEALTH_ROWS = 256
 HISTOGRAM_BINS = 24
 SATURATED_ROW_SHARE = 0.9  # a unit is saturated when it sits in the flat band on more rows than this
+HEALTH_BUDGET = 0.02       # the most of the run thread's time the figures take (the probe samples less often)
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,31 @@ class _Previous:
 _previous: "weakref.WeakKeyDictionary[Any, _Previous]" = weakref.WeakKeyDictionary()
 
 
+@dataclass
+class _Sample:
+    done: float     # perf_counter() when the collection ended
+    cost: float     # how long it took
+    stats: dict[str, Any]
+
+
+_samples: "weakref.WeakKeyDictionary[Any, _Sample]" = weakref.WeakKeyDictionary()
+
+
 def applies(trainer: Trainer) -> bool:
     return len(trainer.x_train) > 0 and any(isinstance(m, (nn.Linear, nn.Conv2d)) for m in trainer.model)
+
+
+def sampled(trainer: Trainer) -> dict[str, Any]:
+    """The probe: `collect`, unless the last collection is too recent for HEALTH_BUDGET (a net whose
+    figures take 10 ms gets them every ~0.5 s); then the last figures again (they carry their epoch)."""
+    started = time.perf_counter()
+    last = _samples.get(trainer)
+    if last is not None and started - last.done < last.cost * (1.0 / HEALTH_BUDGET - 1.0):
+        return last.stats
+    stats = collect(trainer)
+    done = time.perf_counter()
+    _samples[trainer] = _Sample(done, done - started, stats)
+    return stats
 
 
 def weight_layers(model: nn.Sequential) -> list[tuple[str, nn.Module, int, str]]:
@@ -173,6 +199,9 @@ def _unit_columns(values: np.ndarray) -> np.ndarray:
     return values.reshape(len(values), -1)
 
 
+_BIN_STEPS = np.arange(HISTOGRAM_BINS + 1, dtype=np.float64)
+
+
 def _histogram(values: np.ndarray, rule: ActivationHealth) -> tuple[np.ndarray, np.ndarray]:
     finite = values[np.isfinite(values)]
     low = rule.low if rule.low is not None else (float(finite.min()) if finite.size else 0.0)
@@ -184,7 +213,7 @@ def _histogram(values: np.ndarray, rule: ActivationHealth) -> tuple[np.ndarray, 
     # np.histogram's general path costs ~10x this for a few thousand values
     index = ((finite - low) * (HISTOGRAM_BINS / (high - low))).astype(np.int64)
     counts = np.bincount(np.clip(index, 0, HISTOGRAM_BINS - 1), minlength=HISTOGRAM_BINS)
-    edges = np.linspace(low, high, HISTOGRAM_BINS + 1, dtype=np.float32)
+    edges = (low + (high - low) / HISTOGRAM_BINS * _BIN_STEPS).astype(np.float32)
     return (counts / max(values.size, 1)).astype(np.float32), edges
 
 

@@ -14,11 +14,18 @@ import torch
 from core.spec import Experiment, load_experiment
 from core.training.health_demos import DEMOS, demo_experiment
 from core.training.health_rules import WarningsOnce, check
+from core.training import health_stats
 from core.training.health_stats import HEALTH_ROWS, HISTOGRAM_BINS
 from core.training.trainer import Trainer
 
 pytest.importorskip("numba")
 torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def every_snapshot_measures(monkeypatch):
+    """Fresh figures on every snapshot here (the probe otherwise samples costly nets less often)."""
+    monkeypatch.setattr(health_stats, "HEALTH_BUDGET", 1.0)
 ROOT = Path(__file__).resolve().parents[2]
 
 W1 = np.array([[0.9, -0.4], [0.1, 0.15], [-0.3, 0.2]], np.float32)
@@ -166,3 +173,14 @@ def test_layerlab_train_prints_a_health_line_and_writes_the_figures(tmp_path, ca
     assert health["layers"]["dense1"]["dead_share"] is None  # sigmoid units do not die
     assert health["layers"]["dense1"]["grad_norm"] < 1e-4 * health["layers"]["output"]["grad_norm"]
     assert any("dense1" in text for text in health["warnings"])
+
+
+def test_the_probe_samples_a_costly_net_less_often_and_keeps_its_budget(monkeypatch):
+    monkeypatch.setattr(health_stats, "HEALTH_BUDGET", 0.02)
+    trainer = Trainer(Experiment(engine="torch"))
+    first = trainer.snapshot().views["health"]
+    trainer.step += 1  # as if trained: within 49x its cost of the last collection the figures stay
+    assert trainer.snapshot().views["health"] is first
+    monkeypatch.setattr(health_stats, "HEALTH_BUDGET", 1.0)
+    again = trainer.snapshot().views["health"]
+    assert again is not first and again["step"] == 1 and first["step"] == 0
