@@ -102,6 +102,9 @@ class HealthPanel(QWidget):
         self.legend = QLabel("")
         self.legend.setObjectName("healthLegend")
         self.legend.setWordWrap(True)
+        self.note = QLabel("")
+        self.note.setObjectName("healthNote")
+        self.note.setStyleSheet("font-size:8pt; color:#6b7280;")
         self.plots: dict[str, pg.PlotWidget] = {}
         self.curves: dict[str, list[pg.PlotDataItem]] = {f: [] for f in FIELDS}
         self.plot_grid = QGridLayout()
@@ -111,7 +114,7 @@ class HealthPanel(QWidget):
         self.columns = 0  # plots a row: 4 when wide (docked below), 2 when narrow (docked at the side)
         guide = pg.InfiniteLine(pos=math.log10(GUIDE_RATIO), angle=0, movable=False,
                                 pen=pg.mkPen((120, 120, 120), width=1, style=Qt.PenStyle.DashLine),
-                                label=f"{GUIDE_RATIO:g}", labelOpts={"position": 0.88, "color": (90, 90, 90), "anchors": [(0.5, 1), (0.5, 1)]})
+                                label=f"{GUIDE_RATIO:g}", labelOpts={"position": 0.9, "color": (90, 90, 90), "anchors": [(0.5, 0), (0.5, 0)]})
         self.plots["update_ratio"].addItem(guide)
         self.plots["units_share"].setYRange(0, 1, padding=0.05)
         self.histograms = QWidget()
@@ -125,7 +128,9 @@ class HealthPanel(QWidget):
         layout.setContentsMargins(8, 4, 8, 4)
         layout.setSpacing(3)
         layout.addWidget(self.warning)
+        self.note.setWordWrap(True)
         layout.addWidget(self.legend)
+        layout.addWidget(self.note)
         layout.addLayout(self.plot_grid, 3)
         layout.addWidget(self.histograms, 2)
         self.timer = QTimer(self, singleShot=True, interval=int(1000 / REDRAW_HZ))
@@ -221,6 +226,8 @@ class HealthPanel(QWidget):
                 if log_y:  # log axes: a zero or unknown figure is a gap, not a warning
                     y = np.where(y > 0, y, np.nan)
                 curve.setData(epochs, y, connect="finite")
+            if log_y and values is not None and len(epochs):
+                self._decades(self.plots[field], values)
         stats = self.latest
         for k, bars in enumerate(self.histogram_bars):
             if stats is None:
@@ -231,11 +238,25 @@ class HealthPanel(QWidget):
         self.redraw_count += 1
         return True
 
+    @staticmethod
+    def _decades(plot: pg.PlotWidget, values: np.ndarray) -> None:
+        """A log axis spans whole decades, at least two: less, and its labels crowd (0.007 0.008 ...)."""
+        shown = values[np.isfinite(values) & (values > 0)]
+        if not shown.size:
+            return
+        low, high = math.floor(math.log10(shown.min())), math.ceil(math.log10(shown.max()))
+        if high - low < 2:
+            low, high = low - 1, max(high, low + 1) + (1 if high - low < 1 else 0)
+        plot.setYRange(low, high, padding=0.02)
+
     def _show_warning(self, stats: dict[str, Any] | None) -> None:
         if stats is None:
             self.warning.setText(CALM_TEXT)
             self.warning.setStyleSheet("")
+            self.note.setText("")
             return
+        self.note.setText(f"figures of epoch {stats['epoch']:,} · first {stats['rows']} training rows · "
+                          f"gradients: {stats['gradients']}")
         warnings = [w.text for w in stats["warnings"]]
         where = (f"Gradients of the loss on the first {stats['rows']} training rows ({stats['gradients']}); "
                  f"update ratio per step, guide line at {GUIDE_RATIO:g}; vanishing below {VANISH_RATIO:g}× the "

@@ -58,7 +58,7 @@ def check(stats: Mapping[str, Any]) -> list[HealthWarning]:
         name, g = bad[0] if bad else (names[-1], last)
         found.append(HealthWarning("exploding", name, (
             f"Gradients explode: {name}'s gradient norm is {g:.3g}"
-            + (f", {g / last:.3g}x the output layer's" if last > 0 and math.isfinite(g / last) else "")
+            + (f", {g / last:.3g} × the output layer's" if last > 0 and math.isfinite(g / last) else "")
             + ". Try a lower learning rate, gradient-friendly activations or batch norm.")))
         return found
     faint = [(n, g) for n, g in hidden if last > 0 and g < VANISH_RATIO * last]
@@ -66,8 +66,8 @@ def check(stats: Mapping[str, Any]) -> list[HealthWarning]:
         first, g = faint[0]
         span = first if len(faint) == 1 else f"{first}-{faint[-1][0]}"
         found.append(HealthWarning("vanishing", first, (
-            f"Gradients vanish in {span}: {first}'s gradient norm is {g:.2g}, {g / last:.1g}x the output layer's "
-            f"(below {VANISH_RATIO:g}x), so it barely learns. Try relu, batch norm or fewer layers.")))
+            f"Gradients vanish in {span}: {first}'s gradient norm is {g:.2g}, {g / last:.1g} × the output layer's "
+            f"(below {VANISH_RATIO:g} ×), so it barely learns. Try relu, batch norm or fewer layers.")))
     elif max(grads) < TINY_GRADIENT and stats.get("loss", 0.0) > SETTLED_LOSS:
         found.append(HealthWarning("vanishing", names[0], (
             f"Gradients vanish everywhere (largest {max(grads):.2g}) while the loss is {stats['loss']:.3g}: "

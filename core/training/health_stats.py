@@ -2,7 +2,8 @@
 
 For each Linear / Conv2d, named as in the diagram (dense1, ..., output):
 - weight norm: ||W|| (Frobenius, weights only, no bias);
-- gradient norm: ||dL/dW|| of the data loss (no penalty, no dropout, eval mode) on a fixed batch,
+- gradient norm: ||dL/dW|| of the data loss (no penalty, no dropout; batch norm with the batch's own
+  statistics, as in training, its running ones left as they were) on a fixed batch,
   the first HEALTH_ROWS training rows, so snapshots compare like with like. On the fused engine the
   gradient is the epoch kernel's own (core/engines/fused_gradients.py); on torch, autograd's;
 - update ratio: ||W_now - W_prev|| / ||W_prev|| between two snapshots, divided by the optimizer steps
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 HEALTH_ROWS = 256
 HISTOGRAM_BINS = 24
 SATURATED_ROW_SHARE = 0.9  # a unit is saturated when it sits in the flat band on more rows than this
-HEALTH_BUDGET = 0.02       # the most of the run thread's time the figures take (the probe samples less often)
+HEALTH_BUDGET = 0.05       # the most of the run thread's time the figures take (the probe samples less often)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def applies(trainer: Trainer) -> bool:
 
 def sampled(trainer: Trainer) -> dict[str, Any]:
     """The probe: `collect`, unless the last collection is too recent for HEALTH_BUDGET (a net whose
-    figures take 10 ms gets them every ~0.5 s); then the last figures again (they carry their epoch)."""
+    figures take 10 ms gets them every ~0.2 s); then the last figures again (they carry their epoch)."""
     started = time.perf_counter()
     last = _samples.get(trainer)
     if last is not None and started - last.done < last.cost * (1.0 / HEALTH_BUDGET - 1.0):
@@ -142,6 +143,7 @@ def collect(trainer: Trainer) -> dict[str, Any]:
     switch = model.training and getattr(trainer, "_mode_matters", True)  # eval() walks every part: skip it
     if switch:                                                             # where the modes agree
         model.eval()
+    norms = _batch_norms_as_in_training(model)
     try:
         with torch.set_grad_enabled(fused_grads is None):
             outputs: dict[int, torch.Tensor] = {}
@@ -158,6 +160,7 @@ def collect(trainer: Trainer) -> dict[str, Any]:
             else:
                 grads = fused_grads
     finally:
+        _restore_batch_norms(norms)
         if switch:
             model.train()
     weights_now = [module.weight.detach().cpu().numpy().astype(np.float32, copy=True) for _, module, _, _ in layers]
@@ -185,6 +188,28 @@ def collect(trainer: Trainer) -> dict[str, Any]:
                  edges=tuple(edges), units=tuple(units))
     stats["warnings"] = tuple(check(stats))
     return stats
+
+
+def _batch_norms_as_in_training(model: nn.Module) -> list[tuple[nn.Module, bool, list[torch.Tensor]]]:
+    """Batch norm normalises with the batch's own statistics while training, and that is where its
+    gradients come from (in eval mode, at the start, a deep sigmoid net with batch norm looks as
+    stuck as one without): put each in training mode, keeping copies of its running statistics."""
+    kept = []
+    for module in model.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm):
+            buffers = [b for b in (module.running_mean, module.running_var, module.num_batches_tracked) if b is not None]
+            kept.append((module, module.training, [b.clone() for b in buffers]))
+            module.train()
+    return kept
+
+
+def _restore_batch_norms(kept: list[tuple[nn.Module, bool, list[torch.Tensor]]]) -> None:
+    with torch.no_grad():
+        for module, training, copies in kept:
+            buffers = [b for b in (module.running_mean, module.running_var, module.num_batches_tracked) if b is not None]
+            for buffer, copy in zip(buffers, copies):
+                buffer.copy_(copy)
+            module.train(training)
 
 
 def _norm(a: np.ndarray) -> float:

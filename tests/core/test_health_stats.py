@@ -137,10 +137,14 @@ def test_the_deep_sigmoid_demo_warns_that_gradients_vanish_in_its_first_layers(e
 
 def test_the_batch_norm_contrast_learns_with_gradients_of_one_size():
     trainer = Trainer(demo_experiment("deep_sigmoid_batch_norm").replace(epochs=15))
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    start = trainer.snapshot().views["health"]  # batch norm as in training: no vanishing even at the start
+    assert all(torch.equal(v, before[k]) for k, v in trainer.model.state_dict().items())  # running stats kept
     trainer.train_epochs(15)
     stats = trainer.snapshot().views["health"]
-    assert stats["grad_norm"][0] > 1e-2 * stats["grad_norm"][-1]
-    assert not [w for w in stats["warnings"] if w.kind == "vanishing"]
+    for figures in (start, stats):
+        assert figures["grad_norm"][0] > 1e-2 * figures["grad_norm"][-1]
+        assert not [w for w in figures["warnings"] if w.kind == "vanishing"]
     assert trainer.evaluate()[3] > 0.75
 
 
@@ -179,7 +183,7 @@ def test_the_probe_samples_a_costly_net_less_often_and_keeps_its_budget(monkeypa
     monkeypatch.setattr(health_stats, "HEALTH_BUDGET", 0.02)
     trainer = Trainer(Experiment(engine="torch"))
     first = trainer.snapshot().views["health"]
-    trainer.step += 1  # as if trained: within 49x its cost of the last collection the figures stay
+    trainer.step += 1  # as if trained: within 49x its cost of the last collection (budget 2 %) they stay
     assert trainer.snapshot().views["health"] is first
     monkeypatch.setattr(health_stats, "HEALTH_BUDGET", 1.0)
     again = trainer.snapshot().views["health"]
