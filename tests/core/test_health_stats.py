@@ -188,3 +188,18 @@ def test_the_probe_samples_a_costly_net_less_often_and_keeps_its_budget(monkeypa
     monkeypatch.setattr(health_stats, "HEALTH_BUDGET", 1.0)
     again = trainer.snapshot().views["health"]
     assert again is not first and again["step"] == 1 and first["step"] == 0
+
+
+def test_both_engines_agree_with_dropout_and_layer_norm():
+    """The fused kernel's gradients are those of the model as it predicts: dropout off, layer norm in."""
+    spec = Experiment.model_validate({"data": {"source": "xor", "samples": 120}, "layers": [
+        {"units": 8, "activation": "relu", "dropout": 0.3, "norm": "layer"}, {"units": 4, "activation": "elu"}]})
+    figures = {}
+    for engine in ("torch", "fused"):
+        trainer = Trainer(spec.replace(engine=engine))
+        assert trainer.engine == engine
+        trainer.train_epochs(2)
+        figures[engine] = trainer.snapshot().views["health"]
+    assert figures["fused"]["gradients"] == "fused kernel"
+    np.testing.assert_allclose(figures["fused"]["grad_norm"], figures["torch"]["grad_norm"], rtol=1e-4)
+    np.testing.assert_allclose(figures["fused"]["histograms"][0], figures["torch"]["histograms"][0], atol=1e-6)
