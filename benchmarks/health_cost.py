@@ -6,6 +6,9 @@ CNN example, on each engine that runs it: the median ms of one health collection
 how often the probe then measures at the window's grid rate (app/worker.py GRID_HZ) within its budget
 (core/training/health_stats.py HEALTH_BUDGET), and the share of the run thread that takes.
 
+Then the window side (offscreen): ms per redraw of the health panel (app/panels/health_panel.py) on the
+GUI thread with 9 layers and full curves (MAX_POINTS each), at its REDRAW_HZ.
+
 python3 benchmarks/health_cost.py [--repeats 30]
 """
 
@@ -73,6 +76,56 @@ def main() -> None:
             rows.append((f"{label}, {engine}: measured /s at {GRID_HZ:g} grids/s, share of the run thread",
                          f"{rate:.1f}/s {health * rate / 10:.1f} %", f"<= {100 * HEALTH_BUDGET:g} %", ""))
     print_table(rows)
+    print()
+    print_table(panel_rows(demo_experiment("deep_sigmoid"), args.repeats))
+
+
+def panel_rows(spec, repeats: int) -> list[tuple[str, str, str, str]]:
+    """The health panel's redraw on the GUI thread, its curves full, beside a bare pyqtgraph redraw."""
+    import os
+    from types import SimpleNamespace
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import numpy as np
+    from PySide6.QtWidgets import QApplication
+
+    from app.panels import health_panel
+
+    app = QApplication.instance() or QApplication([])
+    panel = health_panel.HealthPanel()
+    panel.resize(1900, 300)
+    panel.show()
+    trainer = Trainer(spec.replace(engine="torch"))
+    stats = collect(trainer)
+    for epoch in range(health_panel.MAX_POINTS):
+        panel.take(SimpleNamespace(views={"health": {**stats, "epoch": epoch}}))
+    app.processEvents()
+
+    def redraw() -> None:  # the curves grow by one sample, as while training (histograms at their own rate)
+        panel.take(SimpleNamespace(views={"health": {**stats, "epoch": int(panel.series.epochs[-1]) + 1}}))
+        panel.refresh()
+        app.processEvents()  # the paint
+
+    panel_ms = median_ms(redraw, repeats)
+    from app.look.plotting import pg
+
+    bare = pg.PlotWidget()
+    bare.resize(450, 200)
+    bare.show()
+    curve = bare.plot()
+    y = np.random.default_rng(0).random(health_panel.MAX_POINTS)
+
+    def bare_redraw() -> None:
+        curve.setData(np.arange(len(y)), y)
+        app.processEvents()
+
+    bare_ms = median_ms(bare_redraw, repeats)
+    panel.close()
+    bare.close()
+    share = panel_ms * health_panel.REDRAW_HZ / 10.0
+    return [(f"health panel redraw, {len(stats['layers'])} layers x {health_panel.MAX_POINTS} points, ms "
+             f"(one bare pyqtgraph curve {bare_ms:.2f} ms)", f"{panel_ms:.1f}", "", ""),
+            (f"GUI thread share at {health_panel.REDRAW_HZ:g} redraws/s while shown", f"{share:.1f} %", "", "")]
 
 
 if __name__ == "__main__":

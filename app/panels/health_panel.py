@@ -3,12 +3,15 @@ update ratio (log, with cs231n's ~1e-3 guide) and dead / saturated share, the la
 histogram of each layer, and a warning line on top (core/training/health_stats.py, health_rules.py).
 
 Fed every snapshot (`take`); only grid snapshots carry the figures (Snapshot.views["health"]), at most
-~10 a second. It records while hidden and redraws at most REDRAW_HZ times a second while shown.
+~8 a second. It records while hidden; while shown it redraws the curves at most REDRAW_HZ times a
+second and the histograms HISTOGRAM_HZ (13 small plots are not free on the GUI thread: thin pens, no
+antialiasing, benchmarks/health_cost.py).
 """
 
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import numpy as np
@@ -20,8 +23,9 @@ from app.look import colormaps
 from app.look.plotting import pg
 from core.training.health_rules import VANISH_RATIO, WarningsOnce
 
-REDRAW_HZ = 4.0
-MAX_POINTS = 2048          # points per curve; older ones are thinned (every other dropped) beyond it
+REDRAW_HZ = 2.0      # the curves, while shown: slow-moving figures, and 13 small plots cost the GUI thread
+HISTOGRAM_HZ = 1.0   # the histograms: the latest figures, redrawn less often still
+MAX_POINTS = 512           # points per curve (a plot is ~400 px wide); beyond it every other one is dropped
 GUIDE_RATIO = 1e-3         # cs231n: updates of about 1e-3 of the weights per step are healthy
 # (objectName, title, field, log y)
 PLOTS = (("healthWeightPlot", "Weight norm ‖W‖", "weight_norm", False),
@@ -71,7 +75,7 @@ def _small_plot(name: str, title: str, log_y: bool) -> pg.PlotWidget:
     plot.setMouseEnabled(False, False)
     plot.setTitle(f'<span style="font-size:9pt">{title}</span>')
     plot.setLogMode(x=False, y=log_y)
-    plot.showGrid(x=False, y=True, alpha=0.25)
+    plot.showGrid(x=False, y=False)
     plot.setMinimumSize(120, 60)
     font = QFont(plot.font())
     font.setPointSizeF(7.5)
@@ -95,6 +99,9 @@ class HealthPanel(QWidget):
         self.layers: tuple[str, ...] = ()
         self.redraw_count = 0
         self._dirty = False
+        self._histograms_of: dict[str, Any] | None = None  # the figures the histograms show
+        self._histograms_at = -math.inf
+        self._warning_of: dict[str, Any] | None = None  # the figures the warning line is about
         self.warning = QLabel(CALM_TEXT)
         self.warning.setObjectName("healthWarning")
         self.warning.setWordWrap(True)
@@ -191,7 +198,8 @@ class HealthPanel(QWidget):
         for field, plot in self.plots.items():
             for curve in self.curves[field]:
                 plot.removeItem(curve)
-            self.curves[field] = [plot.plot(pen=pg.mkPen(c, width=2), connect="finite", skipFiniteCheck=False)
+            # no antialiasing: 4 plots x many layers of it cost the GUI thread ~3x the time
+            self.curves[field] = [plot.plot(pen=pg.mkPen(c, width=1), connect="finite", antialias=False)
                                   for c in colours]
         for plot in self.histogram_plots:
             self.histogram_grid.removeWidget(plot)
@@ -201,7 +209,8 @@ class HealthPanel(QWidget):
             plot = _small_plot(f"healthHistogram_{name}", f"{name} ({activation or 'logits'})", False)
             plot.setMinimumSize(70, 40)
             plot.getAxis("left").hide()
-            bars = plot.plot(stepMode="center", fillLevel=0, brush=pg.mkBrush(*colour, 160), pen=pg.mkPen(colour))
+            bars = plot.plot(stepMode="center", fillLevel=0, brush=pg.mkBrush(*colour, 160), pen=pg.mkPen(colour),
+                             antialias=False)
             self.histogram_plots.append(plot)
             self.histogram_bars.append(bars)
         self._place_histograms()
@@ -229,12 +238,19 @@ class HealthPanel(QWidget):
             if log_y and values is not None and len(epochs):
                 self._decades(self.plots[field], values)
         stats = self.latest
-        for k, bars in enumerate(self.histogram_bars):
-            if stats is None:
-                bars.setData([], [])
-                continue
-            bars.setData(stats["edges"][k], stats["histograms"][k], stepMode="center", fillLevel=0)
         self._show_warning(stats)
+        if stats is not self._histograms_of:
+            now = time.monotonic()
+            if stats is None or now - self._histograms_at >= 1.0 / HISTOGRAM_HZ:
+                self._histograms_of, self._histograms_at = stats, now
+                for k, bars in enumerate(self.histogram_bars):
+                    if stats is None:
+                        bars.setData([], [])
+                    else:
+                        bars.setData(stats["edges"][k], stats["histograms"][k], stepMode="center", fillLevel=0)
+            else:  # come back for them, even if no new figures arrive (a pause)
+                self._dirty = True
+                self.timer.start()
         self.redraw_count += 1
         return True
 
@@ -250,6 +266,9 @@ class HealthPanel(QWidget):
         plot.setYRange(low, high, padding=0.02)
 
     def _show_warning(self, stats: dict[str, Any] | None) -> None:
+        if stats is self._warning_of and stats is not None:
+            return
+        self._warning_of = stats
         if stats is None:
             self.warning.setText(CALM_TEXT)
             self.warning.setStyleSheet("")

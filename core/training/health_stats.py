@@ -15,8 +15,8 @@ For each Linear / Conv2d, named as in the diagram (dense1, ..., output):
 - dead share (ReLU): units (conv: channels) never above 0 on any of the rows;
 - saturated share (tanh, sigmoid): units in the flat band (|tanh| > 0.99; sigmoid < 0.01 or > 0.99)
   on more than SATURATED_ROW_SHARE of the rows (conv: of the rows x positions).
-Cost: one forward pass (and on torch one backward) over <= 256 rows: ~1-2 ms on the default circle
-net, ~4 on the 8x8 demo, ~15 on the digits CNN (benchmarks/health_cost.py). The probe (`sampled`)
+Cost: one forward pass (and on torch one backward) over <= 256 rows: ~0.8 ms on the default circle
+net, 2-6 on the 8x8 demo, ~20 on the digits CNN (benchmarks/health_cost.py, busy 2-core machine). The probe (`sampled`)
 keeps it under HEALTH_BUDGET of the run thread by sampling the costlier nets less often.
 """
 
