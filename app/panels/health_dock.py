@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget
 
@@ -16,8 +16,8 @@ from core.training.health_demos import DEMOS, demo_experiment
 
 
 MIN_BOTTOM_HEIGHT = 280  # below the views: the plots and histograms need about this much
-MIN_SIDE_WIDTH = 380
-MAX_SIDE_WIDTH = 460  # the views beside it keep the rest
+MIN_SIDE_WIDTH = 340
+MAX_SIDE_WIDTH = 400  # the views beside it keep the rest
 
 
 class HealthDock(QDockWidget):
@@ -64,6 +64,8 @@ class HealthDock(QDockWidget):
         self.raise_()
         if not self.isFloating():
             window.resizeDocks([self], [size], orientation)
+            # once the dock is laid out in its new area (the first call can come too early for it)
+            QTimer.singleShot(0, self, lambda: window.resizeDocks([self], [size], orientation))
 
     def open_demo(self, name: str) -> bool:
         """Load the demo's experiment (after the usual unsaved-changes question) and show the panel."""

@@ -27,11 +27,17 @@ REDRAW_HZ = 2.0      # the curves, while shown: slow-moving figures, and 13 smal
 HISTOGRAM_HZ = 1.0   # the histograms: the latest figures, redrawn less often still
 MAX_POINTS = 512           # points per curve (a plot is ~400 px wide); beyond it every other one is dropped
 GUIDE_RATIO = 1e-3         # cs231n: updates of about 1e-3 of the weights per step are healthy
-# (objectName, title, field, log y)
-PLOTS = (("healthWeightPlot", "Weight norm ‖W‖", "weight_norm", False),
-         ("healthGradPlot", "Gradient norm ‖∂L/∂W‖", "grad_norm", True),
-         ("healthUpdatePlot", "Update ratio per step", "update_ratio", True),
-         ("healthUnitsPlot", "Dead (ReLU) / saturated share", "units_share", False))
+# (objectName, title, field, log y, tooltip)
+PLOTS = (("healthWeightPlot", "Weight norm ‖W‖", "weight_norm", False, "Each layer's weight norm (no bias)."),
+         ("healthGradPlot", "Gradient norm ‖∂L/∂W‖", "grad_norm", True,
+          "Each layer's gradient norm on the first training rows. Curves far below the output layer's "
+          "(1000x and more) mean those layers barely learn: vanishing gradients."),
+         ("healthUpdatePlot", "Update ratio per step", "update_ratio", True,
+          "How much a step changes the weights, relative to their size (between two measurements, per "
+          "step). Around 1e-3 is healthy; far below, the layer barely moves; far above, the rate is high."),
+         ("healthUnitsPlot", "Dead / saturated share", "units_share", False,
+          "ReLU layers: the share of units never active on the rows (dead). Tanh and sigmoid layers: the "
+          "share of units stuck in their flat ends on 90 % of the rows (saturated)."))
 FIELDS = tuple(p[2] for p in PLOTS)
 WIDE_COLUMNS = 4
 WIDE_MIN_WIDTH = 900  # narrower than this (docked at the side), the plots go two a row
@@ -116,8 +122,9 @@ class HealthPanel(QWidget):
         self.curves: dict[str, list[pg.PlotDataItem]] = {f: [] for f in FIELDS}
         self.plot_grid = QGridLayout()
         self.plot_grid.setSpacing(4)
-        for name, title, field, log_y in PLOTS:
+        for name, title, field, log_y, tip in PLOTS:
             self.plots[field] = _small_plot(name, title, log_y)
+            self.plots[field].setToolTip(tip)
         self.columns = 0  # plots a row: 4 when wide (docked below), 2 when narrow (docked at the side)
         guide = pg.InfiniteLine(pos=math.log10(GUIDE_RATIO), angle=0, movable=False,
                                 pen=pg.mkPen((120, 120, 120), width=1, style=Qt.PenStyle.DashLine),
@@ -219,10 +226,30 @@ class HealthPanel(QWidget):
         self.legend.setText(f'<span style="font-size:8pt; color:#4b5563;">{" &nbsp; ".join(parts)}</span>')
 
     def refresh(self) -> bool:
-        """Draw what has changed, if shown; True when it drew."""
-        if not self._dirty or not self.isVisible():
+        """Draw what has changed, if shown (the curves, and the histograms at their own rate); True when it drew."""
+        stats = self.latest
+        histograms_due = stats is not self._histograms_of
+        if not (self._dirty or histograms_due) or not self.isVisible():
             return False
-        self._dirty = False
+        if self._dirty:
+            self._dirty = False
+            self._draw_curves()
+        self._show_warning(stats)
+        if histograms_due:
+            now = time.monotonic()
+            if stats is None or now - self._histograms_at >= 1.0 / HISTOGRAM_HZ:
+                self._histograms_of, self._histograms_at = stats, now
+                for k, bars in enumerate(self.histogram_bars):
+                    if stats is None:
+                        bars.setData([], [])
+                    else:
+                        bars.setData(stats["edges"][k], stats["histograms"][k], stepMode="center", fillLevel=0)
+            elif not self.timer.isActive():  # come back for them, even if no new figures arrive (a pause)
+                self.timer.start()
+        self.redraw_count += 1
+        return True
+
+    def _draw_curves(self) -> None:
         epochs = self.series.epochs
         for field in FIELDS:
             values = self.series.values.get(field)
@@ -237,22 +264,6 @@ class HealthPanel(QWidget):
                 curve.setData(epochs, y, connect="finite")
             if log_y and values is not None and len(epochs):
                 self._decades(self.plots[field], values)
-        stats = self.latest
-        self._show_warning(stats)
-        if stats is not self._histograms_of:
-            now = time.monotonic()
-            if stats is None or now - self._histograms_at >= 1.0 / HISTOGRAM_HZ:
-                self._histograms_of, self._histograms_at = stats, now
-                for k, bars in enumerate(self.histogram_bars):
-                    if stats is None:
-                        bars.setData([], [])
-                    else:
-                        bars.setData(stats["edges"][k], stats["histograms"][k], stepMode="center", fillLevel=0)
-            else:  # come back for them, even if no new figures arrive (a pause)
-                self._dirty = True
-                self.timer.start()
-        self.redraw_count += 1
-        return True
 
     @staticmethod
     def _decades(plot: pg.PlotWidget, values: np.ndarray) -> None:
