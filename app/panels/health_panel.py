@@ -23,8 +23,8 @@ from app.look import colormaps
 from app.look.plotting import pg
 from core.training.health_rules import VANISH_RATIO, WarningsOnce
 
-REDRAW_HZ = 2.0      # the curves, while shown: slow-moving figures, and 13 small plots cost the GUI thread
-HISTOGRAM_HZ = 1.0   # the histograms: the latest figures, redrawn less often still
+REDRAW_HZ = 1.0      # the curves, while shown: slow-moving figures, and a redraw of the 13 small plots costs
+HISTOGRAM_HZ = 1.0   # the GUI thread ~50-100 ms on a busy 2-core machine (benchmarks/health_cost.py)
 MAX_POINTS = 512           # points per curve (a plot is ~400 px wide); beyond it every other one is dropped
 GUIDE_RATIO = 1e-3         # cs231n: updates of about 1e-3 of the weights per step are healthy
 # (objectName, title, field, log y, tooltip)
