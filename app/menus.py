@@ -62,6 +62,7 @@ def build_menus(window: Any) -> None:
                                            name="dataPanelAction", tip="Show or hide the data panel.")
     window.data_panel_action.setChecked(True)
     view_menu.addAction(window.data_panel_action)
+    view_menu.addAction(window.health.view_action)
     view_menu.addAction(make_action(window, "Model &summary…", window.show_model_summary, name="modelSummaryAction",
                                     tip="Each layer's output shape, parameters and multiply-adds, "
                                     "with totals (like 'layerlab summary')."))
@@ -73,4 +74,8 @@ def build_menus(window: Any) -> None:
     help_menu.addAction(make_action(window, "What the &colours mean", window.show_colour_legend, ["Shift+F1"],
                                     "Explain the colours of the boundary, neurons and links.",
                                     name="legendAction"))
+    help_menu.addSeparator()
+    for action in window.health.demo_actions:
+        help_menu.addAction(action)
+    help_menu.addSeparator()
     help_menu.addAction(make_action(window, "&About LayerLab", window.show_about, name="aboutAction"))

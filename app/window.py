@@ -20,6 +20,7 @@ from app.controller import SessionController
 from app.frames import SnapshotFrames
 from app.panels.controls_bar import ControlsBar
 from app.panels.data_panel import DataPanel
+from app.panels.health_dock import HealthDock
 from app.panels.help import ColourLegend, show_about
 from app.panels.message_bar import MessageBar
 from app.network.view import NetworkView
@@ -100,6 +101,9 @@ class MainWindow(QMainWindow):
         self.speed = SpeedReadout()  # the one steps/s figure both bars show
 
         self._build_ui()
+        self.health = HealthDock(self)  # View ▸ Training health; hidden until asked for
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.health)
+        self.health.hide()
         s.startingUp.connect(self.data_panel.load_thumbnails)
         build_menus(self)
         self.files.update_title()

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TextIO
 
 import core
+from core.cli_health import health_line, health_metrics
 from core.echo import echo
 from core.export.formats import FORMATS
 
@@ -209,6 +210,8 @@ def _train(args: argparse.Namespace) -> int:
     progress.finish()
     metrics = _write_results(trainer, run_dir, state.value, wall, progress.last_message, path)
     out.line(_summary(metrics))
+    if health_line(metrics):
+        out.line(health_line(metrics))
     if trainer.last_stop is not None and trainer.last_stop.report:
         out.line(trainer.last_stop.report)
     out.line(f"wrote {run_dir / 'metrics.json'} and {run_dir / 'history.csv'}")
@@ -322,6 +325,7 @@ def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str
         "layerlab_version": core.__version__,
         **_target_scale_metrics(trainer),
         **_best_metrics(trainer),
+        **health_metrics(trainer),
     }
     try:
         atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")

@@ -1,4 +1,7 @@
-"""A training loss that climbs or swings without ever becoming NaN: say so once, Qt-free.
+"""Training health, Qt-free: the "health" probe record (per-layer figures in Snapshot.views["health"],
+core/training/health_stats.py; its warnings, core/training/health_rules.py), and LossWatch below.
+
+LossWatch: a training loss that climbs or swings without ever becoming NaN: say so once.
 
 NaN/inf is caught by the trainer (Diverged); a learning rate that is merely too high shows as a
 loss that swings between 1 and 5 for thousands of epochs, or climbs to 2e6, and nothing else
@@ -14,7 +17,12 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from core.training.probes import PROBES, Probe
 from core.training.snapshot import EpochRecord
+
+# Registered here because the trainer imports this module: every run has the record.
+PROBES.add(Probe(name="health", label="Training health",
+                 applies="core.training.health_stats:applies", collect="core.training.health_stats:sampled"))
 
 SMOOTHING = 0.1        # weight of the newest epoch in the moving average (~10 epochs)
 RISE_FACTOR = 1.5      # above this multiple of the best smoothed loss counts as risen ...
