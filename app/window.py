@@ -29,6 +29,7 @@ from app.panels.speed_readout import SpeedReadout
 from app.look.style import STYLESHEET
 from app.menus import build_menus
 from app.files.actions import FileActions
+from app.runs.install import install_runs
 from app.worker import TrainingWorker
 from core.nn.activations import ACTIVATIONS
 from core.training.snapshot import RunState
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self.speed = SpeedReadout()  # the one steps/s figure both bars show
 
         self._build_ui()
+        install_runs(self)  # the run list dock, sweeps and the optimizer race (app/runs)
         s.startingUp.connect(self.data_panel.load_thumbnails)
         build_menus(self)
         self.files.update_title()
@@ -535,6 +537,8 @@ class MainWindow(QMainWindow):
             self._guide.close()
         if self.lr_finder_dialog is not None:
             self.lr_finder_dialog.close()  # cancels the sweep and waits for its thread
+        if self.sweep_dialog is not None:
+            self.sweep_dialog.shutdown()  # ends its worker processes
         event.accept()
         super().closeEvent(event)
 
