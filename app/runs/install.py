@@ -31,6 +31,10 @@ def install_runs(window: Any) -> None:
                                  | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, window.runs_dock)
     window.resizeDocks([window.runs_dock], [150], Qt.Orientation.Vertical)
+    # Hidden until there is a run to show (the views keep their room on a laptop screen); it opens by
+    # itself once, with the first run kept, and View > Runs shows or hides it after that.
+    window.runs_dock.hide()
+    window.run_keeper.kept.connect(lambda _run: _show_once(window))
     window.runs_dock_action = window.runs_dock.toggleViewAction()
     window.runs_dock_action.setObjectName("runsDockAction")
     window.runs_dock_action.setText("&Runs")
@@ -42,6 +46,12 @@ def install_runs(window: Any) -> None:
                                      "Train the network with every optimizer at once (ConvNetJS's trainer race).",
                                      name="raceAction")
     window.files.saved_runs = window.run_keeper.saved_form
+
+
+def _show_once(window: Any) -> None:
+    if not getattr(window, "_runs_dock_opened", False):
+        window._runs_dock_opened = True
+        window.runs_dock.show()
 
 
 def open_sweep(window: Any, setting: str | None = None) -> Any:
