@@ -24,8 +24,9 @@ from core.runs.variants import value_text
 
 MIN_VALUES, MAX_VALUES = 2, 8
 POLL_MS = 100
+MAX_POINTS = 300       # training points drawn on each small boundary
 CANCEL_GRACE_S = 5.0   # after Cancel, processes still alive this long are terminated
-TABLE_COLUMNS = ("Value", "State", "Epochs", "Test loss", "Best test loss (epoch)", "Test accuracy", "Epochs/s")
+TABLE_COLUMNS = ("Value", "State", "Epochs", "Test loss", "Best (epoch)", "Test accuracy", "Epochs/s")
 
 
 def _fmt(value: Any, percent: bool = False) -> str:
@@ -98,6 +99,7 @@ class SweepDialog(QDialog):
         self.loss_plot.setObjectName("sweepLossPlot")
         self.loss_plot.setBackground("w")
         self.loss_plot.setLabel("left", "test loss")
+        self.loss_plot.getAxis("left").enableAutoSIPrefix(False)
         self.loss_plot.setLabel("bottom", "epoch")
         self.loss_plot.addLegend(offset=(-10, 10))
         self.loss_plot.setMinimumHeight(200)
@@ -189,7 +191,9 @@ class SweepDialog(QDialog):
         self.loss_plot.clear()
         self.loss_plot.plotItem.legend.clear()
         self._curves, self._images, self._small_curves, self._titles = [], [], [], []
-        planar = self.controller.dataset is not None and getattr(self.controller.dataset, "modality", "") == "points"
+        dataset = self.controller.dataset
+        planar = dataset is not None and bool(getattr(dataset, "is_planar", False))
+        points = self._points(dataset) if planar else None
         columns = 2 if len(self.variants) <= 4 else 4
         lut = colormaps.diverging_colormap().getLookupTable(0.0, 1.0, 256)
         for i, variant in enumerate(self.variants):
@@ -215,6 +219,8 @@ class SweepDialog(QDialog):
                 image = pg.ImageItem(axisOrder="row-major")
                 image.setLookupTable(lut)
                 view.addItem(image)
+                if points is not None:
+                    view.addItem(pg.ScatterPlotItem(**points))
                 self._images.append(image)
                 self._small_curves.append(None)
             else:
@@ -225,6 +231,16 @@ class SweepDialog(QDialog):
             self.grid.addWidget(cell, i // columns, i % columns)
         self.table.setRowCount(len(self.variants))
         self._fill_table()
+
+    @staticmethod
+    def _points(dataset: Any) -> dict | None:
+        """The training points (at most MAX_POINTS) in their class colours, as ScatterPlotItem options."""
+        if dataset.task != "classification":
+            return None
+        xy, y = np.asarray(dataset.raw_train)[:MAX_POINTS, :2], np.asarray(dataset.y_train)[:MAX_POINTS]
+        colours = colormaps.qualitative_colors(max(2, dataset.n_classes))
+        brushes = [pg.mkBrush(*colours[int(c)][:3]) for c in np.asarray(y).reshape(len(y), -1)[:, 0]]
+        return {"x": xy[:, 0], "y": xy[:, 1], "size": 4, "brush": brushes, "pen": pg.mkPen(255, 255, 255, 200)}
 
     def _short(self) -> str:
         return {"learning_rate": "lr", "batch_size": "batch", "regularization_rate": "reg"}.get(self.setting,
