@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from core.spec import load_experiment
@@ -23,13 +24,17 @@ def _train(qtbot, window, epochs: int) -> None:
         start += 1
 
 
-def test_reset_keeps_the_run_with_its_figures_and_what_differs_now(qtbot, make_window):
-    window = make_window(quick_spec(optimizer={"name": "sgd", "lr": 0.03}))
+@pytest.mark.parametrize("engine", ["torch", "fused"])
+def test_reset_keeps_the_run_with_its_figures_and_what_differs_now(qtbot, make_window, engine):
+    if engine == "fused":
+        pytest.importorskip("numba")
+    window = make_window(quick_spec(optimizer={"name": "sgd", "lr": 0.03}, engine=engine))
+    assert window.runs_dock.isHidden()   # no run yet: the views keep the room
     _train(qtbot, window, 3)
     last = window.frames.latest
     window.controller.reset()
     runs = window.run_keeper.runs
-    assert len(runs) == 1
+    assert len(runs) == 1 and not window.runs_dock.isHidden()
     run = runs[0]
     assert run.name == "Run 1" and run.ended == "reset" and run.epochs == 3
     assert run.test_loss == last.test_loss and run.curves["epoch"] == [1, 2, 3]
