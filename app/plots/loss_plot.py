@@ -32,9 +32,10 @@ def _legend_html(runs: tuple = ()) -> str:
     """'── training  ── test', each dash in its curve's colour; then the overlaid runs' names, dashed."""
     parts = [f'<span style="color:#{r:02x}{g:02x}{b:02x}; font-weight:bold;">━━</span>&nbsp;{name}'
              for name, (r, g, b) in LEGEND]
-    parts += [f'<span style="color:#{r:02x}{g:02x}{b:02x}; font-weight:bold;">╌╌</span>&nbsp;{escape(name)}'
-              for name, (r, g, b) in runs]
-    return f'<span style="font-size:8pt; color:#4b5563;">{" &nbsp;&nbsp; ".join(parts)}</span>'
+    runs_line = [f'<span style="color:#{r:02x}{g:02x}{b:02x}; font-weight:bold;">╌╌</span>&nbsp;{escape(name)}'
+                 for name, (r, g, b) in runs]
+    lines = [" &nbsp;&nbsp; ".join(parts)] + ([" &nbsp; ".join(runs_line)] if runs_line else [])  # runs: own line
+    return f'<span style="font-size:8pt; color:#4b5563;">{"<br>".join(lines)}</span>'
 
 
 class _Buffer:

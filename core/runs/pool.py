@@ -24,7 +24,7 @@ def default_workers(n_variants: int) -> int:
 class Sweep:
     """Trains `specs` (Experiments) in parallel processes; `poll()` returns the queued messages."""
 
-    def __init__(self, specs: list[Any], workers: int | None = None, grid_resolution: int = 40,
+    def __init__(self, specs: list[Any], workers: int | None = None, grid_resolution: int = 50,
                  snapshot_hz: float = 4.0) -> None:
         context = get_context("spawn")
         self.queue = context.Queue()
