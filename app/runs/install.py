@@ -30,7 +30,6 @@ def install_runs(window: Any) -> None:
                                  | QDockWidget.DockWidgetFeature.DockWidgetMovable
                                  | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
     window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, window.runs_dock)
-    window.resizeDocks([window.runs_dock], [150], Qt.Orientation.Vertical)
     # Hidden until there is a run to show (the views keep their room on a laptop screen); it opens by
     # itself once, with the first run kept, and View > Runs shows or hides it after that.
     window.runs_dock.hide()
@@ -52,6 +51,8 @@ def _show_once(window: Any) -> None:
     if not getattr(window, "_runs_dock_opened", False):
         window._runs_dock_opened = True
         window.runs_dock.show()
+        rows = 5 if window.height() > 900 else 3  # a laptop screen keeps the views' room
+        window.resizeDocks([window.runs_dock], [60 + 24 * rows], Qt.Orientation.Vertical)
 
 
 def open_sweep(window: Any, setting: str | None = None) -> Any:

@@ -174,11 +174,15 @@ class SweepDialog(QDialog):
             self.status.setText(str(err))
             return False
         self.setting = setting
+        paused = self.controller.playing
+        if paused:  # the variants get the cores; Play goes on where it paused
+            self.controller.pause()
         self.variants = [_Variant(v, s) for v, s in zip(values, specs)]
         self._build_views()
         self.sweep = Sweep(specs, workers=workers)
         self._cancel_time = None
-        self.status.setText(f"Training {len(specs)} variants of {SWEEP_SETTINGS[setting].label.lower()}, "
+        self.status.setText(("The live run is paused. " if paused else "") +
+                            f"Training {len(specs)} variants of {SWEEP_SETTINGS[setting].label.lower()}, "
                             f"{self.sweep.workers} at a time, in separate processes…")
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)

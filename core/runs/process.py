@@ -26,6 +26,16 @@ def _finite(value: Any) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
+def _rate(steady: list, epochs: int, wall: float) -> float | None:
+    """Epochs per second after the first snapshot (the whole run's when it was too short to tell)."""
+    if steady:
+        first_epoch, first_time = steady[0]
+        seconds = time.perf_counter() - first_time
+        if epochs > first_epoch and seconds > 0:
+            return (epochs - first_epoch) / seconds
+    return epochs / wall if wall > 0 else None
+
+
 def train_variant(index: int, spec_json: str, grid_resolution: int = 40, snapshot_hz: float = 4.0) -> dict:
     """Train the variant; return its final figures (those `layerlab train` writes to metrics.json)."""
     from core.spec import loads_experiment
@@ -37,8 +47,12 @@ def train_variant(index: int, spec_json: str, grid_resolution: int = 40, snapsho
         trainer = Trainer(spec)
         control = TrainingControl()
         started = time.perf_counter()
+        # (epoch, time) at the first snapshot past epoch 1: the rate from there leaves out the start-up
+        steady: list = []
 
         def emit(snap: Any) -> None:
+            if not steady and snap.epoch >= 1:
+                steady.append((snap.epoch, time.perf_counter()))
             if _stop is not None and _stop.is_set():
                 control.stop()
             if _queue is not None:
@@ -59,7 +73,7 @@ def train_variant(index: int, spec_json: str, grid_resolution: int = 40, snapsho
         metrics = {"state": "cancelled" if _stop is not None and _stop.is_set() else state.value, "epochs": epochs,
                    "train_loss": _finite(train_loss), "test_loss": _finite(test_loss),
                    "train_accuracy": _finite(train_acc), "test_accuracy": _finite(test_acc),
-                   "wall_seconds": wall, "epochs_per_second": epochs / wall if wall > 0 else None,
+                   "wall_seconds": wall, "epochs_per_second": _rate(steady, epochs, wall),
                    "engine": trainer.engine, **(rule.summary() if rule is not None else {})}
     except Exception as err:  # noqa: BLE001 - reported to the window as this variant's failure
         if _queue is not None:
