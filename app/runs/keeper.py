@@ -28,6 +28,7 @@ class RunKeeper(QObject):
         self.runs = RunList()
         self.recorder = RunRecorder(controller.spec.to_dict())
         self._last_state = RunState.idle
+        self._live_kept: RunRecord | None = None  # the live run's record, kept when a stop ended it
         controller.snapshotArrived.connect(self._on_snapshot)
         controller.restarted.connect(self._on_restarted)
         controller.specEdited.connect(self._on_spec_edited)
@@ -38,8 +39,8 @@ class RunKeeper(QObject):
     def _on_snapshot(self, snap: Any) -> None:
         self.recorder.add(snap.history, snap.best_epoch, snap.epochs_per_second)
         self._last_state = snap.state
-        if snap.state == RunState.finished:  # a stop condition or the epoch limit ended it
-            self.keep_current("stopped early" if snap.message else "finished")
+        if snap.state == RunState.finished:  # a stop condition or the epoch limit ended it; Play goes on
+            self.keep_current("stopped early" if snap.message else "finished", close=False)
 
     def _on_spec_edited(self) -> None:
         """A live change (learning rate, batch size ...): the run's record says what it ended with."""
@@ -51,15 +52,33 @@ class RunKeeper(QObject):
         self.keep_current(ended)
         self.recorder = RunRecorder(self.controller.spec.to_dict())
         self._last_state = RunState.idle
+        self._live_kept = None
 
     def _on_resumed(self, history: list, epoch: int) -> None:
         self.recorder.add(history)
 
-    def keep_current(self, ended: str) -> RunRecord | None:
-        """Keep the live run now (None if it trained no epoch or was kept already)."""
+    def keep_current(self, ended: str, close: bool = True) -> RunRecord | None:
+        """Keep the live run now (None if it trained no epoch or was kept already). A run kept when
+        a stop ended it and then trained on replaces its earlier record, keeping its name."""
         if self.recorder.closed:
             return None
-        return self.add(self.recorder.finish("", ended))
+        earlier = self._live_kept
+        if earlier is not None and not any(r is earlier for r in self.runs):
+            earlier = None  # deleted meanwhile: keep it anew
+        if earlier is not None and self.recorder.epochs <= earlier.epochs:
+            self.recorder.closed = close
+            return None  # nothing trained since it was kept
+        run = self.recorder.finish(earlier.name if earlier is not None else "", ended, close=close)
+        if run is None:
+            return None
+        if earlier is not None:  # updated in place: the list keeps its colour and tick
+            vars(earlier).update(vars(run))
+            self.changed.emit()
+            run = earlier
+        else:
+            self.add(run)
+        self._live_kept = run
+        return run
 
     def add(self, run: RunRecord | None) -> RunRecord | None:
         if run is None:

@@ -110,9 +110,10 @@ class RunRecorder:
         last = self.history.last
         return 0 if last is None else int(last.epoch)
 
-    def finish(self, name: str, ended: str) -> RunRecord | None:
-        """The run as a record (None when it trained no epoch); the recorder then ignores more epochs."""
-        self.closed = True
+    def finish(self, name: str, ended: str, close: bool = True) -> RunRecord | None:
+        """The run as a record (None when it trained no epoch); once closed the recorder ignores more
+        epochs (close=False: a stop the user may go on training from)."""
+        self.closed = close
         last = self.history.last
         if last is None or last.epoch <= 0:
             return None

@@ -97,3 +97,17 @@ def test_runs_are_saved_with_the_experiment_renamed_deleted_and_exported(qtbot, 
     view.table.selectRow(1)   # Run 1
     view.delete_button.click()
     assert [r.name for r in keeper.runs] == ["three epochs"] and view.table.rowCount() == 1
+
+
+def test_a_stop_keeps_the_run_and_training_on_from_it_updates_that_run(qtbot, make_window):
+    window = make_window(quick_spec(epochs=3, stop={"at_epochs": True}))
+    window.controller.play()
+    qtbot.waitUntil(lambda: len(window.run_keeper.runs) == 1, timeout=30_000)
+    run = window.run_keeper.runs[0]
+    assert (run.epochs, run.ended) == (3, "stopped early") and not window.controller.playing
+    window.controller.set_epochs(5)
+    window.controller.play()   # goes on from epoch 3 with the same weights
+    qtbot.waitUntil(lambda: run.epochs == 5, timeout=30_000)
+    window.controller.reset()
+    assert len(window.run_keeper.runs) == 1 and window.run_keeper.runs[0] is run
+    assert run.curves["epoch"] == [1, 2, 3, 4, 5]
