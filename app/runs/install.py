@@ -16,6 +16,7 @@ from app.runs.run_list_view import RunListView
 def install_runs(window: Any) -> None:
     """Give `window` run_keeper, run_list, runs_dock, sweep_action, race_action and open_sweep()."""
     window.run_keeper = RunKeeper(window.controller, window)
+    window.run_keeper.problem.connect(lambda text: window.show_message(text, "warning"))
     window.run_list = RunListView(window.run_keeper)
     window.run_list.overlaysChanged.connect(window.loss_plot.set_overlays)
     window.run_list.export_button.clicked.connect(lambda: export_runs(window))

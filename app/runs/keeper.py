@@ -21,6 +21,7 @@ class RunKeeper(QObject):
 
     changed = Signal()
     kept = Signal(object)   # the RunRecord just added
+    problem = Signal(str)   # runs in an opened file that could not be read (they are skipped)
 
     def __init__(self, controller: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +104,9 @@ class RunKeeper(QObject):
         else:
             self.runs = RunList()
         self.changed.emit()
+        if problems:
+            self.problem.emit(f"Some kept runs in {Path(path).name} could not be read and were skipped: "
+                              + "; ".join(problems[:3]) + (" …" if len(problems) > 3 else ""))
         return problems
 
     def saved_form(self) -> list[dict]:

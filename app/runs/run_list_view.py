@@ -19,6 +19,11 @@ from core.runs import RunRecord
 PALETTE = ((31, 119, 180), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75), (227, 119, 194),
            (23, 190, 207), (188, 189, 34), (127, 127, 127), (255, 127, 14))
 COLUMNS = ("Run", "Ended", "Differences (now -> run)", "Epochs", "Test loss", "Best", "Accuracy")
+HEADER_TIPS = ("Tick to overlay the run on the loss plot; double-click to rename.",
+               "When the run ended, and how: reset, finished, stopped early, diverged or sweep.",
+               "The settings that differ between now and this run, as 'now -> run'.",
+               "Epochs trained.", "Test loss at the run's last epoch.",
+               "The epoch with the lowest test loss, and that loss.", "Test accuracy at the run's last epoch.")
 
 
 def _fmt(value: float | None, percent: bool = False) -> str:
@@ -45,6 +50,8 @@ class RunListView(QWidget):
                            "Every run you reset or that finished: tick one to overlay its test loss on the "
                            "loss plot; double-click a name to rename it.")
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        for column, tip in enumerate(HEADER_TIPS):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked

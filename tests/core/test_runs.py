@@ -59,3 +59,21 @@ def test_sweep_settings_make_valid_variants_and_name_a_bad_value():
         variant_specs(base, "learning_rate", [0.1, -1])
     with pytest.raises(ValueError, match="whole number"):
         SWEEP_SETTINGS["batch_size"].parse("2.5")
+
+
+def test_an_experiment_file_keeps_its_runs_and_reads_as_the_spec_alone(tmp_path):
+    from core.runs.run_list import read_runs
+    from core.spec import load_experiment, save_experiment
+
+    spec = Experiment(seed=4)
+    runs = RunList()
+    runs.add(_record(3))
+    path = tmp_path / "exp.json"
+    save_experiment(spec, path, runs=[*runs.to_json(), {"spec": {}}])
+    assert load_experiment(path) == spec   # what `layerlab train` and older code read
+    back, problems = read_runs(path)
+    assert [r.to_dict() for r in back] == runs.to_json() and problems == [
+        "run 2: a run needs a 'name' (text) and a 'spec' (object)"]
+    save_experiment(spec, path)
+    empty, problems = read_runs(path)   # a file without runs (every older one)
+    assert '"runs"' not in path.read_text() and len(empty) == 0 and problems == []
