@@ -256,17 +256,25 @@ class SweepDialog(QDialog):
         """Take the workers' news (never blocks) and redraw what changed."""
         import time
 
-        from core.runs.process import DONE, FAILED, PROGRESS
-
         if self.sweep is None:
             self.timer.stop()
             return
+        self._take(self.sweep.poll())
+        if self._cancel_time is not None and time.monotonic() - self._cancel_time > CANCEL_GRACE_S:
+            self._finish()  # close() terminates what is left
+        elif self.sweep.done:
+            self._finish()
+
+    def _take(self, messages: list) -> None:
+        """Apply the workers' messages (progress, done, failed) and redraw the variants they touch."""
+        from core.runs.process import DONE, FAILED, PROGRESS
+
         changed = set()
-        for kind, index, payload in self.sweep.poll():
+        for kind, index, payload in messages:
             variant = self.variants[index]
             changed.add(index)
             if kind == PROGRESS:
-                variant.state = "training"
+                variant.state = "training" if variant.metrics is None else variant.state
                 variant.records.extend(payload["records"])
                 variant.best_epoch = payload["best_epoch"]
                 variant.seconds = payload["seconds"]
@@ -283,10 +291,6 @@ class SweepDialog(QDialog):
             self._draw_curve(index)
         if changed:
             self._fill_table()
-        if self._cancel_time is not None and time.monotonic() - self._cancel_time > CANCEL_GRACE_S:
-            self._finish()  # close() terminates what is left
-        elif self.sweep.done:
-            self._finish()
 
     def _show_boundary(self, index: int, boundary: np.ndarray, extent: tuple) -> None:
         image = self._images[index]
@@ -341,13 +345,13 @@ class SweepDialog(QDialog):
         self.timer.stop()
         sweep, self.sweep = self.sweep, None
         cancelled = sweep.cancelled
-        for message in sweep.close(timeout_s=3.0):
-            if message[0] != "progress":
-                continue
-            self.variants[message[1]].records.extend(message[2]["records"])
+        self._take(sweep.close(timeout_s=3.0))  # the last messages may trail the processes' results
+        for variant, metrics in zip(self.variants, sweep.results()):
+            if variant.metrics is None and metrics is not None and variant.state != "failed":
+                variant.metrics, variant.state = metrics, metrics.get("state", "finished")
         kept = 0
         for variant in self.variants:
-            if variant.metrics and variant.metrics.get("epochs") and variant.state not in ("failed",):
+            if variant.metrics and variant.metrics.get("epochs") and variant.state == "finished":
                 self.keeper.add(self._record(variant))
                 kept += 1
         self._fill_table()
