@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import multiprocessing
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
