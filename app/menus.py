@@ -41,6 +41,9 @@ def build_menus(window: Any) -> None:
                                           name="lrFinderAction")
     for action in (window.play_action, window.step_action, window.reset_action, window.lr_finder_action):
         train_menu.addAction(action)
+    train_menu.addSeparator()
+    train_menu.addAction(window.sweep_action)
+    train_menu.addAction(window.race_action)
 
     view_menu = bar.addMenu("&View")
     window.show_test_action = make_action(window, "Show &test data", window.output_panel.show_test_box.setChecked,
@@ -63,6 +66,7 @@ def build_menus(window: Any) -> None:
     window.data_panel_action.setChecked(True)
     view_menu.addAction(window.data_panel_action)
     view_menu.addAction(window.health.view_action)
+    view_menu.addAction(window.runs_dock_action)
     view_menu.addAction(make_action(window, "Model &summary…", window.show_model_summary, name="modelSummaryAction",
                                     tip="Each layer's output shape, parameters and multiply-adds, "
                                     "with totals (like 'layerlab summary')."))

@@ -30,6 +30,7 @@ from app.panels.speed_readout import SpeedReadout
 from app.look.style import STYLESHEET
 from app.menus import build_menus
 from app.files.actions import FileActions
+from app.runs.install import install_runs
 from app.worker import TrainingWorker
 from core.nn.activations import ACTIVATIONS
 from core.training.snapshot import RunState
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.health = HealthDock(self)  # View ▸ Training health; hidden until asked for
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.health)
         self.health.hide()
+        install_runs(self)  # the run list dock, sweeps and the optimizer race (app/runs)
         s.startingUp.connect(self.data_panel.load_thumbnails)
         build_menus(self)
         self.files.update_title()
@@ -539,6 +541,8 @@ class MainWindow(QMainWindow):
             self._guide.close()
         if self.lr_finder_dialog is not None:
             self.lr_finder_dialog.close()  # cancels the sweep and waits for its thread
+        if self.sweep_dialog is not None:
+            self.sweep_dialog.shutdown()  # ends its worker processes
         event.accept()
         super().closeEvent(event)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from core.echo import echo
+from core.runs.variants import folder_name, parse_value, value_text, variant_specs
 
 COLUMNS = ["variant", "setting", "value", "exit_code", "state", "epochs", "train_loss", "test_loss",
            "train_accuracy", "test_accuracy", "best_epoch", "best_test_loss", "wall_seconds", "folder"]
@@ -33,7 +34,8 @@ def add_parser(sub, positive_int, seed) -> None:
                            "and DIR/sweep.csv compares them.")
     sweep.add_argument("experiment", help="experiment file (.json)")
     sweep.add_argument("--set", dest="setting", required=True, type=_setting,
-                       help="KEY=V1,V2,... with KEY a dotted spec key, e.g. optimizer.lr=0.003,0.01,0.03,0.1")
+                       help="KEY=V1,V2,... with KEY a dotted spec key (optimizer.lr=0.003,0.01,0.03,0.1) or one of "
+                       "learning_rate, batch_size, width, depth, optimizer, activation, regularization_rate")
     sweep.add_argument("--out", type=Path, required=True, help="output folder")
     sweep.add_argument("--workers", type=positive_int, help="processes at once (default: one per core, at most "
                        "one per variant)")
@@ -47,40 +49,14 @@ def _setting(text: str) -> tuple[str, list[Any]]:
     key = key.strip()
     if not eq or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*", key):
         raise argparse.ArgumentTypeError(f"expected KEY=V1,V2,... (e.g. optimizer.lr=0.01,0.1), got {echo(text)}")
-    parsed = [_value(v.strip()) for v in values.split(",") if v.strip()]
+    parsed = [parse_value(v.strip()) for v in values.split(",") if v.strip()]
     if not 1 <= len(parsed) <= 64:
         raise argparse.ArgumentTypeError(f"give 1 to 64 values for {key}, got {len(parsed)}")
     return key, parsed
 
 
-def _value(text: str) -> Any:
-    """A JSON value when the text is one (numbers, true/false, lists), else the text itself."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def _with(raw: dict, key: str, value: Any) -> dict:
-    data = json.loads(json.dumps(raw))
-    node = data
-    parts = key.split(".")
-    for part in parts[:-1]:
-        child = node.get(part) if isinstance(node, dict) else None
-        if not isinstance(child, dict):
-            child = node[part] = {}
-        node = child
-    node[parts[-1]] = value
-    return data
-
-
-def _folder_name(index: int, key: str, value: Any) -> str:
-    text = re.sub(r"[^A-Za-z0-9_.=+-]", "_", f"{key}={json.dumps(value) if not isinstance(value, str) else value}")
-    return f"{index:02d}-{text[:80]}"
-
-
 def run(args: argparse.Namespace, error) -> int:
-    from core.spec import SpecError, load_experiment, parse_experiment
+    from core.spec import SpecError, load_experiment
 
     path = Path(args.experiment)
     try:
@@ -89,24 +65,17 @@ def run(args: argparse.Namespace, error) -> int:
         raise error(str(err), 2) from None
     key, values = args.setting
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed)) if v is not None}
-    variants = []
-    for index, value in enumerate(values, 1):
-        data = _with({**base, **overrides}, key, value)
-        try:
-            spec = parse_experiment(data)
-        except SpecError as err:
-            raise error(f"{key}={echo(value)}: {err}", 2) from None
-        if data_path := spec.data.path:  # a CSV path is relative to the experiment file: keep it findable
-            if not Path(data_path).is_absolute():
-                spec = spec.replace(data={**spec.data.model_dump(mode="json"),
-                                          "path": str((path.parent / data_path).resolve())})
-        variants.append((index, value, spec))
+    try:
+        specs = variant_specs({**base, **overrides}, key, values, folder=path.parent)
+    except SpecError as err:
+        raise error(str(err), 2) from None
+    variants = [(index, value, spec) for index, (value, spec) in enumerate(zip(values, specs), 1)]
     out: Path = args.out
     try:
         out.mkdir(parents=True, exist_ok=True)
         jobs = []
         for index, value, spec in variants:
-            folder = out / _folder_name(index, key, value)
+            folder = out / folder_name(index, key, value)
             folder.mkdir(exist_ok=True)
             (folder / "experiment.json").write_text(spec.to_json() + "\n")
             jobs.append((index, value, folder))
@@ -153,7 +122,7 @@ def _row(index: int, key: str, value: Any, folder: Path, code: int) -> dict:
         metrics = json.loads((folder / "metrics.json").read_text())
     except (OSError, ValueError):
         metrics = {}
-    row = {"variant": index, "setting": key, "value": value if isinstance(value, str) else json.dumps(value),
+    row = {"variant": index, "setting": key, "value": value_text(value),
            "exit_code": code, "folder": folder.name}
     for column in COLUMNS:
         if column not in row:

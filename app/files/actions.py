@@ -76,6 +76,7 @@ class FileActions(QObject):
         self.ask_unsaved = session_files.ask_unsaved_changes
         self.autosave: AutosaveController | None = None
         self._autosave_epoch = 0
+        self.saved_runs = None  # () -> the run list's saved form, written into experiment files
 
     @property
     def host(self) -> FileHost:
@@ -243,7 +244,7 @@ class FileActions(QObject):
     def _save_to(self, path: str) -> bool:
         self.host.data_panel.flush()
         try:
-            save_experiment(self.controller.spec, path)
+            save_experiment(self.controller.spec, path, runs=self.saved_runs() if self.saved_runs else None)
         except OSError as err:
             self.show_message(f"Could not save to {path}: {err.strerror or err}. Choose another folder.", "error")
             return False

@@ -8,11 +8,14 @@ that keep their lowest and highest losses, so a run of a million epochs holds a 
 
 from __future__ import annotations
 
+from html import escape
+
 import numpy as np
 from app.look.plotting import pg
 from PySide6.QtCore import Signal
 
 from app.look import colormaps
+from app.plots.run_overlays import RunOverlays
 from core.training.thinning import thin
 
 TRAIN_COLOUR = (60, 60, 60)
@@ -25,11 +28,14 @@ RECENT_POINTS = 2048   # the newest epochs are always kept one by one
 MIN_COLUMNS = 200      # curves get at least this many screen columns' worth of points
 
 
-def _legend_html() -> str:
-    """'── training  ── test', each dash in its curve's colour."""
+def _legend_html(runs: tuple = ()) -> str:
+    """'── training  ── test', each dash in its curve's colour; then the overlaid runs' names, dashed."""
     parts = [f'<span style="color:#{r:02x}{g:02x}{b:02x}; font-weight:bold;">━━</span>&nbsp;{name}'
              for name, (r, g, b) in LEGEND]
-    return f'<span style="font-size:8pt; color:#4b5563;">{" &nbsp;&nbsp; ".join(parts)}</span>'
+    runs_line = [f'<span style="color:#{r:02x}{g:02x}{b:02x}; font-weight:bold;">╌╌</span>&nbsp;{escape(name)}'
+                 for name, (r, g, b) in runs]
+    lines = [" &nbsp;&nbsp; ".join(parts)] + ([" &nbsp; ".join(runs_line)] if runs_line else [])  # runs: own line
+    return f'<span style="font-size:8pt; color:#4b5563;">{"<br>".join(lines)}</span>'
 
 
 class _Buffer:
@@ -194,6 +200,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.best_epoch: int | None = None
         self._proxy = pg.SignalProxy(self.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse)
         self._buffer = _Buffer()
+        self.run_overlays = RunOverlays(self)  # kept runs ticked in the run list
         self._dirty = False
         self._ranges: tuple | None = None  # the (x, y) ranges set last
         self.log_scale = False
@@ -270,8 +277,16 @@ class LossPlot(pg.GraphicsLayoutWidget):
 
     @property
     def legend_labels(self) -> list[str]:
-        """The legend's entries as shown: ['training', 'test']."""
-        return [name for name, _ in LEGEND] if self.legend.isVisible() else []
+        """The legend's entries as shown: ['training', 'test', then any overlaid runs' names]."""
+        return [name for name, _ in LEGEND] + self.run_overlays.names if self.legend.isVisible() else []
+
+    def set_overlays(self, runs: list) -> None:
+        """Overlay kept runs, [(core.runs.RunRecord, rgb), ...], dashed, named in the legend."""
+        self.run_overlays.set_runs(runs)
+        self.legend.setText(_legend_html(tuple((run.name, colour) for run, colour in runs)))
+        self._ranges = None
+        self._dirty = True
+        self.refresh()
 
     def set_log_scale(self, on: bool) -> None:
         self.log_scale = bool(on)
@@ -326,6 +341,7 @@ class LossPlot(pg.GraphicsLayoutWidget):
         for name, y in zip(names, shown):
             curves[name].setData(shown_x, y, skipFiniteCheck=True)
         self._place_best_marker()
+        self.run_overlays.draw()
         self._set_ranges(x, train, test)
         for item in (self.loss_item, self.acc_item):
             # Settle the new ranges now: left to the paint, they would ask for a second paint.
@@ -337,6 +353,10 @@ class LossPlot(pg.GraphicsLayoutWidget):
         """Epochs 0..last across, the losses' span up the side: one range change, and none at all
         when they did not move (each change re-lays out the axes)."""
         last = float(x[-1]) if len(x) else 0.0
+        overlay_last, overlay_losses = self.run_overlays.extent()
+        if self.epoch_view != "recent":  # the whole of every overlaid run is in view
+            last = max(last, overlay_last)
+            test = np.concatenate([test, np.maximum(overlay_losses, 1e-12) if self.log_scale else overlay_losses])
         if self.epoch_view == "log":
             x_range = (0.0, float(np.log10(epoch_axis_end(last))))  # log10 units: epochs 1..end
         elif self.epoch_view == "recent":

@@ -15,6 +15,9 @@ from core.spec.experiment import Experiment
 from core.spec.migrate import migrate
 from core.strict import SpecError
 
+# Parts of an experiment file around the spec: the window's kept runs (core.runs.run_list), optional.
+FILE_EXTRAS = ("runs",)
+
 
 def _describe(err: ValidationError) -> str:
     """One readable line per problem, naming the key path and the allowed values."""
@@ -56,6 +59,8 @@ def loads_experiment(text: str) -> Experiment:
         raise SpecError("not valid JSON: nested too deeply (an experiment is a few levels deep)") from None
     except (TypeError, ValueError) as err:
         raise SpecError(f"not valid JSON: {clip(err)}") from None
+    if isinstance(raw, dict):
+        raw = {k: v for k, v in raw.items() if k not in FILE_EXTRAS}
     return parse_experiment(raw)
 
 
@@ -91,7 +96,12 @@ def load_experiment(path: str | Path) -> Experiment:
     return spec
 
 
-def save_experiment(spec: Experiment, path: str | Path) -> None:
+def save_experiment(spec: Experiment, path: str | Path, runs: list[dict] | None = None) -> None:
+    """Write the spec; with `runs` (core.runs.RunList.to_json()), the kept runs after it."""
     from core.files.atomic import atomic_write_text
 
-    atomic_write_text(Path(path), spec.to_json() + "\n")
+    text = spec.to_json()
+    if runs:  # one line per run: its curves would take thousands of lines indented
+        lines = ",\n".join("    " + json.dumps(run, allow_nan=False) for run in runs)
+        text = f'{text[:-2]},\n  "runs": [\n{lines}\n  ]\n}}'
+    atomic_write_text(Path(path), text + "\n")

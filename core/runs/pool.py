@@ -1,0 +1,101 @@
+"""Sweep: variants trained at once in worker processes (ProcessPoolExecutor, 'spawn' context: a
+forked child of a process with torch/numba threads can hang), progress streamed back on a queue the
+caller polls without blocking, and a stop that ends every process: `cancel()` asks them to stop
+between epochs, `close()` waits a bounded time, then terminates what is left (no orphans).
+"""
+
+from __future__ import annotations
+
+import os
+import queue as queue_module
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
+from typing import Any
+
+from core.runs.process import init_worker, train_variant
+
+
+def default_workers(n_variants: int) -> int:
+    """One process per variant, at most one per core."""
+    return max(1, min(n_variants, os.cpu_count() or 1))
+
+
+class Sweep:
+    """Trains `specs` (Experiments) in parallel processes; `poll()` returns the queued messages."""
+
+    def __init__(self, specs: list[Any], workers: int | None = None, grid_resolution: int = 50,
+                 snapshot_hz: float = 4.0) -> None:
+        context = get_context("spawn")
+        self.queue = context.Queue()
+        self.stop_event = context.Event()
+        self.workers = workers or default_workers(len(specs))
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=init_worker,
+                                        initargs=(self.queue, self.stop_event))
+        self.futures: list[Future] = [self.pool.submit(train_variant, i, spec.to_json(), grid_resolution, snapshot_hz)
+                                      for i, spec in enumerate(specs)]
+        self.processes = list(getattr(self.pool, "_processes", {}).values())  # spawned at the first submit
+        self.closed = False
+
+    @property
+    def done(self) -> bool:
+        return all(f.done() for f in self.futures)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.stop_event.is_set()
+
+    def poll(self, limit: int = 500) -> list[tuple]:
+        """Up to `limit` queued (kind, index, payload) messages, oldest first; never blocks."""
+        messages = []
+        for _ in range(limit):
+            try:
+                messages.append(self.queue.get_nowait())
+            except (queue_module.Empty, OSError, ValueError):
+                break
+        return messages
+
+    def cancel(self) -> None:
+        """Ask every variant to stop at its next snapshot; those not started never start."""
+        self.stop_event.set()
+        for future in self.futures:
+            future.cancel()
+
+    def close(self, timeout_s: float = 10.0) -> list[tuple]:
+        """Stop everything and wait for the processes (terminating any still alive after `timeout_s`);
+        returns the messages that arrived meanwhile. Safe to call twice."""
+        if self.closed:
+            return []
+        self.closed = True
+        if not self.done:
+            self.cancel()
+        self.processes = self.processes or list(getattr(self.pool, "_processes", {}).values())
+        messages: list[tuple] = []
+        deadline = time.monotonic() + timeout_s
+        shut = False
+        # drain while waiting: a child exits only once its queued messages are read
+        while any(p.is_alive() for p in self.processes) and time.monotonic() < deadline:
+            if self.done and not shut:
+                self.pool.shutdown(wait=False, cancel_futures=True)  # lets idle workers exit
+                shut = True
+            messages += self.poll()
+            time.sleep(0.02)
+        for process in self.processes:
+            if process.is_alive():
+                process.terminate()
+                process.join(2.0)
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        messages += self.poll()
+        self.queue.close()
+        self.queue.join_thread()
+        return messages
+
+    def results(self) -> list[dict | None]:
+        """Each variant's final figures (None where it failed or was cancelled before it started)."""
+        out = []
+        for future in self.futures:
+            try:
+                out.append(future.result(timeout=0) if future.done() and not future.cancelled() else None)
+            except Exception:  # noqa: BLE001 - its failure came through the queue as a message
+                out.append(None)
+        return out

@@ -1,0 +1,63 @@
+"""Sweep in the window (sweepButton): variants train in worker processes, the table's figures equal
+separate headless runs with the same seed, finished variants join the run list, and Cancel or
+closing the window leaves no child process. (Each spawned process imports torch: kept to a few.)"""
+
+from __future__ import annotations
+
+import multiprocessing
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+
+from core.training.control import TrainingControl
+from core.training.trainer import Trainer
+from window_checks import quick_spec
+
+RATES = [0.01, 0.3]
+
+
+def _headless(spec) -> tuple:
+    trainer = Trainer(spec)
+    trainer.run(TrainingControl(), lambda snap: None)
+    return trainer.evaluate()
+
+
+def test_a_window_sweep_of_learning_rates_matches_separate_runs_and_joins_the_run_list(qtbot, make_window):
+    spec = quick_spec(data={"source": "xor", "samples": 60}, seed=5, epochs=5, optimizer={"name": "adam", "lr": 0.03})
+    window = make_window(spec)
+    qtbot.mouseClick(window.findChild(QPushButton, "sweepButton"), Qt.MouseButton.LeftButton)
+    dialog = window.sweep_dialog
+    assert dialog.isVisible() and dialog.epochs_spin.value() == 5
+    with qtbot.waitSignal(dialog.finished_all, timeout=240_000):
+        assert dialog.start("learning_rate", RATES, workers=2)
+    assert not any(p.is_alive() for p in multiprocessing.active_children())
+    rows = [[dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())] for r in range(2)]
+    assert [r[0] for r in rows] == ["lr=0.01", "lr=0.3"] and all(r[1] == "finished" and r[2] == "5" for r in rows)
+    runs = window.run_keeper.runs
+    assert [r.name for r in runs] == ["lr=0.01", "lr=0.3"] and all(r.ended == "sweep" for r in runs)
+    for rate, run, row in zip(RATES, runs, rows):
+        train_loss, test_loss, _, test_acc = _headless(spec.replace(optimizer={"name": "adam", "lr": rate}))
+        assert run.test_loss == test_loss and run.train_loss == train_loss and run.test_accuracy == test_acc
+        assert row[3] == f"{test_loss:.4g}" and run.curves["epoch"] == [1, 2, 3, 4, 5]
+        assert window.run_keeper.differences(run) == f"lr 0.03 -> {rate:g}"
+    assert runs[0].test_loss != runs[1].test_loss
+    assert len(dialog.loss_plot.plotItem.legend.items) == 2
+    assert all(image.image is not None for image in dialog._images)   # each variant's boundary was drawn
+
+
+def test_cancel_and_closing_the_window_leave_no_child_process(qtbot, make_window):
+    window = make_window(quick_spec(epochs=1_000_000))
+    dialog = window.race_action.trigger() or window.sweep_dialog
+    assert dialog.setting == "optimizer" and len(dialog.variants) >= 4   # the race: every optimizer at once
+    processes = list(dialog.sweep.processes)
+    assert processes
+    qtbot.waitUntil(lambda: any(v.records for v in dialog.variants), timeout=120_000)
+    with qtbot.waitSignal(dialog.finished_all, timeout=60_000):
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert not any(p.is_alive() for p in processes) and not multiprocessing.active_children()
+    assert dialog.status.text().startswith("Cancelled")
+
+    assert dialog.start("learning_rate", [0.01, 0.1], workers=1)
+    processes = list(dialog.sweep.processes)
+    window.close()
+    assert not any(p.is_alive() for p in processes) and not multiprocessing.active_children()
