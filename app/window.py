@@ -257,7 +257,8 @@ class MainWindow(QMainWindow):
         self.network_view.set_structure(list(spec.layers), list(dataset.input_names), dataset.n_outputs,
                                         bool(dataset.is_planar), regression=dataset.task == "regression",
                                         output_names=list(dataset.class_names),
-                                        shapes=_layer_shapes(spec, dataset))
+                                        shapes=_layer_shapes(spec, dataset),
+                                        input_shape=tuple(dataset.input_shape) if dataset.modality == "image" else None)
         self._sync_controls()
         self.specChanged.emit(spec)
         self.files.autosave_changed()

@@ -115,9 +115,10 @@ class NetworkView(QWidget):
     # --- public API -----------------------------------------------------------------------------
     def set_structure(self, layer_specs: list[LayerSpec], input_names: list[str], n_outputs: int,
                       planar: bool, *, regression: bool = False, output_names: list[str] | None = None,
-                      shapes: list | None = None) -> None:
+                      shapes: list | None = None, input_shape: tuple[int, ...] | None = None) -> None:
         """Redraw for a new architecture. `regression` picks the output colours; `output_names`
-        labels the output units (class names for multi-class)."""
+        labels the output units (class names for multi-class); `input_shape` (C, H, W) draws image
+        layers as columns of feature maps (app.network.feature_maps)."""
         if not input_names:
             raise ValueError("NetworkView.set_structure needs at least one input name")
         if n_outputs < 1:
@@ -125,7 +126,7 @@ class NetworkView(QWidget):
         self._n_hidden = len(layer_specs)
         labels = list(output_names) if output_names and n_outputs > 1 else []
         self.canvas.set_structure(list(layer_specs), list(input_names), n_outputs, planar, regression, labels,
-                                  shapes)
+                                  shapes, input_shape)
         for header in self.canvas.headers:
             if not header.property("forwarded"):
                 header.unitsChanged.connect(self.unitsChanged)
