@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
         d.featuresChanged.connect(s.choose_features)
 
         n = self.network_view
-        n.addLayerRequested.connect(s.add_layer)
+        n.addLayerRequested.connect(lambda: s.add_layer(n.layer_type()))
         n.removeLayerRequested.connect(s.remove_layer)
         n.unitsChanged.connect(s.set_units)
         n.activationChanged.connect(s.set_layer_activation)
@@ -249,6 +249,9 @@ class MainWindow(QMainWindow):
         if data_changed:
             self.boundary_view.set_dataset(dataset)
             self.output_panel.set_task(dataset.task, tuple(dataset.class_names))
+            from core.spec.insert import fitting_types
+
+            self.network_view.set_layer_types(fitting_types(dataset.input_shape))
             rows = len(dataset)
             self.data_panel.set_description(
                 f"{dataset.description or spec.data.source.value} · {rows:,} rows "

@@ -13,11 +13,14 @@ that holds that neuron's grid: input -> 0 (unit indexes `input_outputs`), hidden
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from app.network.layer_header import LayerHeader
 from app.network.canvas import MAX_DRAWN, NetworkCanvas
+from app.look.widgets import named
+from core.nn.layers import LAYER_TYPES
 from core.training.snapshot import Snapshot
 from core.spec import LayerSpec
 
@@ -73,12 +76,19 @@ class NetworkView(QWidget):
         self.layer_count_label = QLabel()
         self.layer_count_label.setObjectName("layerCountLabel")
         self.layer_count_label.setAccessibleName("Number of hidden layers")
+        self.layer_type_combo = named(QComboBox(), "layerTypeCombo", "Type of the layer to add",
+                                      "The type of layer the + button adds: dense neurons, or for images "
+                                      "convolution, pooling, flatten ... (image layers go before the first "
+                                      "flat layer, where they fit).")
+        self.layer_type_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.set_layer_types(["dense"])
         self.add_layer_button.clicked.connect(self.addLayerRequested)
         self.remove_layer_button.clicked.connect(self.removeLayerRequested)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(10, 6, 10, 0)
         bar.setSpacing(6)
+        bar.addWidget(self.layer_type_combo)
         bar.addWidget(self.add_layer_button)
         bar.addWidget(self.remove_layer_button)
         bar.addSpacing(4)
@@ -113,6 +123,24 @@ class NetworkView(QWidget):
         return button
 
     # --- public API -----------------------------------------------------------------------------
+    def set_layer_types(self, names: list[str]) -> None:
+        """The types the + button offers (those that fit the data, core.spec.insert.fitting_types),
+        from the LAYER_TYPES records; the choice is kept when still offered. One type hides the combo."""
+        current = self.layer_type() if self.layer_type_combo.count() else "dense"
+        with QSignalBlocker(self.layer_type_combo):
+            self.layer_type_combo.clear()
+            for name in names:
+                record = LAYER_TYPES[name]
+                self.layer_type_combo.addItem(record.label, name)
+                self.layer_type_combo.setItemData(self.layer_type_combo.count() - 1, record.tip,
+                                                  Qt.ItemDataRole.ToolTipRole)
+            self.layer_type_combo.setCurrentIndex(max(0, self.layer_type_combo.findData(current)))
+        self.layer_type_combo.setVisible(len(names) > 1)
+
+    def layer_type(self) -> str:
+        """The layer type the + button adds now."""
+        return str(self.layer_type_combo.currentData() or "dense")
+
     def set_structure(self, layer_specs: list[LayerSpec], input_names: list[str], n_outputs: int,
                       planar: bool, *, regression: bool = False, output_names: list[str] | None = None,
                       shapes: list | None = None, input_shape: tuple[int, ...] | None = None) -> None:
