@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         o.discretizeToggled.connect(self._set_discretize)
         o.logScaleToggled.connect(self._set_log_scale)
         o.epochViewChosen.connect(self._set_epoch_view)
+        o.focusChosen.connect(self._set_focus)
         self.loss_plot.hoveredEpoch.connect(self._show_hovered_epoch)
 
     def picture_views(self) -> dict[str, QWidget]:
@@ -249,6 +250,7 @@ class MainWindow(QMainWindow):
         if data_changed:
             self.boundary_view.set_dataset(dataset)
             self.output_panel.set_task(dataset.task, tuple(dataset.class_names))
+            self.output_panel.set_modality(dataset)
             from core.spec.insert import fitting_types
 
             self.network_view.set_layer_types(fitting_types(dataset.input_shape))
@@ -402,6 +404,11 @@ class MainWindow(QMainWindow):
             self.message_bar.show_message(notice, "info")
 
     # ================================================================ hover, view toggles
+    def _set_focus(self, value: Any) -> None:
+        """The sample the per-sample pictures show (a test row or a drawing); a paused run redraws now."""
+        if self.controller.set_live("focus", value):
+            self.controller.worker.request_grid()
+
     def _neuron_hovered(self, kind: str, layer: int, unit: int) -> None:
         activation = None
         layers = self.controller.spec.layers

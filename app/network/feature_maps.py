@@ -73,11 +73,12 @@ def filter_mosaic(filters: np.ndarray) -> np.ndarray:
     return mosaic
 
 
-def input_pixels(image: np.ndarray) -> np.ndarray:
-    """The input channels in ink: 0 white, the largest value black (digits 0..16, shapes 0..1)."""
+def input_pixels(image: np.ndarray, high: float | None = None) -> np.ndarray:
+    """The input channels in ink: 0 white, `high` (by default the largest value) black."""
     values = np.asarray(image, np.float32)
     low = min(0.0, float(np.nanmin(values))) if values.size else 0.0
-    high = float(np.nanmax(values)) if values.size else 1.0
+    if high is None:
+        high = float(np.nanmax(values)) if values.size else 1.0
     return colormaps.values_to_argb32(values, _INK32, low, high if high > low else low + 1.0)
 
 
