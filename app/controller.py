@@ -318,6 +318,13 @@ class SessionController(QObject):
                                                 "data.target": target, "data.columns": columns or None,
                                                 "task": Task(task).value, "features": None})
 
+    def load_image_folder(self, path: str) -> bool:
+        """Use a folder of images (one sub-folder per class) as the data; unreadable files are listed
+        in one message and the previous data stays."""
+        return self.request_change("Open image folder", {"data.source": DataSource.image_folder.value,
+                                                         "data.path": str(path), "task": Task.classification.value,
+                                                         "features": None})
+
     # --- live settings (no reset, no undo) -------------------------------------------------------
     def set_live(self, name: str, value: Any) -> bool:
         """Live setting `name` (a LIVE record): set its spec field and hand it to the running trainer,

@@ -189,6 +189,7 @@ class MainWindow(QMainWindow):
         d = self.data_panel
         d.sourceChosen.connect(s.choose_source)
         d.csvRequested.connect(self.open_csv_dialog)
+        d.imageFolderRequested.connect(self.open_image_folder)
         d.noiseChanged.connect(s.choose_noise)
         d.trainFractionChanged.connect(s.choose_train_fraction)
         d.samplesChanged.connect(s.choose_samples)
@@ -322,6 +323,17 @@ class MainWindow(QMainWindow):
         if dialog.exec() == CsvDialog.DialogCode.Accepted and (choice := dialog.choice()) is not None:
             self.controller.load_csv(choice.path, choice.target, choice.columns, choice.task)
         else:
+            self.data_panel.set_spec(self.controller.spec)
+
+    def open_image_folder(self) -> None:
+        """Pick a folder with one sub-folder of images per class; a bad folder or unreadable files
+        give one message and the data stays as it was."""
+        from PySide6.QtWidgets import QFileDialog
+
+        spec = self.controller.spec
+        start = str(spec.data.path) if spec.data.source == DataSource.image_folder and spec.data.path else ""
+        folder = QFileDialog.getExistingDirectory(self, "Image folder: one sub-folder of images per class", start)
+        if not folder or not self.controller.load_image_folder(folder):
             self.data_panel.set_spec(self.controller.spec)
 
     def set_speed_limit(self, epochs_per_second: float) -> None:
