@@ -88,11 +88,12 @@ class NetworkView(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(10, 6, 10, 0)
         bar.setSpacing(6)
-        bar.addWidget(self.layer_type_combo)
         bar.addWidget(self.add_layer_button)
         bar.addWidget(self.remove_layer_button)
         bar.addSpacing(4)
         bar.addWidget(self.layer_count_label)
+        bar.addSpacing(8)
+        bar.addWidget(self.layer_type_combo)  # after the count: its showing up moves nothing
         bar.addStretch(1)
 
         self.canvas = NetworkCanvas()
