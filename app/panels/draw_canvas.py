@@ -27,7 +27,7 @@ class DrawCanvas(QWidget):
                         "shows its feature maps.")
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.setFixedSize(128, 128)
+        self.setFixedSize(104, 104)
         self.values = np.zeros((1, 8, 8), np.float32)
         self.high = 1.0
         self._image: QImage | None = None
@@ -48,7 +48,7 @@ class DrawCanvas(QWidget):
         return not bool(self.values.any())
 
     def sizeHint(self) -> QSize:  # noqa: N802
-        return QSize(128, 128)
+        return QSize(104, 104)
 
     # --- painting strokes -------------------------------------------------------------------------
     def dab(self, pos: QPointF) -> None:

@@ -181,14 +181,12 @@ class OutputPanel(QFrame):
         self.confusion_caption.setObjectName("groupCaption")
         confusion_column.addWidget(self.confusion_caption)
         confusion_column.addWidget(self.confusion_view, 0, Qt.AlignmentFlag.AlignHCenter)
+        # per-class accuracy: one upright bar under each class's column, within the matrix's width
         self.class_accuracy = ClassBars("classAccuracy", "Accuracy per class",
-                                        "The share of each class's test images the network gets right.")
-        self.class_accuracy_caption = QLabel("ACCURACY PER CLASS")
-        self.class_accuracy_caption.setObjectName("groupCaption")
-        confusion_column.addWidget(self.class_accuracy_caption)
-        confusion_column.addWidget(self.class_accuracy)
-        for widget in (self.class_accuracy_caption, self.class_accuracy):
-            widget.setVisible(False)  # shown by the modalities that want it (images)
+                                        "The share of each class's test images the network gets right.",
+                                        title="acc", columns=True)
+        self.class_accuracy.setVisible(False)  # shown by the modalities that want it (images)
+        confusion_column.addWidget(self.class_accuracy, 0, Qt.AlignmentFlag.AlignHCenter)
         confusion_column.addStretch(1)
 
         body = QHBoxLayout()
@@ -284,9 +282,15 @@ class OutputPanel(QFrame):
             self.active_views.set_dataset(dataset)
             self.top_stack.setCurrentWidget(self.active_views)
         per_class = modality == "image" and dataset.task == "classification"
-        self.class_accuracy.set_classes(tuple(dataset.class_names) if per_class else ())
-        for widget in (self.class_accuracy_caption, self.class_accuracy):
-            widget.setVisible(per_class)
+        names = tuple(dataset.class_names) if per_class else ()
+        self.class_accuracy.set_classes(names)
+        if names:  # under the matrix's columns (ConfusionView: cells right of the row names)
+            n = len(names)
+            size = self.confusion_view.size_for(names)
+            left = self.confusion_view.label_width(names)
+            self.class_accuracy.setFixedWidth(size.width())
+            self.class_accuracy.set_rows(left, (size.width() - left - 4) / n)
+        self.class_accuracy.setVisible(per_class)
 
     def update_views(self, snap) -> None:  # noqa: ANN001 - a grid snapshot
         """The modality's views and the per-class accuracy follow a grid snapshot."""

@@ -50,9 +50,9 @@ def test_drawing_changes_the_probabilities_and_the_feature_maps(qtbot, make_wind
         qtbot.mousePress(draw, Qt.MouseButton.LeftButton, pos=QPoint(side // 2, y))
         qtbot.mouseRelease(draw, Qt.MouseButton.LeftButton, pos=QPoint(side // 2, y))
     assert 0 < draw.values.max() <= 16.0 and draw.values[0, :, 3:5].sum() > draw.values[0, :, :2].sum()
-    qtbot.waitUntil(lambda: canvas.feature_view["focus"]["drawn"], timeout=10_000)
+    qtbot.waitUntil(lambda: canvas.feature_view["focus"]["drawn"]
+                    and np.array_equal(canvas.feature_view["input"], draw.values), timeout=10_000)
     qtbot.waitUntil(lambda: not np.allclose(bars.values, before), timeout=10_000)
-    assert np.array_equal(canvas.feature_view["input"], draw.values)
     assert not np.allclose(canvas.feature_view["layers"][0]["maps"], maps_before)
 
     qtbot.mouseClick(window.findChild(QPushButton, "drawClearButton"), Qt.MouseButton.LeftButton)
