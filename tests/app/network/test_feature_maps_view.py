@@ -44,5 +44,7 @@ def test_training_the_digits_cnn_changes_its_feature_maps(qtbot, make_window):
     qtbot.waitUntil(lambda: not np.allclose(canvas.feature_view["layers"][2]["maps"], first), timeout=60_000)
     window.controller.pause()
     rect = canvas.node_rect("hidden", 0, 0)
+    qtbot.mouseMove(canvas, rect.center().toPoint())  # hovering a map is harmless (no plane to show it on)
+    qtbot.wait(20)
     assert "feature map" in canvas.tooltip_at(rect.center()) and "filter" in canvas.tooltip_at(rect.center())
     assert canvas.link_at(canvas._links.anchor(0)) is None  # conv links carry no single weight to edit
