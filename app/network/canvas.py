@@ -106,14 +106,17 @@ class NetworkCanvas(QWidget):
         channel; any other type (flatten ...) one plain box, its header naming type and shape.
         Image data (`input_shape` (C, H, W)) shows the input as one picture per channel."""
         self._shapes = list(shapes) if shapes is not None and len(shapes) == len(hidden) else [None] * len(hidden)
-        image_input = input_shape is not None and len(input_shape) == 3
         old_totals = [c.total for c in self._columns]
-        columns = [Column("input", 0, int(input_shape[0]), _channel_names(int(input_shape[0])), pictures=True)
-                   if image_input else
-                   Column("input", 0, len(input_names), [pretty_feature(n) for n in input_names])]
+        columns = []
         for k, spec in enumerate(hidden):
             maps = feature_maps.column_width(getattr(spec, "type", "dense"), self._shapes[k])
             columns.append(Column("hidden", k, _width(spec) if maps is None else maps, pictures=maps is not None))
+        # images through image layers: the input is the picture; a dense-only net on images keeps its
+        # pixel inputs, weight-coloured links and bias fills
+        image_input = input_shape is not None and len(input_shape) == 3 and any(c.pictures for c in columns)
+        columns.insert(0, Column("input", 0, int(input_shape[0]), _channel_names(int(input_shape[0])), pictures=True)
+                       if image_input else
+                       Column("input", 0, len(input_names), [pretty_feature(n) for n in input_names]))
         columns.append(Column("output", len(hidden), n_outputs, list(output_names)))
         same_shape = ([c.total for c in columns] == old_totals and planar == self._planar
                       and regression == self._regression and tuple(input_shape or ()) == (self._input_shape or ()))

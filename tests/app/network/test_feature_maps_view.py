@@ -48,3 +48,11 @@ def test_training_the_digits_cnn_changes_its_feature_maps(qtbot, make_window):
     qtbot.wait(20)
     assert "feature map" in canvas.tooltip_at(rect.center()) and "filter" in canvas.tooltip_at(rect.center())
     assert canvas.link_at(canvas._links.anchor(0)) is None  # conv links carry no single weight to edit
+
+
+def test_a_dense_only_net_on_digits_keeps_its_pixel_inputs_and_coloured_links(qtbot, make_window):
+    spec = load_experiment(EXAMPLE).replace(layers=[{"type": "dense", "units": 8}], engine="torch")
+    window = make_window(spec)
+    canvas = window.network_view.canvas
+    qtbot.waitUntil(lambda: canvas._weights is not None, timeout=30_000)
+    assert canvas._input_shape is None and canvas._columns[0].total == 64 and canvas._keys is not None
