@@ -51,3 +51,20 @@ def test_focus_picks_the_sample_and_a_drawing_changes_the_maps(trainer):
 def test_no_image_probe_on_a_toy_set():
     views = Trainer(Experiment()).snapshot().views
     assert "feature_maps" not in views and "image_gallery" not in views
+
+
+def test_on_the_fused_engine_the_probes_see_the_trained_weights():
+    spec = Experiment.model_validate({"schema_version": 2, "seed": 0, "task": "classification",
+                                      "data": {"source": "digits"}, "layers": [{"type": "dense", "units": 16}],
+                                      "loss": "cross_entropy", "engine": "fused", "batch_size": 64,
+                                      "optimizer": {"name": "adam", "lr": 0.01}})
+    trainer = Trainer(spec)
+    assert trainer.engine == "fused"
+    trainer.train_epochs(3)
+    snap = trainer.snapshot()
+    # the fused engine's own accuracy agrees with what the torch-side probes predict
+    assert np.mean(snap.test_predictions == trainer.dataset.y_test) == pytest.approx(snap.test_accuracy)
+    assert snap.test_accuracy > 0.8
+    gallery = snap.views["image_gallery"]["probabilities"]
+    assert np.array_equal(gallery.argmax(1), snap.test_predictions[:64])
+    assert [layer["maps"] for layer in snap.views["feature_maps"]["layers"]] == [None]  # dense: no maps
