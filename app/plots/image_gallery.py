@@ -134,6 +134,9 @@ class ImageGallery(QWidget):
                 k = int(self.predicted[row])
                 name = self.class_names[k] if k < len(self.class_names) else str(k)
                 painter.setPen(_WRONG if row in wrong else _TEXT)
+                share = f" {float(self.confidence[row]):.0%}"
+                metrics = painter.fontMetrics()  # long class names ("triangle") are shortened, the share kept
+                name = metrics.elidedText(name, Qt.TextElideMode.ElideRight, CELL_W - metrics.horizontalAdvance(share))
                 painter.drawText(QRectF(cell.left(), box.bottom() + 1, CELL_W, 14), int(Qt.AlignmentFlag.AlignCenter),
-                                 f"{name} {float(self.confidence[row]):.0%}")
+                                 name + share)
         painter.end()
