@@ -12,11 +12,14 @@ from core.spec.shapes import layer_shapes
 
 
 def fitting_types(input_shape: Sequence[int]) -> list[str]:
-    """The layer types whose default layer takes data of `input_shape` directly or after the layers
-    that can come first (an image takes every type; a flat vector only those made for vectors)."""
+    """The layer types to offer for data of `input_shape`: on an image every type whose default layer
+    takes it; on a flat vector only the types drawn as neurons (dense: dropout and norm are its options
+    there, and flatten would do nothing)."""
     shape = tuple(int(n) for n in input_shape)
     names = []
     for record in LAYER_TYPES.records():
+        if len(shape) == 1 and record.view.column != "units":
+            continue
         try:
             record.output_shape(record.spec_model(), shape)
         except ShapeError:

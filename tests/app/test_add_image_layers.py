@@ -51,6 +51,6 @@ def test_a_misfit_layer_is_refused_with_the_shape_message(qtbot, make_window):
     assert len(window.controller.spec.layers) == 2
 
 
-def test_a_table_offers_no_image_layers(window):
+def test_a_2d_set_offers_dense_layers_only_and_hides_the_choice(window):
     combo = window.findChild(QComboBox, "layerTypeCombo")
-    assert combo.findData("conv2d") < 0 and combo.findData("dense") >= 0
+    assert combo.count() == 1 and combo.findData("dense") == 0 and not combo.isVisibleTo(window)
