@@ -232,12 +232,29 @@ class SessionController(QObject):
     def _layers_json(self) -> list[dict[str, Any]]:
         return [layer.model_dump(mode="json") for layer in self.spec.layers]
 
-    def add_layer(self) -> bool:
+    def add_layer(self, layer_type: str = "dense") -> bool:
+        """Add a dense layer (a copy of the last dense one) at the end, or a layer of another type
+        with its defaults where the stack still fits (core.spec.insert); a misfit is refused with
+        the shape check's message."""
         layers = self._layers_json()
-        dense = [layer for layer in layers if layer.get("type", "dense") == "dense"]  # a copy of the last dense one
-        template = dense[-1] if dense else LayerSpec().model_dump(mode="json")
-        layers.append({**template, "dropout": 0.0, "norm": "none"})
-        return self.request_change("Add layer", {"layers": layers})
+        if layer_type == "dense":
+            dense = [layer for layer in layers if layer.get("type", "dense") == "dense"]  # a copy of the last dense one
+            template = dense[-1] if dense else LayerSpec().model_dump(mode="json")
+            layers.append({**template, "dropout": 0.0, "norm": "none"})
+            return self.request_change("Add layer", {"layers": layers})
+        from core.nn.layers import LAYER_TYPES
+        from core.spec.insert import with_new_layer
+
+        layer = LAYER_TYPES[layer_type].spec_model().model_dump(mode="json")
+        if self.dataset is None:
+            layers.append(layer)
+        else:
+            try:
+                layers = with_new_layer(self.spec, layers, layer, self.dataset.input_shape, self.dataset.n_outputs)
+            except SpecError as err:
+                self.message.emit(f"Add {LAYER_TYPES[layer_type].label.lower()} layer: {err}", "error")
+                return False
+        return self.request_change(f"Add {LAYER_TYPES[layer_type].label.lower()} layer", {"layers": layers})
 
     def remove_layer(self) -> bool:
         layers = self._layers_json()
@@ -300,6 +317,13 @@ class SessionController(QObject):
         return self.request_change("Open CSV", {"data.source": DataSource.csv.value, "data.path": str(path),
                                                 "data.target": target, "data.columns": columns or None,
                                                 "task": Task(task).value, "features": None})
+
+    def load_image_folder(self, path: str) -> bool:
+        """Use a folder of images (one sub-folder per class) as the data; unreadable files are listed
+        in one message and the previous data stays."""
+        return self.request_change("Open image folder", {"data.source": DataSource.image_folder.value,
+                                                         "data.path": str(path), "task": Task.classification.value,
+                                                         "features": None})
 
     # --- live settings (no reset, no undo) -------------------------------------------------------
     def set_live(self, name: str, value: Any) -> bool:

@@ -61,6 +61,7 @@ class SnapshotFrames(QObject):
         self._output.boundary_view.clear_boundary()
         self._network.clear_snapshot()
         self._output.clear_figures()
+        self._output.clear_views()
         if dataset is not None:
             self._output.confusion_view.set_classes(
                 tuple(dataset.class_names) if dataset.task == "classification" else ())
@@ -85,6 +86,7 @@ class SnapshotFrames(QObject):
             self._pending_grid = None
             self._network_grid = grid
             output.boundary_view.update_snapshot(grid)
+            output.update_views(grid)
         if settled or now - last["network"] >= 1.0 / NETWORK_HZ:
             # the newest grid (thumbnails) first; then the newest weights (links) if newer
             if self._network_grid is not None:

@@ -195,6 +195,7 @@ class MainWindow(QMainWindow):
         d = self.data_panel
         d.sourceChosen.connect(s.choose_source)
         d.csvRequested.connect(self.open_csv_dialog)
+        d.imageFolderRequested.connect(self.open_image_folder)
         d.noiseChanged.connect(s.choose_noise)
         d.trainFractionChanged.connect(s.choose_train_fraction)
         d.samplesChanged.connect(s.choose_samples)
@@ -203,7 +204,7 @@ class MainWindow(QMainWindow):
         d.featuresChanged.connect(s.choose_features)
 
         n = self.network_view
-        n.addLayerRequested.connect(s.add_layer)
+        n.addLayerRequested.connect(lambda: s.add_layer(n.layer_type()))
         n.removeLayerRequested.connect(s.remove_layer)
         n.unitsChanged.connect(s.set_units)
         n.activationChanged.connect(s.set_layer_activation)
@@ -217,6 +218,7 @@ class MainWindow(QMainWindow):
         o.discretizeToggled.connect(self._set_discretize)
         o.logScaleToggled.connect(self._set_log_scale)
         o.epochViewChosen.connect(self._set_epoch_view)
+        o.focusChosen.connect(self._set_focus)
         self.loss_plot.hoveredEpoch.connect(self._show_hovered_epoch)
 
     def picture_views(self) -> dict[str, QWidget]:
@@ -255,6 +257,10 @@ class MainWindow(QMainWindow):
         if data_changed:
             self.boundary_view.set_dataset(dataset)
             self.output_panel.set_task(dataset.task, tuple(dataset.class_names))
+            self.output_panel.set_modality(dataset)
+            from core.spec.insert import fitting_types
+
+            self.network_view.set_layer_types(fitting_types(dataset.input_shape))
             rows = len(dataset)
             self.data_panel.set_description(
                 f"{dataset.description or spec.data.source.value} · {rows:,} rows "
@@ -263,7 +269,8 @@ class MainWindow(QMainWindow):
         self.network_view.set_structure(list(spec.layers), list(dataset.input_names), dataset.n_outputs,
                                         bool(dataset.is_planar), regression=dataset.task == "regression",
                                         output_names=list(dataset.class_names),
-                                        shapes=_layer_shapes(spec, dataset))
+                                        shapes=_layer_shapes(spec, dataset),
+                                        input_shape=tuple(dataset.input_shape) if dataset.modality == "image" else None)
         self._sync_controls()
         self.specChanged.emit(spec)
         self.files.autosave_changed()
@@ -322,6 +329,17 @@ class MainWindow(QMainWindow):
         if dialog.exec() == CsvDialog.DialogCode.Accepted and (choice := dialog.choice()) is not None:
             self.controller.load_csv(choice.path, choice.target, choice.columns, choice.task)
         else:
+            self.data_panel.set_spec(self.controller.spec)
+
+    def open_image_folder(self) -> None:
+        """Pick a folder with one sub-folder of images per class; a bad folder or unreadable files
+        give one message and the data stays as it was."""
+        from PySide6.QtWidgets import QFileDialog
+
+        spec = self.controller.spec
+        start = str(spec.data.path) if spec.data.source == DataSource.image_folder and spec.data.path else ""
+        folder = QFileDialog.getExistingDirectory(self, "Image folder: one sub-folder of images per class", start)
+        if not folder or not self.controller.load_image_folder(folder):
             self.data_panel.set_spec(self.controller.spec)
 
     def set_speed_limit(self, epochs_per_second: float) -> None:
@@ -404,6 +422,11 @@ class MainWindow(QMainWindow):
             self.message_bar.show_message(notice, "info")
 
     # ================================================================ hover, view toggles
+    def _set_focus(self, value: Any) -> None:
+        """The sample the per-sample pictures show (a test row or a drawing); a paused run redraws now."""
+        if self.controller.set_live("focus", value):
+            self.controller.worker.request_grid()
+
     def _neuron_hovered(self, kind: str, layer: int, unit: int) -> None:
         activation = None
         layers = self.controller.spec.layers

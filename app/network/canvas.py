@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from app.network import neuron_images
+from app.network import feature_maps, neuron_images
 from app.network.layer_header import LayerHeader
 from app.network.geometry import (HEADER_HEIGHT, HEADER_TOP, MAX_DRAWN, MIN_NODE, NODES_TOP, Column, Links,
                                   build_links, measure_labels, minimum_size, more_column_at, node_hit,
@@ -69,6 +69,9 @@ class NetworkCanvas(QWidget):
         self._weights: list[np.ndarray] | None = None
         self._biases: list[np.ndarray] | None = None
         self._images: dict[int, neuron_images.ImageSet] = {}   # column index -> thumbnails
+        self._input_shape: tuple[int, ...] | None = None        # (C, H, W) for image data
+        self._pictures: dict[int, feature_maps.Pictures] = {}   # column index -> feature maps, filters
+        self.feature_view: dict | None = None                   # the views["feature_maps"] shown
         self._fills: dict[int, list[QColor]] = {}              # column index -> bias colours
         self._hover_node: tuple[int, int] | None = None         # (column, unit)
         self._hover_link: int | None = None
@@ -96,13 +99,28 @@ class NetworkCanvas(QWidget):
 
     # --- structure ------------------------------------------------------------------------------
     def set_structure(self, hidden: list[LayerSpec], input_names: list[str], n_outputs: int,
-                      planar: bool, regression: bool, output_names: list[str], shapes: list | None = None) -> None:
+                      planar: bool, regression: bool, output_names: list[str], shapes: list | None = None,
+                      input_shape: tuple[int, ...] | None = None) -> None:
         """Columns for the input, each hidden layer and the output. A dense layer is a column of its
-        units; any other type (conv2d, pooling ...) is one plain box, its header naming type and shape."""
+        units; an image layer (app.network.feature_maps.DRAWERS) a column of feature maps, one per
+        channel; any other type (flatten ...) one plain box, its header naming type and shape.
+        Image data (`input_shape` (C, H, W)) shows the input as one picture per channel."""
         self._shapes = list(shapes) if shapes is not None and len(shapes) == len(hidden) else [None] * len(hidden)
-        same_shape = ([_width(s) for s in hidden] == [_width(s) for s in self._hidden]
-                      and len(input_names) == len(self._input_names) and n_outputs == self._n_outputs
-                      and planar == self._planar and regression == self._regression)
+        old_totals = [c.total for c in self._columns]
+        columns = []
+        for k, spec in enumerate(hidden):
+            maps = feature_maps.column_width(getattr(spec, "type", "dense"), self._shapes[k])
+            columns.append(Column("hidden", k, _width(spec) if maps is None else maps, pictures=maps is not None))
+        # images through image layers: the input is the picture; a dense-only net on images keeps its
+        # pixel inputs, weight-coloured links and bias fills
+        image_input = input_shape is not None and len(input_shape) == 3 and any(c.pictures for c in columns)
+        columns.insert(0, Column("input", 0, int(input_shape[0]), _channel_names(int(input_shape[0])), pictures=True)
+                       if image_input else
+                       Column("input", 0, len(input_names), [pretty_feature(n) for n in input_names]))
+        columns.append(Column("output", len(hidden), n_outputs, list(output_names)))
+        same_shape = ([c.total for c in columns] == old_totals and planar == self._planar
+                      and regression == self._regression and tuple(input_shape or ()) == (self._input_shape or ()))
+        self._input_shape = tuple(input_shape) if image_input else None
         self.cancel_edit()
         if self._hover_node is not None:  # its indices may not exist any more
             self._hover_node = None
@@ -114,10 +132,7 @@ class NetworkCanvas(QWidget):
         self._planar = planar
         self._regression = regression
         self._output_names = list(output_names)
-        n_hidden = len(hidden)
-        self._columns = [Column("input", 0, len(input_names), [pretty_feature(n) for n in input_names])]
-        self._columns += [Column("hidden", k, _width(spec)) for k, spec in enumerate(hidden)]
-        self._columns.append(Column("output", n_hidden, n_outputs, list(output_names)))
+        self._columns = columns
         if not same_shape:
             self.clear_snapshot()
         elif 0 not in self._images:
@@ -158,7 +173,8 @@ class NetworkCanvas(QWidget):
             return
         self._label_width, self._right_width = measure_labels(self._columns, QFontMetrics(self.font()))
         self._node, spacing = place_columns(self._columns, float(self.width()), float(self.height()),
-                                            self._planar, self._label_width, self._right_width)
+                                            self._planar or self._input_shape is not None, self._label_width,
+                                            self._right_width)
         header_width = int(min(LayerHeader.WIDTH, spacing - 8))
         for k, header in enumerate(self.headers):
             header.set_width(header_width)
@@ -180,6 +196,8 @@ class NetworkCanvas(QWidget):
 
     def update_snapshot(self, snap: Snapshot) -> bool:
         """Swap in new thumbnails and link colours; grids absent from `snap` keep their last image."""
+        if self._input_shape is not None:
+            return self._update_feature_maps(snap)
         if not self.fits(snap):
             return False
         changed = False
@@ -200,6 +218,18 @@ class NetworkCanvas(QWidget):
             self._dirty = True
         if self._dirty or self._links_dirty:
             self._schedule_render()
+        return True
+
+    def _update_feature_maps(self, snap: Snapshot) -> bool:
+        """Image data: the focused sample's maps and the filters (links stay grey: a convolution's
+        weights are its filters, drawn beside its maps). Snapshots without them change nothing."""
+        view = snap.views.get("feature_maps") if snap.views else None
+        if not view or "layers" not in view or len(view["layers"]) != len(self._hidden):
+            return False
+        self.feature_view = dict(view)
+        self._pictures = feature_maps.column_pictures(view)
+        self._dirty = True
+        self._schedule_render()
         return True
 
     def _links_interval(self) -> float:
@@ -268,6 +298,8 @@ class NetworkCanvas(QWidget):
 
     def clear_snapshot(self) -> None:
         self._images.clear()
+        self._pictures.clear()
+        self.feature_view = None
         self._fills.clear()
         self._weights = None
         self._biases = None
@@ -342,7 +374,7 @@ class NetworkCanvas(QWidget):
         return int(links.layer[index]), int(links.out[index]), int(links.into[index])
 
     def _link_hit(self, pos: QPointF) -> int | None:
-        if self._node_hit(pos) is not None:
+        if self._input_shape is not None or self._node_hit(pos) is not None:  # image nets: no weight per link
             return None
         return self._links.nearest(pos)
 
@@ -369,11 +401,21 @@ class NetworkCanvas(QWidget):
     def node_tooltip(self, kind: str, layer: int, unit: int) -> str:
         column = self.column_index(kind, layer)
         if kind == "input":
+            if self._input_shape is not None:
+                return "The focused image (click one in the gallery, or draw one), channel " \
+                       f"{self._columns[0].labels[unit]}"
             return f"{self._input_names[unit]}: an input feature (its value over the plane)"
         bias = "" if self._biases is None else f", bias {float(self._biases[column - 1][unit]):.3g}"
         name = self._unit_name(column, unit)
         if kind == "hidden":
             spec = self._hidden[layer]
+            if self._columns[column].pictures:
+                text = (f"layer {layer + 1} ({LAYER_TYPES[spec.type].label}): channel {unit + 1}'s feature map "
+                        "for the focused image (blue positive, orange negative)")
+                if spec.type == "conv2d":
+                    text += ("\nLeft of it, its learned filter (its weights for each input channel, "
+                             f"the first {feature_maps.MOSAIC} input channels)")
+                return text
             if not _is_dense(spec):
                 return f"layer {layer + 1}: {LAYER_TYPES[spec.type].label}"
             return f"{self._linear_name(layer)}: {name} ({ACTIVATIONS[spec.activation].name}){bias}"
@@ -510,8 +552,11 @@ class NetworkCanvas(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         painter.setFont(self.font())
         paint_nodes(painter, self._columns, self._node, self._planar, self._images, self._fills)
+        feature_maps.paint_columns(painter, {c: self._columns[c].rects for c in self._pictures}, self._pictures)
+        image = self._input_shape
         paint_labels(painter, self.font(), self._small, self._columns, self._label_width, self._right_width,
-                     output_subtitle(self._n_outputs, self._regression))
+                     output_subtitle(self._n_outputs, self._regression),
+                     f"{image[1]}×{image[2]} image" if image else "")
         painter.end()
         self._dirty = False
         self._last_render = time.perf_counter()
@@ -530,6 +575,11 @@ class NetworkCanvas(QWidget):
         self._links_dirty = self._links_now = False
         self._last_links_render = time.perf_counter()
         self._links_cost = self._last_links_render - started
+
+
+def _channel_names(channels: int) -> list[str]:
+    return ["image"] if channels == 1 else (["R", "G", "B"] if channels == 3 else
+                                            [f"channel {c + 1}" for c in range(channels)])
 
 
 def _is_dense(spec) -> bool:

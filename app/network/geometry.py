@@ -47,6 +47,7 @@ class Column:
     labels: list[str] = field(default_factory=list)
     x: float = 0.0
     rects: list[QRectF] = field(default_factory=list)
+    pictures: bool = False    # an image or its feature maps (square nodes), not neurons
 
     @property
     def drawn(self) -> int:

@@ -96,7 +96,7 @@ class DiagramPainter:
             rect = columns[c].rects[u].adjusted(-2, -2, 2, 2)
             painter.setPen(QPen(HOVER, 2.0))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            if planar:
+            if planar or columns[c].pictures:
                 radius = max(3.0, node * 0.14) + 1
                 painter.drawRoundedRect(rect, radius, radius)
             else:
@@ -111,6 +111,7 @@ def paint_nodes(painter: QPainter, columns: list[Column], node: float, planar: b
     for c, column in enumerate(columns):
         shown = images.get(c) if planar else None
         colours = fills.get(c)
+        square = planar or column.pictures
         for u, rect in enumerate(column.rects):
             painter.setPen(border)
             if shown is not None and u < len(shown.images):
@@ -125,7 +126,7 @@ def paint_nodes(painter: QPainter, columns: list[Column], node: float, planar: b
                 painter.setBrush(colours[u])
             else:
                 painter.setBrush(EMPTY_NODE)
-            if planar:
+            if square:
                 painter.drawRoundedRect(rect, radius, radius)
             else:
                 painter.drawEllipse(rect)
@@ -142,7 +143,7 @@ def output_subtitle(n_outputs: int, regression: bool) -> str:
 
 
 def paint_labels(painter: QPainter, font: QFont, small: QFont, columns: list[Column], label_width: float,
-                 right_width: float, output_caption: str) -> None:
+                 right_width: float, output_caption: str, input_caption: str = "") -> None:
     """Input names left, output names right, the two column titles and the '+N more' captions."""
     metrics = QFontMetrics(font)
     painter.setPen(TEXT)
@@ -157,7 +158,7 @@ def paint_labels(painter: QPainter, font: QFont, small: QFont, columns: list[Col
         painter.drawText(box, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
     title_font = QFont(font)
     title_font.setBold(True)
-    for column, title, sub in ((first, "Inputs", count_text(first.total, "feature")),
+    for column, title, sub in ((first, "Inputs", input_caption or count_text(first.total, "feature")),
                                (last, "Output", output_caption)):
         box = QRectF(column.x - 60, HEADER_TOP + 4, 120, 20)
         painter.setFont(title_font)

@@ -13,11 +13,14 @@ that holds that neuron's grid: input -> 0 (unit indexes `input_outputs`), hidden
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from app.network.layer_header import LayerHeader
 from app.network.canvas import MAX_DRAWN, NetworkCanvas
+from app.look.widgets import named
+from core.nn.layers import LAYER_TYPES
 from core.training.snapshot import Snapshot
 from core.spec import LayerSpec
 
@@ -73,6 +76,12 @@ class NetworkView(QWidget):
         self.layer_count_label = QLabel()
         self.layer_count_label.setObjectName("layerCountLabel")
         self.layer_count_label.setAccessibleName("Number of hidden layers")
+        self.layer_type_combo = named(QComboBox(), "layerTypeCombo", "Type of the layer to add",
+                                      "The type of layer the + button adds: dense neurons, or for images "
+                                      "convolution, pooling, flatten ... (image layers go before the first "
+                                      "flat layer, where they fit).")
+        self.layer_type_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.set_layer_types(["dense"])
         self.add_layer_button.clicked.connect(self.addLayerRequested)
         self.remove_layer_button.clicked.connect(self.removeLayerRequested)
 
@@ -83,6 +92,8 @@ class NetworkView(QWidget):
         bar.addWidget(self.remove_layer_button)
         bar.addSpacing(4)
         bar.addWidget(self.layer_count_label)
+        bar.addSpacing(8)
+        bar.addWidget(self.layer_type_combo)  # after the count: its showing up moves nothing
         bar.addStretch(1)
 
         self.canvas = NetworkCanvas()
@@ -113,11 +124,30 @@ class NetworkView(QWidget):
         return button
 
     # --- public API -----------------------------------------------------------------------------
+    def set_layer_types(self, names: list[str]) -> None:
+        """The types the + button offers (those that fit the data, core.spec.insert.fitting_types),
+        from the LAYER_TYPES records; the choice is kept when still offered. One type hides the combo."""
+        current = self.layer_type() if self.layer_type_combo.count() else "dense"
+        with QSignalBlocker(self.layer_type_combo):
+            self.layer_type_combo.clear()
+            for name in names:
+                record = LAYER_TYPES[name]
+                self.layer_type_combo.addItem(record.label, name)
+                self.layer_type_combo.setItemData(self.layer_type_combo.count() - 1, record.tip,
+                                                  Qt.ItemDataRole.ToolTipRole)
+            self.layer_type_combo.setCurrentIndex(max(0, self.layer_type_combo.findData(current)))
+        self.layer_type_combo.setVisible(len(names) > 1)
+
+    def layer_type(self) -> str:
+        """The layer type the + button adds now."""
+        return str(self.layer_type_combo.currentData() or "dense")
+
     def set_structure(self, layer_specs: list[LayerSpec], input_names: list[str], n_outputs: int,
                       planar: bool, *, regression: bool = False, output_names: list[str] | None = None,
-                      shapes: list | None = None) -> None:
+                      shapes: list | None = None, input_shape: tuple[int, ...] | None = None) -> None:
         """Redraw for a new architecture. `regression` picks the output colours; `output_names`
-        labels the output units (class names for multi-class)."""
+        labels the output units (class names for multi-class); `input_shape` (C, H, W) draws image
+        layers as columns of feature maps (app.network.feature_maps)."""
         if not input_names:
             raise ValueError("NetworkView.set_structure needs at least one input name")
         if n_outputs < 1:
@@ -125,7 +155,7 @@ class NetworkView(QWidget):
         self._n_hidden = len(layer_specs)
         labels = list(output_names) if output_names and n_outputs > 1 else []
         self.canvas.set_structure(list(layer_specs), list(input_names), n_outputs, planar, regression, labels,
-                                  shapes)
+                                  shapes, input_shape)
         for header in self.canvas.headers:
             if not header.property("forwarded"):
                 header.unitsChanged.connect(self.unitsChanged)

@@ -18,6 +18,7 @@ from app.look.icons import icon
 from app.plots.thumbnails import dataset_icon, dataset_thumbnail
 from app.look.widgets import Blocked, named, select_data
 from core.data.sources import SOURCES
+from core.data.images import image_shape
 from core.spec import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, TOY_CLASSIFICATION, TOY_REGRESSION,
                        DataSource, Experiment, Feature)
 
@@ -27,6 +28,9 @@ TOY_ONLY_NOISE_TIP = ("Noise applies to the 2-D toy sets only: a real table keep
                       "Pick a 2-D data set to change it.")
 TOY_ONLY_SAMPLES_TIP = ("The number of points applies to the 2-D toy sets only: a table uses all of its "
                         "rows. Pick a 2-D data set to change it.")
+IMAGE_NOTE = ("Images feed their pixels to the network: its layers (convolution, pooling ...) learn "
+              "the features. Add them with the layer type beside + in the network view.")
+TABLE_NOTE = "Tabular sets use their own columns as inputs."
 TOY_ONLY_FEATURE_TIP = ("Input features apply to the 2-D toy sets only: a table feeds its own columns to "
                         "the network. Pick a 2-D data set to choose features.")
 
@@ -49,6 +53,7 @@ class DataPanel(QFrame):
 
     sourceChosen = Signal(object)          # DataSource (not csv)
     csvRequested = Signal()                # open the CSV dialog
+    imageFolderRequested = Signal()        # pick an image folder
     noiseChanged = Signal(float)           # 0..0.5 fraction
     trainFractionChanged = Signal(float)   # 0.1..0.9
     samplesChanged = Signal(int)
@@ -87,7 +92,7 @@ class DataPanel(QFrame):
                                    "table, or your own CSV file.")
         self.dataset_combo.setIconSize(QSize(18, 18))
         for source in TOY_CLASSIFICATION + TOY_REGRESSION + BUNDLED_CLASSIFICATION + BUNDLED_REGRESSION \
-                + (DataSource.shapes, DataSource.csv):  # image folders: in experiment files for now
+                + (DataSource.shapes, DataSource.image_folder, DataSource.csv):
             self.dataset_combo.addItem(SOURCES[source].label, source.value)
             self.dataset_combo.setItemData(self.dataset_combo.count() - 1, SOURCES[source].tip,
                                            Qt.ItemDataRole.ToolTipRole)
@@ -202,6 +207,8 @@ class DataPanel(QFrame):
     def _choose(self, source: DataSource) -> None:
         if source == DataSource.csv:
             self.csvRequested.emit()
+        elif source == DataSource.image_folder:
+            self.imageFolderRequested.emit()
         else:
             self.sourceChosen.emit(source)
 
@@ -243,6 +250,15 @@ class DataPanel(QFrame):
                 self.dataset_combo.setItemText(csv_index, SOURCES[DataSource.csv].label)
                 self.dataset_combo.setItemData(csv_index, SOURCES[DataSource.csv].tip,
                                                Qt.ItemDataRole.ToolTipRole)
+            folder_index = self.dataset_combo.findData(DataSource.image_folder.value)
+            folder = SOURCES[DataSource.image_folder]
+            if spec.data.source == DataSource.image_folder and spec.data.path:
+                self.dataset_combo.setItemText(folder_index, f"{Path(str(spec.data.path)).name}/")
+                self.dataset_combo.setItemData(folder_index, f"{spec.data.path}\n{folder.tip}",
+                                               Qt.ItemDataRole.ToolTipRole)
+            else:
+                self.dataset_combo.setItemText(folder_index, folder.label)
+                self.dataset_combo.setItemData(folder_index, folder.tip, Qt.ItemDataRole.ToolTipRole)
             for source, button in self.thumbnail_buttons.items():
                 button.setChecked(source == spec.data.source)
             noise = int(round(spec.data.noise * 100))
@@ -256,23 +272,31 @@ class DataPanel(QFrame):
             chosen = set(spec.input_features)
             for feature, box in self.feature_boxes.items():
                 box.setChecked(feature in chosen)
-        self._enable_toy_controls(spec.data.is_toy)
+        self._enable_toy_controls(spec.data.is_toy, spec.data.source, image_shape(spec) is not None)
 
-    def _enable_toy_controls(self, toy: bool) -> None:
-        """Noise, points and 2-D features mean nothing for a table: grey them and say why."""
+    def _enable_toy_controls(self, toy: bool, source: DataSource | None = None, image: bool = False) -> None:
+        """Noise, points and 2-D features mean nothing for a table or bundled images: hide them and say
+        why. Generated images (shapes) keep noise, their number and Regenerate."""
+        generated = toy or source == DataSource.shapes
         tips = [(self.noise_slider, texts.NOISE_TIP, TOY_ONLY_NOISE_TIP),
                 (self.samples_spin, texts.SAMPLES_TIP, TOY_ONLY_SAMPLES_TIP)]
-        tips += [(box, texts.FEATURE_TIPS[f], TOY_ONLY_FEATURE_TIP) for f, box in self.feature_boxes.items()]
         for widget, own_tip, why in tips:
-            widget.setEnabled(toy)
-            widget.setToolTip(own_tip if toy else why)
-        for label in (self.noise_caption, self.samples_caption, self.features_caption):
-            label.setEnabled(toy)
+            widget.setEnabled(generated)
+            widget.setToolTip(own_tip if generated else why)
+        for box, feature in ((box, f) for f, box in self.feature_boxes.items()):
+            box.setEnabled(toy)
+            box.setToolTip(texts.FEATURE_TIPS[feature] if toy else TOY_ONLY_FEATURE_TIP)
+        for label in (self.noise_caption, self.samples_caption):
+            label.setEnabled(generated)
+        self.features_caption.setEnabled(toy)
+        self.samples_caption.setText("Images" if source == DataSource.shapes else "Points")
         # Hidden, not only greyed: a ticked x1² or "Points 500" under a table says something false.
         for widget in (self.noise_caption, self.noise_slider, self.samples_caption, self.samples_spin,
-                       self.regenerate_button, self.features_caption, *self.feature_boxes.values()):
+                       self.regenerate_button):
+            widget.setVisible(generated)
+        for widget in (self.features_caption, *self.feature_boxes.values()):
             widget.setVisible(toy)
-        self.features_note.setText("" if toy else "Tabular sets use their own columns as inputs.")
+        self.features_note.setText("" if toy else (IMAGE_NOTE if image else TABLE_NOTE))
         self.features_note.setVisible(not toy)
 
     def set_description(self, text: str) -> None:

@@ -4,18 +4,29 @@ confusion matrix."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSplitter,
+                               QStackedWidget, QVBoxLayout, QWidget)
 
 from app.plots.boundary_view import BoundaryView
 from app.plots.confusion_view import ConfusionView
 from app.plots.loss_plot import EPOCH_VIEWS, LossPlot
 from app.look.widgets import named
+from app.plots.class_bars import ClassBars
+from core.registry import resolve
 
 
 PLOTS_MIN_HEIGHT = 260
+
+# Data modality -> the views shown in place of the decision boundary ("pkg.module:Class", made on first
+# use). Such a widget has set_dataset(dataset), update_snapshot(snap), clear(), and may have a
+# focusChosen(object) signal (the sample the per-sample pictures show).
+MODALITY_VIEWS: dict[str, str] = {
+    "image": "app.panels.image_views:ImageViews",
+}
 
 
 def _fmt(value: float | None, percent: bool = False) -> str:
@@ -71,6 +82,7 @@ class OutputPanel(QFrame):
     discretizeToggled = Signal(bool)
     logScaleToggled = Signal(bool)
     epochViewChosen = Signal(str)  # a key of loss_plot.EPOCH_VIEWS
+    focusChosen = Signal(object)   # from a modality's views: a test row or a drawn input (live "focus")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -169,6 +181,12 @@ class OutputPanel(QFrame):
         self.confusion_caption.setObjectName("groupCaption")
         confusion_column.addWidget(self.confusion_caption)
         confusion_column.addWidget(self.confusion_view, 0, Qt.AlignmentFlag.AlignHCenter)
+        # per-class accuracy: one upright bar under each class's column, within the matrix's width
+        self.class_accuracy = ClassBars("classAccuracy", "Accuracy per class",
+                                        "The share of each class's test images the network gets right.",
+                                        title="acc", columns=True)
+        self.class_accuracy.setVisible(False)  # shown by the modalities that want it (images)
+        confusion_column.addWidget(self.class_accuracy, 0, Qt.AlignmentFlag.AlignHCenter)
         confusion_column.addStretch(1)
 
         body = QHBoxLayout()
@@ -187,7 +205,12 @@ class OutputPanel(QFrame):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("outputSplitter")
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(top)
+        self.top_stack = QStackedWidget()
+        self.top_stack.setObjectName("outputTopStack")
+        self.top_stack.addWidget(top)  # the boundary / projection; modality views are added on first use
+        self.modality_views: dict[str, QWidget] = {}
+        self.active_views: Any = None
+        self.splitter.addWidget(self.top_stack)
         self.splitter.addWidget(plot_box)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
@@ -240,6 +263,49 @@ class OutputPanel(QFrame):
         self.confusion_view.set_classes(class_names if classification else ())
         self.confusion_view.setFixedSize(self.confusion_view.size_for(tuple(class_names) or ("0", "1")))
         self.confusion_box.setVisible(classification)
+
+    def set_modality(self, dataset: Any) -> None:
+        """Show the modality's own views in place of the boundary (MODALITY_VIEWS), or the boundary."""
+        modality = getattr(dataset, "modality", "")
+        ref = MODALITY_VIEWS.get(modality)
+        if ref is None:
+            self.active_views = None
+            self.top_stack.setCurrentIndex(0)
+        else:
+            if modality not in self.modality_views:
+                views = resolve(ref)()
+                if hasattr(views, "focusChosen"):
+                    views.focusChosen.connect(self.focusChosen)
+                self.modality_views[modality] = views
+                self.top_stack.addWidget(views)
+            self.active_views = self.modality_views[modality]
+            self.active_views.set_dataset(dataset)
+            self.top_stack.setCurrentWidget(self.active_views)
+        per_class = modality == "image" and dataset.task == "classification"
+        names = tuple(dataset.class_names) if per_class else ()
+        self.class_accuracy.set_classes(names)
+        if names:  # under the matrix's columns (ConfusionView: cells right of the row names)
+            n = len(names)
+            size = self.confusion_view.size_for(names)
+            left = self.confusion_view.label_width(names)
+            self.class_accuracy.setFixedWidth(size.width())
+            self.class_accuracy.set_rows(left, (size.width() - left - 4) / n)
+        self.class_accuracy.setVisible(per_class)
+
+    def update_views(self, snap) -> None:  # noqa: ANN001 - a grid snapshot
+        """The modality's views and the per-class accuracy follow a grid snapshot."""
+        if self.active_views is not None:
+            self.active_views.update_snapshot(snap)
+        if self.class_accuracy.isVisibleTo(self) and snap.confusion is not None:
+            counts = np.asarray(snap.confusion, np.float64)
+            totals = counts.sum(axis=1)
+            self.class_accuracy.set_values(np.divide(np.diag(counts), totals, out=np.full(len(totals), np.nan),
+                                                     where=totals > 0))
+
+    def clear_views(self) -> None:
+        if self.active_views is not None:
+            self.active_views.clear()
+        self.class_accuracy.set_values(None)
 
     def show_figures(self, snap) -> None:  # noqa: ANN001 - core.training.snapshot.Snapshot
         text = (f"Test loss <b>{_fmt(snap.test_loss)}</b> &nbsp; Training loss <b>{_fmt(snap.train_loss)}</b>")

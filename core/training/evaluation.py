@@ -17,6 +17,7 @@ import torch
 from core.nn.build import hidden_layer_ends, linear_layers
 from core.spec.shapes import layer_shapes
 from core.training.probes import collect_views
+from core.training import feature_maps, gallery_probe  # noqa: F401 - register the image probes
 from core.training.snapshot import EpochRecord, RunState, Snapshot
 
 if TYPE_CHECKING:

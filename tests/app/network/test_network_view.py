@@ -146,7 +146,7 @@ def test_options_menu_asks_for_dropout_and_norm(view, qtbot):
 
 def test_every_control_is_named_and_explained(view):
     controls = view.findChildren(QToolButton) + view.findChildren(QComboBox)
-    assert len(controls) == 2 + 2 * 4
+    assert len(controls) == 2 + 1 + 2 * 4  # +, -, the layer-type combo, and two controls per header
     for control in controls:
         assert control.objectName() and control.accessibleName(), control
         assert len(control.toolTip()) > 20, control.objectName()
