@@ -321,6 +321,7 @@ def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str
         "seed": trainer.spec.seed,
         "layerlab_version": core.__version__,
         **_target_scale_metrics(trainer),
+        **_autoencoder_metrics(trainer),
         **_best_metrics(trainer),
     }
     try:
@@ -358,6 +359,18 @@ def _target_scale_metrics(trainer) -> dict:
     }
 
 
+def _autoencoder_metrics(trainer) -> dict:
+    """For an autoencoder: what the losses are in, and where its latent code is."""
+    if not getattr(trainer, "autoencoder", False):
+        return {}
+    from core.data.autoencoder import loss_units
+    from core.nn.latent import latent_layer, latent_size
+
+    dataset = trainer.dataset
+    args = (trainer.spec, dataset.input_shape, dataset.n_outputs)
+    return {"loss_units": loss_units(dataset), "latent_layer": latent_layer(*args), "latent_units": latent_size(*args)}
+
+
 def _summary(m: dict) -> str:
     text = (f"{m['state']}: {m['epochs']} epochs in {m['wall_seconds']:.2f} s "
             f"({m['epochs_per_second'] or 0:.1f} epochs/s) on {m['device']} ({m['engine']}); "
@@ -366,6 +379,8 @@ def _summary(m: dict) -> str:
         text += f", accuracy {_pct(m['train_accuracy'])} train / {_pct(m['test_accuracy'])} test"
     if m.get("best_epoch") is not None:
         text += f"; best epoch {m['best_epoch']}" + (" (restored)" if m.get("restored_best") else "")
+    if m.get("loss_units"):
+        text += f" ({m['loss_units'].split(':')[0]}); latent code {m['latent_units']} values (layers.{m['latent_layer']})"
     if m.get("target_scale"):
         text += f" (standardised target); test RMSE {_fmt(m['test_rmse_original_units'])} in the target's units"
     return text

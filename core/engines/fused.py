@@ -81,6 +81,8 @@ def _loss_code(spec: Any, n_outputs: int) -> tuple[int | None, bool, str]:
     """(kernel loss code, whether it applies to sigmoid(logit), "") or (None, False, why not)."""
     loss = Loss(spec.loss)
     record = LOSSES[loss]
+    if Task(spec.task) == Task.autoencoder:  # its kernels hold one target per row
+        return None, False, "an autoencoder's reconstruction loss is not on the fused engine"
     if not record.fused:
         return None, False, f"loss '{loss.value}' is not on the fused engine"
     if n_outputs > 1:
