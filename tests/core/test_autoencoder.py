@@ -123,7 +123,7 @@ def test_cli_reports_standardised_units(tmp_path, capsys):
     path.write_text(json.dumps(spec))
     assert main(["train", str(path), "--out", str(tmp_path / "run")]) == 0
     out = capsys.readouterr().out
-    assert "standardised units" in out and "latent code 2 values (layers.1)" in out
+    assert "standardised units" in out and "latent code 2 values, layers.1" in out
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert "standardised units" in metrics["loss_units"] and metrics["test_accuracy"] is None
     assert metrics["latent_layer"] == 1 and metrics["test_loss"] < 1.0
