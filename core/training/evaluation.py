@@ -17,6 +17,7 @@ import torch
 from core.nn.build import hidden_layer_ends, linear_layers
 from core.spec.shapes import layer_shapes
 from core.training.probes import collect_views
+import core.training.latent_probe  # noqa: F401, E402 - registers the autoencoder's probes (latent, reconstructions)
 from core.training.snapshot import EpochRecord, RunState, Snapshot
 
 if TYPE_CHECKING:
