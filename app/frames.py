@@ -46,7 +46,7 @@ class SnapshotFrames(QObject):
         """Keep the history and remember the snapshot; draw on the next frame."""
         self._output.loss_plot.append(snap.history)
         self._output.loss_plot.set_best_epoch(snap.best_epoch)
-        if snap.boundary is not None or snap.test_predictions is not None:
+        if snap.boundary is not None or snap.test_predictions is not None or snap.views:
             self._pending_grid = snap
         self.latest = snap
         if not self.timer.isActive():
@@ -59,6 +59,7 @@ class SnapshotFrames(QObject):
         self._network_grid = None
         self._output.loss_plot.reset()
         self._output.boundary_view.clear_boundary()
+        self._output.autoencoder_views.clear()
         self._network.clear_snapshot()
         self._output.clear_figures()
         if dataset is not None:
@@ -85,6 +86,7 @@ class SnapshotFrames(QObject):
             self._pending_grid = None
             self._network_grid = grid
             output.boundary_view.update_snapshot(grid)
+            output.update_views(grid)
         if settled or now - last["network"] >= 1.0 / NETWORK_HZ:
             # the newest grid (thumbnails) first; then the newest weights (links) if newer
             if self._network_grid is not None:

@@ -26,6 +26,17 @@ RECONSTRUCTIONS = 8  # test rows shown beside their reconstructions
 MARGIN = 0.08  # the plane reaches this share beyond the codes on each side
 
 
+def _looks(trainer: Trainer) -> dict[str, Any]:
+    """What the views need to draw a row in the inputs' units: shape, kind, names, scale and pixel range."""
+    dataset = trainer.dataset
+    raw = np.asarray(dataset.raw_train)
+    return {"input_shape": tuple(dataset.input_shape), "modality": dataset.modality,
+            "input_names": tuple(dataset.raw_names), "class_names": tuple(dataset.class_names),
+            "mean": None if dataset.mean is None else np.asarray(dataset.mean, np.float32).copy(),
+            "std": None if dataset.std is None else np.asarray(dataset.std, np.float32).copy(),
+            "levels": (float(raw.min()), float(raw.max())) if raw.size else (0.0, 1.0)}
+
+
 def is_autoencoder(trainer: Trainer) -> bool:
     return bool(getattr(trainer, "autoencoder", False))
 
@@ -75,11 +86,9 @@ def collect_latent(trainer: Trainer) -> dict[str, Any]:
         grid_codes = centre + plane @ axes  # back from the plane to the code
         out = decoder(torch.as_tensor(grid_codes, dtype=torch.float32, device=x.device)).float().cpu().numpy()
     decoded = to_raw_units(dataset, out).reshape(len(ys), len(xs), -1).astype(np.float32)
-    return {"points": points, "labels": np.asarray(labels)[rows].copy(), "rows": rows,
-            "class_names": tuple(dataset.class_names), "axes": names, "latent_layer": latent,
-            "latent_units": int(codes.shape[1]), "xs": xs, "ys": ys, "decoded": decoded,
-            "input_shape": tuple(dataset.input_shape), "modality": dataset.modality,
-            "input_names": tuple(dataset.raw_names)}
+    return {"points": points, "labels": np.asarray(labels)[rows].copy(), "rows": rows, "axes": names,
+            "latent_layer": latent, "latent_units": int(codes.shape[1]), "xs": xs, "ys": ys, "decoded": decoded,
+            **_looks(trainer)}
 
 
 def collect_reconstructions(trainer: Trainer) -> dict[str, Any]:
@@ -94,9 +103,7 @@ def collect_reconstructions(trainer: Trainer) -> dict[str, Any]:
     with torch.no_grad():
         out = trainer.model(x[torch.as_tensor(rows, device=x.device)]).float().cpu().numpy()
     return {"inputs": np.asarray(raw, np.float32)[rows].copy(), "outputs": to_raw_units(dataset, out).astype(np.float32),
-            "labels": np.asarray(labels)[rows].copy(), "class_names": tuple(dataset.class_names),
-            "input_shape": tuple(dataset.input_shape), "modality": dataset.modality,
-            "input_names": tuple(dataset.raw_names)}
+            "labels": np.asarray(labels)[rows].copy(), **_looks(trainer)}
 
 
 PROBES.add(Probe(name="latent", label="Latent space", applies="core.training.latent_probe:is_autoencoder",
