@@ -69,8 +69,8 @@ def with_consequences(spec: Experiment, changes: dict[str, Any]) -> dict[str, An
     loss = Loss(_jsonable(out.get("loss", spec.loss)))
     if task == Task.regression and loss not in REGRESSION_LOSSES:
         out["loss"] = Loss.mse.value
-    elif task == Task.autoencoder and loss not in AUTOENCODER_LOSSES:
-        out["loss"] = Loss.mse.value
+    elif task == Task.autoencoder and (loss not in AUTOENCODER_LOSSES or task != spec.task and "loss" not in changes):
+        out["loss"] = Loss.mse.value  # standardised units: 1.0 = predicting the mean row
     elif task == Task.classification and task != spec.task and "loss" not in changes:
         out["loss"] = Loss.bce.value
     if SOURCES[source].family != "toy" and spec.features is not None:
