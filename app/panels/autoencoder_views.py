@@ -19,7 +19,8 @@ class AutoencoderViews(QWidget):
         self.setObjectName("autoencoderViews")
         self.latent_view = LatentView()
         self.reconstruction_view = ReconstructionView()
-        self.reconstruction_view.setMinimumHeight(90)
+        self.reconstruction_view.setMinimumHeight(56)
+        self.reconstruction_view.setMaximumHeight(130)
         caption = QLabel("LATENT SPACE (TEST ROWS)")
         caption.setObjectName("groupCaption")
         self.reconstruction_caption = QLabel("RECONSTRUCTIONS: TEST INPUTS ABOVE, REBUILT BELOW")
@@ -28,9 +29,9 @@ class AutoencoderViews(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(caption)
-        layout.addWidget(self.latent_view, 3)
+        layout.addWidget(self.latent_view, 5)
         layout.addWidget(self.reconstruction_caption)
-        layout.addWidget(self.reconstruction_view, 1)
+        layout.addWidget(self.reconstruction_view, 2)
 
     def clear(self) -> None:
         self.latent_view.clear()

@@ -234,6 +234,8 @@ class OutputPanel(QFrame):
         for widget in self._axis_widgets:
             widget.setVisible(not planar)
         autoencoder = task == "autoencoder"
+        if autoencoder and not self.autoencoder_views.isVisibleTo(self):  # the latent space gets the room
+            self.splitter.setSizes([10_000, PLOTS_MIN_HEIGHT])
         self.autoencoder_views.setVisible(autoencoder)
         self._plane.setVisible(not autoencoder)
         for widget in (self.show_test_box, self.discretize_box, *self._axis_widgets):

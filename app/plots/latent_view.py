@@ -33,6 +33,7 @@ class LatentView(QWidget):
         self.setToolTip("Each dot is a test row's latent code, coloured by its class. Click the plane to see "
                         "what the decoder makes of that point (the nearest of a 16×16 grid of decoded points).")
         self.plot = pg.PlotWidget()
+        self.plot.setMinimumHeight(140)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.showGrid(x=True, y=True, alpha=0.15)
@@ -46,7 +47,7 @@ class LatentView(QWidget):
         self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.decoded = SamplePicture()
         self.decoded.setObjectName("latentDecoded")
-        self.decoded.setMinimumSize(96, 96)
+        self.decoded.setMinimumSize(72, 72)
         self.decoded.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.decoded_caption = QLabel("Click the plane to decode a point")
         self.decoded_caption.setWordWrap(True)
@@ -87,6 +88,12 @@ class LatentView(QWidget):
         self.view = view
         points = np.asarray(view["points"], np.float32)
         self.scatter.setData(x=points[:, 0], y=points[:, 1], brush=self._brushes_for(view), skipFiniteCheck=True)
+        if len(points) >= 20:  # frame the bulk of the codes: a few far-out rows would shrink the rest to a dot
+            low = np.percentile(points.astype(np.float64), 1, axis=0)
+            high = np.percentile(points.astype(np.float64), 99, axis=0)
+            pad = np.maximum(high - low, 1e-3) * 0.12
+            self.plot.setRange(xRange=(float(low[0] - pad[0]), float(high[0] + pad[0])),
+                               yRange=(float(low[1] - pad[1]), float(high[1] + pad[1])), padding=0)
         x_name, y_name = view.get("axes", ("z1", "z2"))
         self.plot.setLabel("bottom", x_name)
         self.plot.setLabel("left", y_name or " ")
@@ -108,7 +115,7 @@ class LatentView(QWidget):
             entries = [f'<span style="color:rgb({c[0]},{c[1]},{c[2]});">●</span>&nbsp;{name}'
                        for name, c in zip(names[:MAX_LEGEND], colours)]
             more = f" … {len(names) - MAX_LEGEND} more" if len(names) > MAX_LEGEND else ""
-            self.legend.setText("Colour: class &nbsp; " + " &nbsp; ".join(entries) + more)
+            self.legend.setText(" &nbsp;".join(entries) + more)
         else:  # a regression set: colour by the target value
             low, high = float(np.min(labels)), float(np.max(labels))
             packed = colormaps.values_to_argb32(labels, colormaps.lut_to_argb32(colormaps.sequential_lut()), low, high)
