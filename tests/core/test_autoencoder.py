@@ -127,3 +127,15 @@ def test_cli_reports_standardised_units(tmp_path, capsys):
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert "standardised units" in metrics["loss_units"] and metrics["test_accuracy"] is None
     assert metrics["latent_layer"] == 1 and metrics["test_loss"] < 1.0
+
+
+def test_checkpoint_resumes_an_autoencoder(tmp_path):
+    from core.files.checkpoint import load_checkpoint, restore_trainer, save_checkpoint
+
+    trainer = Trainer(_spec())
+    trainer.train_epochs(2)
+    save_checkpoint(trainer, tmp_path / "ae.ckpt")
+    resumed = restore_trainer(load_checkpoint(tmp_path / "ae.ckpt"))
+    assert resumed.epoch == 2 and resumed.evaluate()[1] == pytest.approx(trainer.evaluate()[1], rel=1e-6)
+    assert resumed.train_epoch().test_loss == pytest.approx(trainer.train_epoch().test_loss, rel=1e-5)
+
