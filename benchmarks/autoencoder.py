@@ -8,7 +8,8 @@ Prints:
 - class separation on the 2-D code: 5-nearest-neighbour accuracy of the test rows' digit from the training
   rows' codes, and the silhouette of the test codes by class, beside the same on the PCA plane;
 - epochs/s of Trainer.train_epoch (headless, torch engine) beside a bare PyTorch loop doing the same
-  updates on the same model and batches, plus the per-epoch train/test loss (target >= 0.9x).
+  updates on the same model and batches, plus the per-epoch train/test loss (target >= 0.9x); and the
+  fused engine's epochs/s (what engine 'auto' picks for mse).
 
 python3 benchmarks/autoencoder.py [--epochs 60]
 """
@@ -116,8 +117,15 @@ def main() -> None:
           f"{silhouette(pca_test, labels_test):>11.3f}")
     print(f"{'the mean image':<30} {mean_loss:>9.4f}")
     bare = bare_loop(spec, args.epochs)
-    print(f"epochs/s: Trainer {speed:.1f}, bare PyTorch loop {bare:.1f}: Trainer / bare = {speed / bare:.2f} "
-          "(target >= 0.9)")
+    print(f"epochs/s: Trainer (torch engine) {speed:.1f}, bare PyTorch loop {bare:.1f}: Trainer / bare = "
+          f"{speed / bare:.2f} (target >= 0.9)")
+    fused = Trainer(spec.replace(engine="fused"), device="cpu")
+    fused.train_epochs(2)  # compile (or load numba's cache) first
+    started = time.perf_counter()
+    fused.train_epochs(args.epochs)
+    fused_speed = args.epochs / (time.perf_counter() - started)
+    print(f"epochs/s: fused engine {fused_speed:.1f} ({fused_speed / bare:.1f}x the bare loop), test loss after "
+          f"{args.epochs + 2} epochs {fused.evaluate()[1]:.4f}")
 
 
 if __name__ == "__main__":

@@ -67,7 +67,8 @@ def test_autoencoder_by_clicking_shows_its_views_and_decodes_a_click(qtbot, wind
 
 
 def test_digits_autoencoder_latent_moves_and_a_click_decodes_an_image(qtbot, make_window):
-    spec = load_experiment(EXAMPLES / "digits_autoencoder.json").replace(batch_size=128)
+    # torch: the fused engine would compile first (a minute on a fresh checkout); core tests cover it
+    spec = load_experiment(EXAMPLES / "digits_autoencoder.json").replace(batch_size=128, engine="torch")
     window = make_window(spec)
     latent, recon = _child(window, "latentView"), _child(window, "reconstructionView")
     _train_until_the_scatter_moves(qtbot, window, latent)
