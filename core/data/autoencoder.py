@@ -74,7 +74,8 @@ def as_autoencoder(base: Dataset, loss: Loss = Loss.mse) -> Dataset:
 def loss_units(dataset: Dataset) -> str:
     """What an autoencoder's loss figures are in, for the CLI and metrics.json."""
     if dataset.target_range is not None:
-        return "bce per value, the targets being the inputs min-max scaled to [0, 1] (training rows)"
+        return ("bce on min-max scaled inputs: each target column scaled to [0, 1] by its training rows' "
+                "minimum and maximum")
     return ("mse in standardised units: each input column scaled to mean 0, std 1 on the training rows, "
             "so 1.0 is no better than predicting the mean row")
 
