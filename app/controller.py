@@ -19,6 +19,7 @@ from app.data_loader import DataLoader
 from app.spec_edit import loss_for_classes, patched, value_at, with_consequences
 from app.undo import SpecChangeCommand
 from app.worker import TrainingWorker
+from core.data.sources import SOURCES
 from core.nn.activations import ACTIVATIONS
 from core.training.live import LIVE
 from core.training.snapshot import RunState
@@ -298,10 +299,14 @@ class SessionController(QObject):
         self.request_change("Change regularisation", changes)
 
     def choose_task(self, task: Task) -> None:
-        if self.spec.data.source == DataSource.csv:
+        natural = SOURCES[self.spec.data.source].task
+        if Task.autoencoder in (task, self.spec.task) and task in (Task.autoencoder, natural):
+            self.request_change("Change problem type", {"task": task.value})  # the same data, reconstructed
+        elif self.spec.data.source == DataSource.csv:
             self.request_change("Change problem type", {"task": task.value})
         elif task != self.spec.task:
-            self.request_change("Change problem type", {"data.source": self._source_for_task[task].value})
+            self.request_change("Change problem type", {"data.source": self._source_for_task[task].value,
+                                                        "task": task.value})
 
     def choose_features(self, features: list) -> None:
         if not features:

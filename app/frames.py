@@ -46,7 +46,7 @@ class SnapshotFrames(QObject):
         """Keep the history and remember the snapshot; draw on the next frame."""
         self._output.loss_plot.append(snap.history)
         self._output.loss_plot.set_best_epoch(snap.best_epoch)
-        if snap.boundary is not None or snap.test_predictions is not None:
+        if snap.boundary is not None or snap.test_predictions is not None or snap.views:
             self._pending_grid = snap
         self.latest = snap
         if not self.timer.isActive():
@@ -59,6 +59,7 @@ class SnapshotFrames(QObject):
         self._network_grid = None
         self._output.loss_plot.reset()
         self._output.boundary_view.clear_boundary()
+        self._output.autoencoder_views.clear()
         self._network.clear_snapshot()
         self._output.clear_figures()
         self._output.clear_views()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.data.sources import SOURCES
+from core.nn.losses import AUTOENCODER_LOSSES
 from core.spec import REGRESSION_LOSSES, DataSource, Experiment, Loss, Task, parse_experiment
 
 # Other changes rebuild the network and start again at epoch 0 (TF Playground semantics); the
@@ -48,7 +49,7 @@ def task_of_source(source: DataSource) -> Task | None:
 
 
 def default_loss(task: Task, n_classes: int = 2) -> Loss:
-    if task == Task.regression:
+    if task in (Task.regression, Task.autoencoder):
         return Loss.mse
     return Loss.cross_entropy if n_classes > 2 else Loss.bce
 
@@ -60,13 +61,16 @@ def with_consequences(spec: Experiment, changes: dict[str, Any]) -> dict[str, An
     source = DataSource(_jsonable(out.get("data.source", spec.data.source)))
     task = out.get("task")
     if task is None:
-        task = task_of_source(source) or spec.task
+        # an autoencoder takes any source: a new one keeps the task
+        task = spec.task if spec.task == Task.autoencoder else task_of_source(source) or spec.task
         if task != spec.task:
             out["task"] = Task(task).value
     task = Task(_jsonable(task))
     loss = Loss(_jsonable(out.get("loss", spec.loss)))
     if task == Task.regression and loss not in REGRESSION_LOSSES:
         out["loss"] = Loss.mse.value
+    elif task == Task.autoencoder and (loss not in AUTOENCODER_LOSSES or task != spec.task and "loss" not in changes):
+        out["loss"] = Loss.mse.value  # standardised units: 1.0 = predicting the mean row
     elif task == Task.classification and task != spec.task and "loss" not in changes:
         out["loss"] = Loss.bce.value
     if SOURCES[source].family != "toy" and spec.features is not None:

@@ -254,8 +254,10 @@ class MainWindow(QMainWindow):
     # ================================================================ following the controller
     def _show(self, spec: Experiment, dataset: Any, data_changed: bool) -> None:
         """Point every view at `spec` and its `dataset` (no training change)."""
+        autoencoder = dataset.task == Task.autoencoder.value
         if data_changed:
-            self.boundary_view.set_dataset(dataset)
+            if not autoencoder:  # an autoencoder shows its latent space instead (output_panel.set_task)
+                self.boundary_view.set_dataset(dataset)
             self.output_panel.set_task(dataset.task, tuple(dataset.class_names))
             self.output_panel.set_modality(dataset)
             from core.spec.insert import fitting_types
@@ -267,8 +269,8 @@ class MainWindow(QMainWindow):
                 f"({len(dataset.x_train):,} train / {len(dataset.x_test):,} test)")
         self.controls.set_loss_choices(spec.task, dataset.n_classes)
         self.network_view.set_structure(list(spec.layers), list(dataset.input_names), dataset.n_outputs,
-                                        bool(dataset.is_planar), regression=dataset.task == "regression",
-                                        output_names=list(dataset.class_names),
+                                        bool(dataset.is_planar), regression=dataset.task != "classification",
+                                        output_names=list(dataset.raw_names if autoencoder else dataset.class_names),
                                         shapes=_layer_shapes(spec, dataset),
                                         input_shape=tuple(dataset.input_shape) if dataset.modality == "image" else None)
         self._sync_controls()

@@ -10,6 +10,7 @@ from enum import Enum
 class Task(str, Enum):
     classification = "classification"
     regression = "regression"
+    autoencoder = "autoencoder"  # the head reconstructs the inputs (core/data/autoencoder.py)
 
 
 class Engine(str, Enum):

@@ -3,7 +3,7 @@
     layerlab                                  open the window
     layerlab --version
     layerlab train EXPERIMENT.json [--epochs N] [--device D] [--seed N] [--out DIR]
-                   [--export checkpoint,torchscript,onnx,python] [--quiet]
+                   [--export checkpoint,torchscript,onnx,python] [--part all,encoder,decoder] [--quiet]
     layerlab lr-find EXPERIMENT.json [--steps N] [--start LR] [--end LR] [--seed N] [--out CSV] [--quiet]
     layerlab sweep EXPERIMENT.json --set optimizer.lr=0.003,0.01,0.03,0.1 [--workers N] --out DIR
 
@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="output folder (default: runs/<experiment>-<time>)")
     train.add_argument("--export", type=_export_list, default=(),
                        help=f"comma-separated: {','.join(EXPORT_CHOICES)} (or 'all')")
+    train.add_argument("--part", type=_part_list, default=("all",),
+                       help="autoencoders: comma-separated all,encoder,decoder: export the whole model, "
+                            "its encoder (inputs -> latent codes) or its decoder (codes -> reconstruction)")
     train.add_argument("--quiet", action="store_true", help="print nothing but errors and warnings")
     from core import cli_lr_find, cli_summary, cli_sweep
 
@@ -104,6 +107,16 @@ def _export_list(text: str) -> tuple[str, ...]:
     if unknown or not names:
         raise argparse.ArgumentTypeError(f"unknown export '{','.join(unknown) or text}'; choose from "
                                          f"{', '.join(EXPORT_CHOICES)} or all")
+    return tuple(dict.fromkeys(names))
+
+
+def _part_list(text: str) -> tuple[str, ...]:
+    from core.export.autoencoder_parts import PARTS
+
+    names = [t.strip().lower() for t in text.split(",") if t.strip()]
+    unknown = [n for n in names if n not in PARTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown part '{','.join(unknown) or text}'; choose from {', '.join(PARTS)}")
     return tuple(dict.fromkeys(names))
 
 
@@ -187,6 +200,9 @@ def _train(args: argparse.Namespace) -> int:
             spec = spec.replace(**overrides)
     except SpecError as err:
         raise CliError(str(err), EXIT_USAGE) from None
+    if args.part != ("all",) and spec.task.value != "autoencoder":
+        raise CliError(f"--part {','.join(args.part)} needs an autoencoder (task 'autoencoder'); this experiment's "
+                       f"task is '{spec.task.value}'", EXIT_USAGE)
     device = _strict_device(args.device)
     trainer = _make_trainer(spec, path, device)
     run_dir = _prepare_out_dir(args.out, path)
@@ -222,7 +238,7 @@ def _train(args: argparse.Namespace) -> int:
     if state.value in ("diverged", "failed"):
         message = progress.last_message or f"training {state.value}"
         raise CliError(f"{message} (metrics for the epochs done are in {run_dir})", EXIT_RUNTIME)
-    _export_all(trainer, run_dir, args.export, out)
+    _export_all(trainer, run_dir, args.export, out, args.part)
     return EXIT_OK
 
 
@@ -324,6 +340,7 @@ def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str
         "seed": trainer.spec.seed,
         "layerlab_version": core.__version__,
         **_target_scale_metrics(trainer),
+        **_autoencoder_metrics(trainer),
         **_best_metrics(trainer),
         **health_metrics(trainer),
     }
@@ -362,10 +379,24 @@ def _target_scale_metrics(trainer) -> dict:
     }
 
 
+def _autoencoder_metrics(trainer) -> dict:
+    """For an autoencoder: what the losses are in, and where its latent code is."""
+    if not getattr(trainer, "autoencoder", False):
+        return {}
+    from core.data.autoencoder import loss_units
+    from core.nn.latent import latent_layer, latent_size
+
+    dataset = trainer.dataset
+    args = (trainer.spec, dataset.input_shape, dataset.n_outputs)
+    return {"loss_units": loss_units(dataset), "latent_layer": latent_layer(*args), "latent_units": latent_size(*args)}
+
+
 def _summary(m: dict) -> str:
     text = (f"{m['state']}: {m['epochs']} epochs in {m['wall_seconds']:.2f} s "
             f"({m['epochs_per_second'] or 0:.1f} epochs/s) on {m['device']} ({m['engine']}); "
             f"train loss {_fmt(m['train_loss'])}, test loss {_fmt(m['test_loss'])}")
+    if m.get("loss_units"):
+        text += f" ({m['loss_units'].split(':')[0]}; latent code {m['latent_units']} values, layers.{m['latent_layer']})"
     if m["test_accuracy"] is not None:
         text += f", accuracy {_pct(m['train_accuracy'])} train / {_pct(m['test_accuracy'])} test"
     if m.get("best_epoch") is not None:
@@ -383,21 +414,25 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
-def _export_all(trainer, run_dir: Path, formats: Sequence[str], out: "_Output") -> None:
+def _export_all(trainer, run_dir: Path, formats: Sequence[str], out: "_Output",
+                parts: Sequence[str] = ("all",)) -> None:
     from core.export import ExportError, write_format
     from core.files.checkpoint import CheckpointError
 
     for fmt in formats:
         record = FORMATS[fmt]
-        try:
-            report = write_format(trainer, run_dir / record.default_name, fmt)
-        except (ExportError, CheckpointError) as err:
-            raise CliError(f"{fmt} export failed: {err}") from None
-        if record.kind == "run":
-            out.line(f"exported {fmt:<12} {report.path}")
-            continue
-        extra = "" if len(report.files) == 1 else f" (+ {report.files[1].name})"
-        out.line(f"exported {fmt:<12} {report.path}{extra}  verified: max diff {report.max_abs_diff:.2e}")
+        for part in parts if record.kind == "model" else ("all",):  # a checkpoint is the whole run
+            # model.onnx, encoder.onnx, decoder.onnx
+            name = record.default_name if part == "all" else record.default_name.replace("model", part, 1)
+            try:
+                report = write_format(trainer, run_dir / name, fmt, part=part)
+            except (ExportError, CheckpointError) as err:
+                raise CliError(f"{fmt} export{'' if part == 'all' else ' of the ' + part} failed: {err}") from None
+            if record.kind == "run":
+                out.line(f"exported {fmt:<12} {report.path}")
+                continue
+            extra = "" if len(report.files) == 1 else f" (+ {report.files[1].name})"
+            out.line(f"exported {fmt:<12} {report.path}{extra}  verified: max diff {report.max_abs_diff:.2e}")
 
 
 # --------------------------------------------------------------------------------------- output

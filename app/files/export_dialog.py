@@ -82,6 +82,22 @@ def _default_exporter(source: Any, path: Path, fmt: str) -> Any:
     return export_model(source, path, fmt)
 
 
+def part_exporter(part: str) -> Exporter:
+    """An exporter writing one part of an autoencoder: "encoder", "decoder" or "all" (the whole model)."""
+
+    def export(source: Any, path: Path, fmt: str) -> Any:
+        from core.export import export_model
+
+        return export_model(source, path, fmt, part=part)
+
+    return export
+
+
+# the export dialog's part choices for an autoencoder: (label, part)
+PARTS = (("Whole autoencoder (inputs → reconstruction)", "all"), ("Encoder (inputs → latent code)", "encoder"),
+         ("Decoder (latent code → reconstruction)", "decoder"))
+
+
 def _export_checkpoint(data: Any, path: Path) -> Any:
     """Save, then load back with the safe loader and compare every tensor; remove the file if it differs."""
     import torch
@@ -252,9 +268,18 @@ class ExportDialog(QDialog):
         self.export_button.setDefault(True)
         self.buttons.rejected.connect(self.reject)
 
+        # an autoencoder exports whole or as its encoder or decoder half (model formats only)
+        self.part_combo = QComboBox()
+        self.part_combo.setObjectName("exportPartCombo")
+        self.part_combo.setAccessibleName("Part of the autoencoder")
+        for label, part in PARTS:
+            self.part_combo.addItem(label, part)
+        self._autoencoder = getattr(getattr(spec, "task", None), "value", None) == "autoencoder"
         form = QFormLayout()
         form.addRow("Format:", self.format_combo)
         form.addRow("", self.description)
+        form.addRow("Part:", self.part_combo)
+        self._part_label = form.labelForField(self.part_combo)
         form.addRow("File:", path_row)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -266,6 +291,7 @@ class ExportDialog(QDialog):
         self._set_busy(False)
 
         self.format_combo.currentIndexChanged.connect(self._format_changed)
+        self.part_combo.currentIndexChanged.connect(self._part_changed)
         self.browse_button.clicked.connect(self.browse)
         self.export_button.clicked.connect(self.start_export)
         remembered = settings.value(_SETTINGS_FORMAT) if settings is not None else None
@@ -282,8 +308,14 @@ class ExportDialog(QDialog):
         saved = self._settings.value(_SETTINGS_FOLDER) if self._settings is not None else None
         return Path(saved) if isinstance(saved, str) and Path(saved).is_dir() else Path.home()
 
+    @property
+    def part(self) -> str:
+        return str(self.part_combo.currentData()) if self.part_combo.isVisibleTo(self) else "all"
+
     def _format_changed(self) -> None:
         info = FORMATS[self.fmt]
+        for widget in (self.part_combo, self._part_label):
+            widget.setVisible(self._autoencoder and info.kind == "model")
         self.description.setText(info.description)
         current = self.path_edit.text().strip()
         if not current:
@@ -294,6 +326,15 @@ class ExportDialog(QDialog):
             self.path_edit.setText(current[: len(current) - len(FORMATS[old].suffix)] + info.suffix
                                    if current.lower().endswith(FORMATS[old].suffix)
                                    else current[:-3] + info.suffix)
+
+    def _part_changed(self) -> None:
+        """digits_model.onnx -> digits_encoder.onnx: the suggested name follows the part."""
+        path = Path(self.path_edit.text().strip())
+        for word in ("model", "encoder", "decoder"):
+            if word in path.name:
+                self.path_edit.setText(str(path.with_name(path.name.replace(word, "model" if self.part == "all"
+                                                                            else self.part, 1))))
+                return
 
     def browse(self) -> None:
         info = FORMATS[self.fmt]
@@ -307,7 +348,7 @@ class ExportDialog(QDialog):
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
         self.busy_label.setVisible(busy)
-        for w in (self.format_combo, self.path_edit, self.browse_button, self.export_button):
+        for w in (self.format_combo, self.part_combo, self.path_edit, self.browse_button, self.export_button):
             w.setEnabled(not busy)
         self.buttons.button(QDialogButtonBox.StandardButton.Close).setEnabled(not busy)
 
@@ -331,7 +372,8 @@ class ExportDialog(QDialog):
             return
         self.result_label.clear()
         self._set_busy(True)
-        self.job = ExportJob(source, path, self.fmt, self._exporter, parent=self)
+        exporter = self._exporter or (part_exporter(self.part) if self.part != "all" else None)
+        self.job = ExportJob(source, path, self.fmt, exporter, parent=self)
         self.job.finished.connect(self._finished)
         self.job.start()
 

@@ -51,9 +51,11 @@ SCHEDULE_LABELS: dict[ScheduleKind, str] = {
 SCHEDULE_TIP = ("The learning-rate schedule lowers the step size as training goes on, so the "
                 "weights settle instead of bouncing around the minimum.")
 
-TASK_LABELS: dict[Task, str] = {Task.classification: "Classification", Task.regression: "Regression"}
+TASK_LABELS: dict[Task, str] = {Task.classification: "Classification", Task.regression: "Regression",
+                                Task.autoencoder: "Autoencoder"}
 TASK_TIP = ("Classification predicts which class a point belongs to; regression predicts a number. "
-            "Switching picks a data set of that kind.")
+            "Switching picks a data set of that kind. An autoencoder rebuilds its inputs through its "
+            "narrowest layer (the latent code) on the data set shown; its labels only colour the dots.")
 
 NORM_LABELS: dict[Norm, str] = {Norm.none: "None", Norm.batch: "Batch norm", Norm.layer: "Layer norm"}
 

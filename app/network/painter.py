@@ -137,8 +137,8 @@ def count_text(n: int, word: str) -> str:
 
 
 def output_subtitle(n_outputs: int, regression: bool) -> str:
-    if n_outputs > 1:
-        return f"{n_outputs} classes"
+    if n_outputs > 1:  # a regression head of several values is an autoencoder's reconstruction
+        return f"{n_outputs} values" if regression else f"{n_outputs} classes"
     return "value" if regression else "P(class 1)"
 
 

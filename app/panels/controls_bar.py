@@ -21,6 +21,7 @@ from app.panels.stop_conditions import StopConditions
 from core.nn.activations import ACTIVATIONS
 from core.nn.losses import LOSSES
 from core.nn.optimizers import OPTIMIZERS
+from core.nn.losses import AUTOENCODER_LOSSES
 from core.spec import REGRESSION_LOSSES, Activation, Experiment, Loss, OptimizerName, RegularizationKind, Task
 
 
@@ -240,6 +241,8 @@ class ControlsBar(QFrame):
             loss = Loss(self.loss_combo.itemData(i))
             if task == Task.regression:
                 ok = loss in REGRESSION_LOSSES
+            elif task == Task.autoencoder:
+                ok = loss in AUTOENCODER_LOSSES
             elif n_classes > 2:
                 ok = loss == Loss.cross_entropy
             else:

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QSplitter,
                                QStackedWidget, QVBoxLayout, QWidget)
 
+from app.panels.autoencoder_views import AutoencoderViews
 from app.plots.boundary_view import BoundaryView
 from app.plots.confusion_view import ConfusionView
 from app.plots.loss_plot import EPOCH_VIEWS, LossPlot
@@ -134,8 +135,13 @@ class OutputPanel(QFrame):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(_Square(self.boundary_view), 1)
+        self._plane = _Square(self.boundary_view)
+        top_layout.addWidget(self._plane, 1)
         top_layout.addLayout(toggles)
+        # task autoencoder: its latent space and reconstructions take the boundary's place
+        self.autoencoder_views = AutoencoderViews()
+        self.autoencoder_views.hide()
+        top_layout.addWidget(self.autoencoder_views, 1)
 
         self.loss_plot = LossPlot()
         self.log_box = named(QCheckBox("Log loss"), "logScaleCheck", "Log scale loss axis",
@@ -250,6 +256,13 @@ class OutputPanel(QFrame):
         self.discretize_box.setVisible(planar)
         for widget in self._axis_widgets:
             widget.setVisible(not planar)
+        autoencoder = task == "autoencoder"
+        if autoencoder and not self.autoencoder_views.isVisibleTo(self):  # the latent space gets the room
+            self.splitter.setSizes([10_000, PLOTS_MIN_HEIGHT])
+        self.autoencoder_views.setVisible(autoencoder)
+        self._plane.setVisible(not autoencoder)
+        for widget in (self.show_test_box, self.discretize_box, *self._axis_widgets):
+            widget.setVisible(widget.isVisibleTo(self) and not autoencoder)
         choices = self.boundary_view.axis_choices()
         for combo, key in ((self.x_axis_combo, "pc1"), (self.y_axis_combo, "pc2")):
             combo.clear()
@@ -315,6 +328,11 @@ class OutputPanel(QFrame):
         self.figures.setText(text)
         # Tables have no boundary grid; their projection marks the test rows predicted wrong instead.
         self.boundary_view.update_predictions(snap)
+
+    def update_views(self, snap) -> None:  # noqa: ANN001 - a grid Snapshot
+        """The task's own pictures (the snapshot's probes), where the task has them."""
+        if self.autoencoder_views.isVisibleTo(self):
+            self.autoencoder_views.update_snapshot(snap)
 
     def clear_figures(self) -> None:
         self.figures.setText("Test loss <b>–</b> &nbsp; Training loss <b>–</b>")

@@ -114,7 +114,7 @@ class StopConditions(QToolButton):
     def set_spec(self, spec: Experiment) -> None:
         """Show spec.stop and spec.epochs without emitting changes."""
         stop = spec.stop
-        self._regression = spec.task == Task.regression
+        self._regression = spec.task != Task.classification  # regression and autoencoders have no accuracy
         with Blocked(self._widgets()):
             self.at_epochs.setChecked(stop.at_epochs)
             self.epochs.setValue(spec.epochs)

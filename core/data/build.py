@@ -24,6 +24,10 @@ _SPLIT_STREAM = 1  # the split draws from its own stream, so it does not shift t
 def load_dataset(spec: Experiment) -> Dataset:
     """The Dataset `spec.data` describes, split by `spec.data.train_fraction`; same spec, same arrays."""
     source = spec.data.source
+    if spec.task == Task.autoencoder:  # the source's rows as inputs and targets (core/data/autoencoder.py)
+        from core.data.autoencoder import autoencoder_dataset
+
+        return autoencoder_dataset(spec)
     if source in TOY_SOURCES:
         return _planar(spec)
     if images.image_shape(spec) is not None:

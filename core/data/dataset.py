@@ -34,7 +34,7 @@ class Dataset:
     raw_test: np.ndarray
     input_names: tuple[str, ...]       # names of the model inputs (after preprocessing)
     raw_names: tuple[str, ...]         # names of the raw columns ("x1", "x2" for 2-D sets)
-    task: str                          # "classification" or "regression"
+    task: str                          # "classification", "regression" or "autoencoder"
     class_names: tuple[str, ...] = ()  # () for regression; ("0", "1") or real labels otherwise
     is_planar: bool = False            # True for the 2-D toy sets: a decision boundary can be drawn
     features: tuple[str, ...] = ()     # 2-D feature names (Feature values) when is_planar
@@ -47,6 +47,13 @@ class Dataset:
     y_std: float | None = None
     input_shape: tuple[int, ...] = ()  # how the model sees one row: (C, H, W) for images; () = (n_inputs,)
     modality: str = ""                 # "points" (2-D sets), "table" or "image"; "" = from is_planar
+    # Autoencoder (task "autoencoder", core/data/autoencoder.py): y_* are (n, n_inputs) reconstruction
+    # targets, so the source's class labels (or values) move here, to colour the latent view.
+    labels_train: np.ndarray | None = None
+    labels_test: np.ndarray | None = None
+    # Autoencoder with bce: per-column (low, high) of the raw training inputs; targets are the raw
+    # inputs min-max scaled into [0, 1] by them. None: the targets are the (standardised) inputs.
+    target_range: tuple[np.ndarray, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         if not self.input_shape:
@@ -64,7 +71,10 @@ class Dataset:
 
     @property
     def n_outputs(self) -> int:
-        """Units of the output head: 1 for regression and binary, N for N > 2 classes."""
+        """Units of the output head: 1 for regression and binary, N for N > 2 classes, every input for
+        an autoencoder."""
+        if self.task == "autoencoder":
+            return self.n_inputs
         return self.n_classes if self.n_classes > 2 else 1
 
     def to_target_units(self, outputs: np.ndarray) -> np.ndarray:

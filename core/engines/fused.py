@@ -81,6 +81,10 @@ def _loss_code(spec: Any, n_outputs: int) -> tuple[int | None, bool, str]:
     """(kernel loss code, whether it applies to sigmoid(logit), "") or (None, False, why not)."""
     loss = Loss(spec.loss)
     record = LOSSES[loss]
+    if Task(spec.task) == Task.autoencoder:  # the kernels read the targets from the inputs
+        if loss == Loss.mse:
+            return kernels.RECON_MSE, False, ""
+        return None, False, f"an autoencoder's '{loss.value}' loss is not on the fused engine (mse is)"
     if not record.fused:
         return None, False, f"loss '{loss.value}' is not on the fused engine"
     if n_outputs > 1:
@@ -266,7 +270,7 @@ def _build_plan(trainer: Any) -> _Plan:
         state_tensors=flat_state, step_tensors=steps, pointers=_pointers(params),
         # Writeable, aligned, C-ordered float32 always: any other array type would cost a new compile.
         x=np.require(dataset.x_train, np.float32, ["C", "A", "W"]),
-        y=np.require(dataset.y_train, np.float32, ["C", "A", "W"]),  # class indices are exact in float32
+        y=np.require(_row_targets(dataset, dataset.y_train), np.float32, ["C", "A", "W"]),  # class indices are exact in float32
         theta=theta,
         pairs=[pair(p, theta, k) for k, p in enumerate(params)],
         state_pairs=[pair(t, state[s], k) for s, slot in enumerate(slots) for k, t in enumerate(slot)],
@@ -353,6 +357,14 @@ def evaluate(trainer: Any) -> tuple[float, float, float | None, float | None, np
                     classify) + (_confusion_matrix(confusion, n_classes, classify, len(x_eval) - n_train),)
 
 
+def _row_targets(dataset: Any, y: Any) -> np.ndarray:
+    """One target per row, as the kernels take them; an autoencoder's are its inputs (RECON_MSE reads x),
+    so it passes zeros of the same length."""
+    if getattr(dataset, "task", "") == Task.autoencoder.value:
+        return np.zeros(len(y), np.float32)
+    return np.asarray(y)
+
+
 def _eval_arrays(plan: _Plan, dataset: Any) -> tuple[np.ndarray, np.ndarray, int, bool, int]:
     """(x, y of every train row then every test row, n_train, classify, n_classes), built once a plan."""
     sources = (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test)
@@ -360,11 +372,12 @@ def _eval_arrays(plan: _Plan, dataset: Any) -> tuple[np.ndarray, np.ndarray, int
         plan.x_eval = np.require(np.concatenate([np.asarray(dataset.x_train, np.float32),
                                                  np.asarray(dataset.x_test, np.float32)]),
                                  np.float32, ["C", "A", "W"])
-        plan.y_eval = np.require(np.concatenate([np.asarray(dataset.y_train).reshape(-1),
-                                                 np.asarray(dataset.y_test).reshape(-1)]),
+        plan.y_eval = np.require(np.concatenate([_row_targets(dataset, dataset.y_train).reshape(-1),
+                                                 _row_targets(dataset, dataset.y_test).reshape(-1)]),
                                  np.float32, ["C", "A", "W"])
         plan.eval_sources = sources
-    classify = getattr(dataset, "task", Task.classification.value) != Task.regression.value
+    classify = getattr(dataset, "task", Task.classification.value) not in (Task.regression.value,
+                                                                            Task.autoencoder.value)
     n_classes = max(int(getattr(dataset, "n_classes", 2)), 2) if classify else 1
     assert plan.y_eval is not None
     return plan.x_eval, plan.y_eval, len(dataset.x_train), classify, n_classes

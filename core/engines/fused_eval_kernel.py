@@ -14,7 +14,7 @@ import numpy as np
 from core.engines import fused_parts as parts
 from core.engines.fused_act import LEAKY_RELU, LINEAR, RELU, SIGMOID, TANH
 from core.engines.fused_kernels import (
-    BCE, BLAS_MIN_WEIGHTS, BLAS_ONE_THREAD_MACS, EVAL_CHUNK_ROWS, EVAL_MIN_CHUNK_ROWS, HINGE, HUBER, MSE, SOFTMAX_CE,
+    BCE, BLAS_MIN_WEIGHTS, BLAS_ONE_THREAD_MACS, EVAL_CHUNK_ROWS, EVAL_MIN_CHUNK_ROWS, HINGE, HUBER, MSE, RECON_MSE, SOFTMAX_CE,
     _dependency_stamp,
 )
 from core.engines.fused_parts import ERROR_MODEL
@@ -138,6 +138,12 @@ def compile_eval() -> Any:
                         row_loss = float(np.log(s) + zmax - out[target, r])
                     else:  # not a class of this model: say so in the loss rather than read out of bounds
                         row_loss = math.nan
+                elif loss_code == RECON_MSE:  # an autoencoder: each output against its own input
+                    row_loss = 0.0
+                    for o in range(n_out):
+                        d = out[o, r] - x[row, o]
+                        row_loss += float(d * d)
+                    row_loss /= n_out
                 else:
                     z1 = out[0, r]
                     t = y[row]

@@ -27,7 +27,7 @@ from core.engines.fused_parts import ERROR_MODEL
 from core.engines.fused_optim import HP_MOMENTUM, HP_NESTEROV, REG_L1, REG_L2, REG_NONE, SGD
 
 # Loss codes; mse/huber/l1 apply to sigmoid(logit) for binary classification (NetPlan.squash).
-BCE, MSE, HUBER, L1_LOSS, HINGE, SOFTMAX_CE = range(6)
+BCE, MSE, HUBER, L1_LOSS, HINGE, SOFTMAX_CE, RECON_MSE = range(7)  # RECON_MSE: an autoencoder, targets = x
 EVAL_CHUNK_ROWS = 256  # rows per evaluation chunk: long enough to vectorise, small enough for cache
 STATS_COLUMNS = 5      # block kernel, per epoch: mean batch loss, train/test loss sums, train/test hits
 # Layers with at least this many weights multiply through BLAS (np.dot); below it the loops win
@@ -204,6 +204,16 @@ def _compile_epoch() -> Any:
                         if o == target:
                             p -= one
                         delta_flat[b * n_out + o] = p * inv_b
+            elif loss_code == RECON_MSE:  # every output against its own input: the mean over all values
+                inv_n = one / np.float32(n_out)
+                for b in range(bc):
+                    row = idx[start + b]
+                    row_loss = 0.0
+                    for o in range(n_out):
+                        d = out[b * n_out + o] - x[row, o]
+                        row_loss += float(d * d)
+                        delta_flat[b * n_out + o] = two * d * inv_n * inv_b
+                    batch_loss += row_loss / n_out
             else:  # one output: a logit (classification) or a value (regression)
                 for b in range(bc):
                     z = out[b * n_out]

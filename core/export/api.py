@@ -14,6 +14,7 @@ from torch import nn
 from core.files.atomic import WriteError, atomic_path, check_target, describe_write_failure
 from core.data.dataset import Dataset
 from core.export import verify
+from core.export.autoencoder_parts import build_part, check_part
 from core.export.errors import ExportError
 from core.export.formats import FORMATS
 from core.export.onnx_export import write_onnx
@@ -80,20 +81,26 @@ def short_path(path: Path, limit: int = 120) -> str:
 
 
 def export_model(source: Any, path: str | Path, fmt: str, *,
-                 preprocess: nn.Module | None = None) -> ExportReport:
+                 preprocess: nn.Module | None = None, part: str = "all") -> ExportReport:
     """Export a Trainer's (or a (spec, dataset, model) tuple's) model to `path` in format `fmt`.
 
     The file takes raw inputs (x1, x2 or the CSV columns) and returns probabilities or values.
     It is written under a temporary name, loaded back as an outside user would (torch.jit.load,
     onnxruntime, importing the generated code) and compared with the live model; only then is it
-    renamed into place. Any failure raises ExportError and leaves no file behind.
+    renamed into place. Any failure raises ExportError and leaves no file behind. An autoencoder exports
+    whole (`part` "all": raw inputs -> reconstruction), or its "encoder" or "decoder" half
+    (core/export/autoencoder_parts.py).
     """
     fmt = _check_format(fmt)
     path = Path(path)
-    _check_folder(path)
     spec, dataset, model = _unpack(source)
-    deployable, metadata = build_deployable(spec, dataset, model, preprocess)
+    part = check_part(part, dataset, fmt)
+    _check_folder(path)
     raw = verify.sample_inputs(dataset)
+    if dataset.task == "autoencoder":
+        deployable, metadata, raw = build_part(spec, dataset, model, part, raw)
+    else:
+        deployable, metadata = build_deployable(spec, dataset, model, preprocess)
     expected = verify.reference_outputs(deployable, raw)
     example = torch.as_tensor(raw[:8])
     try:

@@ -50,12 +50,20 @@ FORMATS.add(ExportFormat(
                 "its weights from <name>_weights.pt written beside it."))
 
 
-def write_format(source: Any, path: str | Path, fmt: str) -> "ExportReport":
-    """Write `source` (a Trainer, or for model formats a (spec, dataset, model) tuple) as `fmt` to `path`.
+def write_format(source: Any, path: str | Path, fmt: str, *, part: str = "all") -> "ExportReport":
+    """Write `source` (a Trainer, or for model formats a (spec, dataset, model) tuple) as `fmt` to `path`;
+    `part` "encoder" or "decoder" writes that half of an autoencoder (model formats only).
 
     Raises ExportError (or CheckpointError for a checkpoint) and leaves no file behind on failure.
     """
-    return resolve(FORMATS[fmt].write)(source, Path(path), FORMATS[fmt].name)
+    record = FORMATS[fmt]
+    if record.kind == "model":
+        return resolve(record.write)(source, Path(path), record.name, part=part)
+    if part != "all":
+        from core.export.errors import ExportError
+
+        raise ExportError(f"a {record.name} holds the whole run; export the {part} as onnx or torchscript")
+    return resolve(record.write)(source, Path(path), record.name)
 
 
 def write_checkpoint(source: Any, path: Path, fmt: str = "checkpoint") -> "ExportReport":

@@ -64,6 +64,16 @@ def _cross_entropy(output: torch.Tensor, target: torch.Tensor, n_outputs: int,
     return F.cross_entropy(output, target.long())
 
 
+def reconstruction_mse(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Autoencoder: the mean squared error over every value of every row (standardised inputs)."""
+    return F.mse_loss(output, target.to(output.dtype))
+
+
+def reconstruction_bce(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Autoencoder: each output value a logit, its target the input min-max scaled to [0, 1]."""
+    return F.binary_cross_entropy_with_logits(output, target.to(output.dtype))
+
+
 mse = _on_value(F.mse_loss)
 huber = _on_value(F.huber_loss)
 l1 = _on_value(F.l1_loss)

@@ -42,13 +42,16 @@ class LossRecord(Record):
     binary_only: bool = False  # needs one logit: two classes, never regression
     on_probability: bool = False  # binary classification compares sigmoid(logit) with the 0/1 target
     fused: str | None = None  # the fused kernel's loss constant (core/engines/fused_kernels.py)
+    # fn(output, target) -> mean loss over every value of a reconstruction (task autoencoder); None:
+    # the loss does not fit an autoencoder
+    reconstruct: str | Callable[..., Any] | None = None
 
 
 LOSSES: Registry[LossRecord] = Registry("loss")
 LOSSES.add(LossRecord(name="mse", label="Mean squared", fn="core.nn.loss_math:mse", regression=True,
-                      on_probability=True, fused="MSE"))
+                      on_probability=True, fused="MSE", reconstruct="core.nn.loss_math:reconstruction_mse"))
 LOSSES.add(LossRecord(name="bce", label="Binary cross-entropy", fn="core.nn.loss_math:bce", regression=False,
-                      binary_only=True, fused="BCE"))
+                      binary_only=True, fused="BCE", reconstruct="core.nn.loss_math:reconstruction_bce"))
 LOSSES.add(LossRecord(name="cross_entropy", label="Cross-entropy", fn="core.nn.loss_math:cross_entropy",
                       regression=False, fused="SOFTMAX_CE"))
 LOSSES.add(LossRecord(name="huber", label="Huber", fn="core.nn.loss_math:huber", regression=True,
@@ -60,11 +63,14 @@ LOSSES.add(LossRecord(name="hinge", label="Hinge", fn="core.nn.loss_math:hinge",
 
 REGRESSION_LOSSES = tuple(Loss(n) for n in LOSSES.names(regression=True))
 BINARY_ONLY_LOSSES = tuple(Loss(n) for n in LOSSES.names(binary_only=True))
+AUTOENCODER_LOSSES = tuple(Loss(r.name) for r in LOSSES.records() if r.reconstruct is not None)
 
 
 def loss_function(loss: Loss, task: Task | str, n_outputs: int) -> Callable[["torch.Tensor", "torch.Tensor"],
                                                                             "torch.Tensor"]:
     """The mean loss over a batch, `fn(model_output, target)`, for this loss, task and head size."""
+    if Task(task) == Task.autoencoder:
+        return resolve(_reconstruct(loss))
     regression = Task(task) == Task.regression
     base = resolve(LOSSES[loss].fn)
 
@@ -74,9 +80,21 @@ def loss_function(loss: Loss, task: Task | str, n_outputs: int) -> Callable[["to
     return fn
 
 
+def _reconstruct(loss: Loss | str) -> str | Callable[..., Any]:
+    record = LOSSES[Loss(loss)]
+    if record.reconstruct is None:
+        allowed = ", ".join(l.value for l in AUTOENCODER_LOSSES)
+        raise LossError(f"loss '{record.name}' does not fit an autoencoder (it reconstructs its inputs); "
+                        f"use one of {allowed}")
+    return record.reconstruct
+
+
 def validate_loss_for(dataset: "Dataset", loss: Loss) -> None:
     """Raise LossError, naming a loss that fits, when `loss` cannot train on `dataset`."""
     loss = Loss(loss)
+    if dataset.task == Task.autoencoder.value:
+        _reconstruct(loss)
+        return
     if dataset.task == Task.regression.value:
         if not LOSSES[loss].regression:
             allowed = ", ".join(l.value for l in REGRESSION_LOSSES)

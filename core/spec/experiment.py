@@ -17,7 +17,7 @@ from core.data.sources import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, TOY_C
                                 IMAGE_SOURCES, TOY_SOURCES, DataSource)
 from core.echo import echo
 from core.nn.layers import AnyLayer, LayerSpec
-from core.nn.losses import REGRESSION_LOSSES, Loss
+from core.nn.losses import AUTOENCODER_LOSSES, REGRESSION_LOSSES, Loss
 from core.nn.optimizers import OptimizerName
 from core.strict import Strict
 
@@ -152,6 +152,15 @@ class Experiment(Strict):
         if self.features is not None and not self.data.is_toy:
             raise ValueError(f"features apply to the 2-D sets only; for '{src.value}' choose inputs "
                              "with data.columns")
+        if self.task == Task.autoencoder:  # any source with numeric inputs; its labels only colour the views
+            if self.loss not in AUTOENCODER_LOSSES:
+                allowed = ", ".join(l.value for l in AUTOENCODER_LOSSES)
+                raise ValueError(f"loss '{self.loss.value}' does not fit an autoencoder (it reconstructs its "
+                                 f"inputs); allowed: {allowed}")
+            if self.stop.target_test_accuracy is not None:
+                raise ValueError("stop.target_test_accuracy needs a classification task; an autoencoder "
+                                 "has no accuracy: use stop.target_test_loss")
+            return self
         if src in TOY_CLASSIFICATION + BUNDLED_CLASSIFICATION + IMAGE_SOURCES and self.task != Task.classification:
             raise ValueError(f"task must be 'classification' for data.source '{src.value}'")
         if src in TOY_REGRESSION + BUNDLED_REGRESSION and self.task != Task.regression:

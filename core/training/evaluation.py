@@ -17,7 +17,7 @@ import torch
 from core.nn.build import hidden_layer_ends, linear_layers
 from core.spec.shapes import layer_shapes
 from core.training.probes import collect_views
-from core.training import feature_maps, gallery_probe  # noqa: F401 - register the image probes
+from core.training import feature_maps, gallery_probe, latent_probe  # noqa: F401 - register their probes
 from core.training.snapshot import EpochRecord, RunState, Snapshot
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class Evaluator:
             self.target_scale = (float(dataset.y_std), float(dataset.y_mean))
         self.x_all = torch.cat([trainer.x_train, trainer.x_test])
         self.y_all = torch.cat([trainer.y_train, trainer.y_test]).long()
+        self.scored = not (trainer.regression or trainer.autoencoder)  # has accuracies and predicted classes
         # (weights version, figures, test confusion or None, test labels or None)
         self.cache: tuple[int, tuple[float, float, float | None, float | None], np.ndarray | None,
                           torch.Tensor | None] | None = None
@@ -89,7 +90,7 @@ class Evaluator:
             losses.append(self.trainer.loss_fn(out_test, self.trainer.y_test))
         test_labels = None
         hits: list[torch.Tensor] = []
-        if not self.trainer.regression:
+        if self.scored:
             labels = self.predicted_labels(output)
             correct = labels == self.y_all
             hits.append(correct[:n_train].sum())
@@ -149,6 +150,10 @@ class Evaluator:
         return output * scale + shift
 
     def probabilities(self, output: torch.Tensor) -> np.ndarray:
+        if self.trainer.autoencoder:  # the reconstruction, in the inputs' units
+            from core.data.autoencoder import to_raw_units
+
+            return to_raw_units(self.trainer.dataset, output.float().cpu().numpy())
         if self.trainer.regression:
             return self.to_target_units(output.reshape(-1)).cpu().numpy()
         if self.trainer.n_outputs == 1:
@@ -216,7 +221,7 @@ class Evaluator:
         pictures: dict[str, Any] = {}
         if grid and self.trainer.dataset.is_planar:
             pictures = self.grid(int(resolution))
-        elif grid and not self.trainer.regression and len(self.trainer.x_test):
+        elif grid and self.scored and len(self.trainer.x_test):
             pictures = {"test_predictions": self.test_predictions()}
         if grid:
             pictures["views"] = collect_views(self.trainer)

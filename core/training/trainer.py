@@ -87,6 +87,7 @@ class Trainer:
         validate_loss_for(dataset, spec.loss)
         self.task = Task(dataset.task)
         self.regression = self.task == Task.regression
+        self.autoencoder = self.task == Task.autoencoder  # outputs reconstruct the inputs; no accuracy
         self.n_outputs = dataset.n_outputs
         self.n_classes = dataset.n_classes
 
@@ -113,7 +114,7 @@ class Trainer:
         self.last_error: BaseException | None = None
         self.last_stop = None  # the last run's StopRule (core/training/stopping.py): best epoch, stop reason
 
-        target_dtype = torch.long if self.n_outputs > 1 else torch.float32
+        target_dtype = torch.long if self.n_outputs > 1 and not self.autoencoder else torch.float32
         self.x_train = torch.as_tensor(np.asarray(dataset.x_train, np.float32), device=self.device)
         self.y_train = torch.as_tensor(np.asarray(dataset.y_train), device=self.device).to(target_dtype)
         self.x_test = torch.as_tensor(np.asarray(dataset.x_test, np.float32), device=self.device)
@@ -456,7 +457,7 @@ class Trainer:
 
     def predict(self, raw_inputs: np.ndarray) -> np.ndarray:
         """Raw inputs -> binary: P(class 1) (n,); multi-class: probabilities (n, C); regression: values (n,)
-        in the target's original units."""
+        in the target's original units; autoencoder: reconstructions (n, n_inputs) in the inputs' units."""
         return self.evaluator.predict(raw_inputs)
 
     def snapshot(self, grid: bool = True, resolution: int = 50, **details: Any) -> Snapshot:
