@@ -280,7 +280,8 @@ class OutputPanel(QFrame):
     def set_modality(self, dataset: Any) -> None:
         """Show the modality's own views in place of the boundary (MODALITY_VIEWS), or the boundary."""
         modality = getattr(dataset, "modality", "")
-        ref = MODALITY_VIEWS.get(modality)
+        # an autoencoder shows its latent space and reconstructions (page 0) whatever the modality
+        ref = None if dataset.task == "autoencoder" else MODALITY_VIEWS.get(modality)
         if ref is None:
             self.active_views = None
             self.top_stack.setCurrentIndex(0)
@@ -306,9 +307,11 @@ class OutputPanel(QFrame):
         self.class_accuracy.setVisible(per_class)
 
     def update_views(self, snap) -> None:  # noqa: ANN001 - a grid snapshot
-        """The modality's views and the per-class accuracy follow a grid snapshot."""
+        """The modality's (or the autoencoder's) views and the per-class accuracy follow a grid snapshot."""
         if self.active_views is not None:
             self.active_views.update_snapshot(snap)
+        if self.autoencoder_views.isVisibleTo(self):
+            self.autoencoder_views.update_snapshot(snap)
         if self.class_accuracy.isVisibleTo(self) and snap.confusion is not None:
             counts = np.asarray(snap.confusion, np.float64)
             totals = counts.sum(axis=1)
@@ -328,11 +331,6 @@ class OutputPanel(QFrame):
         self.figures.setText(text)
         # Tables have no boundary grid; their projection marks the test rows predicted wrong instead.
         self.boundary_view.update_predictions(snap)
-
-    def update_views(self, snap) -> None:  # noqa: ANN001 - a grid Snapshot
-        """The task's own pictures (the snapshot's probes), where the task has them."""
-        if self.autoencoder_views.isVisibleTo(self):
-            self.autoencoder_views.update_snapshot(snap)
 
     def clear_figures(self) -> None:
         self.figures.setText("Test loss <b>–</b> &nbsp; Training loss <b>–</b>")
