@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.data import images, toy
+from core.data import images, sequences, toy
 from core.data.dataset import DataError, Dataset
 from core.data.features import compute_features, feature_names, fit_standardization, standardize
 from core.data.sources import BUNDLED_SOURCES, SOURCES, TOY_SOURCES
@@ -24,6 +24,10 @@ def load_dataset(spec: Experiment) -> Dataset:
         return _planar(spec)
     if images.image_shape(spec) is not None:
         return _images(spec)
+    if sequences.sequence_shape(spec) is not None:
+        from core.data.sequence_build import sequence_dataset
+
+        return sequence_dataset(spec)
     if source == DataSource.csv:
         table = load_csv(spec.data.path or "", spec.data.target or "", spec.data.columns, spec.task.value)
     elif source in BUNDLED_SOURCES:
