@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBo
 
 from app.controller import SessionController
 from app.frames import SnapshotFrames
+from app.sequence_edit import with_recurrent_layer
 from app.panels.controls_bar import ControlsBar
 from app.panels.data_panel import DataPanel
 from app.panels.help import ColourLegend, show_about
@@ -195,6 +196,13 @@ class MainWindow(QMainWindow):
         d.batchSizeChanged.connect(s.set_batch_size)
         d.regenerateRequested.connect(s.regenerate)
         d.featuresChanged.connect(s.choose_features)
+        d.sequenceLengthChanged.connect(lambda n: s.request_change("Change sequence length",
+                                                                   {"data.sequence_length": int(n)}))
+        sequences = self.output_panel.modality_panels["sequence"]
+        sequences.focusRequested.connect(lambda row: s.set_live("focus", int(row)))
+        sequences.layerRequested.connect(
+            lambda kind: s.request_change(f"Add {kind.upper()} layer",
+                                          {"layers": with_recurrent_layer(s.spec.to_dict()["layers"], kind)}))
 
         n = self.network_view
         n.addLayerRequested.connect(s.add_layer)
@@ -249,6 +257,7 @@ class MainWindow(QMainWindow):
         if data_changed:
             self.boundary_view.set_dataset(dataset)
             self.output_panel.set_task(dataset.task, tuple(dataset.class_names))
+            self.output_panel.show_modality(dataset)
             rows = len(dataset)
             self.data_panel.set_description(
                 f"{dataset.description or spec.data.source.value} · {rows:,} rows "

@@ -12,10 +12,13 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QHBoxLayout, QLabel
 from app.plots.boundary_view import BoundaryView
 from app.plots.confusion_view import ConfusionView
 from app.plots.loss_plot import EPOCH_VIEWS, LossPlot
+from app.plots.sequence import SequencePanel
 from app.look.widgets import named
 
 
 PLOTS_MIN_HEIGHT = 260
+# Data whose pictures are not a boundary get their own panel in its place, one factory per modality.
+MODALITY_PANELS = {"sequence": SequencePanel}
 
 
 def _fmt(value: float | None, percent: bool = False) -> str:
@@ -122,8 +125,17 @@ class OutputPanel(QFrame):
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(_Square(self.boundary_view), 1)
-        top_layout.addLayout(toggles)
+        self.boundary_box = QWidget()
+        boundary_layout = QVBoxLayout(self.boundary_box)
+        boundary_layout.setContentsMargins(0, 0, 0, 0)
+        boundary_layout.addWidget(_Square(self.boundary_view), 1)
+        boundary_layout.addLayout(toggles)
+        top_layout.addWidget(self.boundary_box, 1)
+        self.modality_panels: dict[str, QWidget] = {}
+        for modality, factory in MODALITY_PANELS.items():
+            panel = self.modality_panels[modality] = factory()
+            panel.setVisible(False)
+            top_layout.addWidget(panel, 1)
 
         self.loss_plot = LossPlot()
         self.log_box = named(QCheckBox("Log loss"), "logScaleCheck", "Log scale loss axis",
@@ -240,6 +252,25 @@ class OutputPanel(QFrame):
         self.confusion_view.set_classes(class_names if classification else ())
         self.confusion_view.setFixedSize(self.confusion_view.size_for(tuple(class_names) or ("0", "1")))
         self.confusion_box.setVisible(classification)
+
+    def show_modality(self, dataset) -> None:  # noqa: ANN001 - core.data.Dataset
+        """The boundary, or the panel of the data's modality (sequences) in its place."""
+        for modality, panel in self.modality_panels.items():
+            panel.setVisible(modality == dataset.modality)
+            if modality == dataset.modality:
+                panel.set_dataset(dataset)
+        self.boundary_box.setVisible(dataset.modality not in self.modality_panels)
+        if dataset.modality in self.modality_panels:  # four plots above: they get most of the height
+            self.splitter.setSizes([620, 260])
+
+    def show_views(self, snap) -> None:  # noqa: ANN001 - a Snapshot carrying probe views
+        for panel in self.modality_panels.values():
+            if panel.isVisible():
+                panel.show_snapshot(snap)
+
+    def clear_views(self) -> None:
+        for panel in self.modality_panels.values():
+            panel.clear()
 
     def show_figures(self, snap) -> None:  # noqa: ANN001 - core.training.snapshot.Snapshot
         text = (f"Test loss <b>{_fmt(snap.test_loss)}</b> &nbsp; Training loss <b>{_fmt(snap.train_loss)}</b>")

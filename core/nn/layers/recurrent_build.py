@@ -49,8 +49,16 @@ class TimeConv1d(nn.Conv1d):
 
 
 def build_recurrent(layer: RecurrentSpec, in_shape: Shape, k: int) -> Parts:
-    """<type>{k} (rnn1, lstm1, gru1): the cell over the sequence, batch first."""
+    """<type>{k} (rnn1, lstm1, gru1): the cell over the sequence, batch first.
+
+    An LSTM starts with its forget gate's bias at 1 (as Keras' unit_forget_bias does): it keeps its
+    cell from the first epoch, which the memory task needs (without it a 16-unit LSTM at 20 steps
+    failed on one seed in three within 30 epochs)."""
     cell = _CELLS[layer.type](in_shape[1], layer.units, batch_first=True)
+    if layer.type == "lstm":
+        with torch.no_grad():
+            cell.bias_ih_l0[layer.units:2 * layer.units].fill_(1.0)
+            cell.bias_hh_l0[layer.units:2 * layer.units].zero_()
     return [(f"{layer.type}{k}", Recurrent(cell, layer.return_sequences))]
 
 
