@@ -101,3 +101,15 @@ def test_memory_is_learnt_by_an_lstm():
     assert trainer.evaluate()[3] >= 0.9
     probabilities = trainer.predict(trainer.dataset.raw_test[:5].reshape(5, 10, 1))
     assert probabilities.shape == (5,) and ((probabilities > 0.5) == (trainer.dataset.raw_test[:5, 0] > 0)).all()
+
+
+def test_cli_summary_and_train_take_a_sequence_experiment(tmp_path, capsys):
+    from core.cli import main
+
+    assert main(["summary", str(EXAMPLES / "sine_lstm.json")]) == 0
+    text = capsys.readouterr().out
+    assert "lstm1" in text and "LSTM" in text and "(None, 16)" in text and "40 time steps" in text
+    out = tmp_path / "run"
+    assert main(["train", str(EXAMPLES / "sine_lstm.json"), "--epochs", "2", "--out", str(out), "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and metrics["engine"] == "torch" and metrics["test_loss"] < 0.2
