@@ -60,6 +60,7 @@ def memory(seeds: int, epochs: int) -> None:
           f"seeds 0..{seeds - 1} (mean, and the worst seed)")
     print("| length | " + " | ".join(c.upper() for c in CELLS) + " |")
     print("|---:|" + "---:|" * len(CELLS))
+    means: dict[tuple[int, str], float] = {}
     for length in LENGTHS:
         cells = []
         for cell in CELLS:
@@ -70,8 +71,16 @@ def memory(seeds: int, epochs: int) -> None:
                 trainer, _ = trained(spec, epochs)
                 accs.append(trainer.evaluate()[3])
             cells.append(f"{statistics.mean(accs):.2f} (min {min(accs):.2f})")
+            means[length, cell] = statistics.mean(accs)
         mark = " (default)" if length == default else ""
         print(f"| {length}{mark} | " + " | ".join(cells) + " |", flush=True)
+    lstm = means.get((default, "lstm"))
+    if lstm is not None:
+        print(f"LSTM at the default length {default}: {lstm:.2f} (target >= 0.95: {'met' if lstm >= 0.95 else 'NOT met'})")
+    longer = [n for n in LENGTHS if n > default]
+    worse = [n for n in longer if means[n, "rnn"] <= means[n, "lstm"] - 0.1]
+    print(f"plain RNN at least 0.1 below the LSTM at longer lengths: {worse or 'none'} "
+          f"(the lesson {'shows' if worse else 'does NOT show'})")
 
 
 def patterns() -> None:

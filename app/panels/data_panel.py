@@ -138,8 +138,8 @@ class DataPanel(QFrame):
         self.sequence_length_caption = _caption("Sequence length (time steps)")
         layout.addWidget(self.sequence_length_caption)
         self.sequence_length_spin = named(QSpinBox(), "sequenceLengthSpin", "Sequence length",
-                                          "Time steps in each sequence: longer ones are harder to remember "
-                                          "(watch a plain RNN fail where an LSTM still learns).")
+                                          "Time steps in each sequence: the longer, the further back the "
+                                          "network must remember (watch the gradient per time step fade).")
         self.sequence_length_spin.setRange(2, 2000)
         self.sequence_length_spin.setKeyboardTracking(False)
         self.sequence_length_spin.valueChanged.connect(self.sequenceLengthChanged)

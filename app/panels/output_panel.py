@@ -260,8 +260,11 @@ class OutputPanel(QFrame):
             if modality == dataset.modality:
                 panel.set_dataset(dataset)
         self.boundary_box.setVisible(dataset.modality not in self.modality_panels)
-        if dataset.modality in self.modality_panels:  # four plots above: they get most of the height
-            self.splitter.setSizes([620, 260])
+        own_panel = dataset.modality in self.modality_panels
+        # several plots above: they get most of the height, and the curves give way to 180 px
+        self.splitter.widget(1).setMinimumHeight(180 if own_panel else PLOTS_MIN_HEIGHT)
+        if own_panel:
+            self.splitter.setSizes([620, 200])
 
     def show_views(self, snap) -> None:  # noqa: ANN001 - a Snapshot carrying probe views
         for panel in self.modality_panels.values():

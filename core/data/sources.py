@@ -112,8 +112,8 @@ SOURCES.add(DataSourceRecord(name="sine", label="Sine (sequences, regression)", 
                              sequence_length=40))
 SOURCES.add(DataSourceRecord(name="memory", label="Memory (sequences, 2 classes)", family="sequence", task=_C,
                              description="Memory: the class is the sign of the first value; the rest distract",
-                             tip="The class is the sign of the first value; N(0, 0.5) distractors follow. "
-                                 "Gated cells (LSTM, GRU) remember it over longer sequences than a plain RNN.",
+                             tip="The class is the sign of the first value; N(0, 0.5) distractors follow, so "
+                                 "the network must carry that one value to the end. Longer is harder.",
                              load="core.data.sequences:memory", sequence_length=20))
 SOURCES.add(DataSourceRecord(name="patterns", label="Patterns 1-D (sequences, 10 classes)", family="sequence",
                              task=_C, description="Patterns: ten 1-D shapes, stretched, scaled, sheared and shifted",

@@ -33,7 +33,7 @@ class GradientView(QWidget):
             item.showGrid(x=True, y=True, alpha=0.15)
             item.setTitle(title, size="9pt")
             item.setLabel("bottom", bottom)
-            plot.setMinimumSize(160, 120)
+            plot.setMinimumSize(140, 80)
             layout.addWidget(plot, 1)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.steps_curve = self.steps_plot.getPlotItem().plot([], [], pen=pg.mkPen(colormaps.POSITIVE_RGB, width=2),

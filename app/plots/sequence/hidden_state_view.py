@@ -33,7 +33,7 @@ class HiddenStateView(QWidget):
         row.addWidget(self.layer_combo)
         layout.addLayout(row)
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setMinimumSize(180, 120)
+        self.plot.setMinimumSize(160, 80)
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
         item.setLabel("bottom", "time step")

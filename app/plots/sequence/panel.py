@@ -1,7 +1,7 @@
 """The sequence panel: what the output panel shows instead of the boundary for sequence data.
 
-Top: the focused sequence (sequenceView) beside its hidden states (hiddenStateView); below: gradient
-norms (gradientView) and, for classification, the gallery of test sequences (click = focus). Buttons
+Top: the focused sequence (sequenceView) beside its hidden states (hiddenStateView); below, as tabs:
+for classification the gallery of test sequences (click = focus), and gradient norms (gradientView). Buttons
 add a recurrent layer to the network (the spec is changed by the controller, not here).
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
 from PySide6.QtCore import Qt
 
 from app.look.widgets import named
@@ -55,10 +55,11 @@ class SequencePanel(QWidget):
         top.addWidget(self.sequence_view)
         top.addWidget(self.hidden_view)
         top.setSizes([500, 350])
-        bottom = QSplitter(Qt.Orientation.Horizontal)
-        bottom.addWidget(self.gradient_view)
-        bottom.addWidget(self.gallery)
-        bottom.setSizes([450, 400])
+        # gradients and the gallery share the lower half as tabs: side by side they were too narrow
+        bottom = self.tabs = QTabWidget()
+        bottom.setObjectName("sequenceTabs")
+        bottom.addTab(self.gallery, "Test sequences")
+        bottom.addTab(self.gradient_view, "Gradients")
         grid = QSplitter(Qt.Orientation.Vertical)
         grid.addWidget(top)
         grid.addWidget(bottom)
@@ -72,7 +73,8 @@ class SequencePanel(QWidget):
         self.hidden_view.clear_view()
         self.gradient_view.clear_view()
         classification = dataset.task == "classification"
-        self.gallery.setVisible(classification)
+        self.tabs.setTabVisible(self.tabs.indexOf(self.gallery), classification)
+        self.tabs.setCurrentWidget(self.gallery if classification else self.gradient_view)
         if classification:
             steps = dataset.input_shape[0]
             raw = np.asarray(dataset.raw_test, np.float32).reshape(len(dataset.raw_test), steps, -1)[:, :, 0]
@@ -92,6 +94,6 @@ class SequencePanel(QWidget):
         self.sequence_view.show_view(view)
         self.hidden_view.set_states(view.get("hidden", {}))
         self.gradient_view.show_view(view)
-        if snap.test_predictions is not None and self.gallery.isVisible():
+        if snap.test_predictions is not None and self.tabs.isTabVisible(self.tabs.indexOf(self.gallery)):
             self.gallery.set_predictions(snap.test_predictions)
         self.views_drawn += 1

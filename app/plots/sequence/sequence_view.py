@@ -29,7 +29,7 @@ class SequenceView(pg.PlotWidget):
         self.setToolTip("The selected test sequence (grey), its target and the network's prediction. "
                         "Orange (fed back): the network continuing the series on its own, fed its own "
                         "predictions.")
-        self.setMinimumSize(220, 150)
+        self.setMinimumSize(200, 100)
         item = self.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setLabel("bottom", "time step")
@@ -60,7 +60,7 @@ class SequenceView(pg.PlotWidget):
         regression = view.get("task") == "regression"
         # the title doubles as the legend: a legend box would cover the curves on a small screen
         parts = [("input", _GREY), ("target ■", (40, 40, 40)), ("prediction ●", _BLUE)] if regression else \
-            [("input", _GREY), ("P(predicted class) after each step", _BLUE)]
+            [("input", _GREY), ("P(class) after each step", _BLUE)]
         if view.get("continuation") is not None:
             parts.append(("fed back", _ORANGE))
         self.getPlotItem().setTitle(" ".join(_span(text, rgb) for text, rgb in parts), size="8pt")

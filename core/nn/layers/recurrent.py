@@ -88,8 +88,8 @@ def _caption(layer: RecurrentSpec, shape: Shape) -> str:
 
 _BOX = dict(header="plain", column="box", thumbnails=False)
 _TIPS = {
-    "rnn": "A plain recurrent layer: h_t = tanh(W x_t + U h_(t-1)). Simple, but forgets over long sequences "
-           "(its gradients vanish).",
+    "rnn": "A plain recurrent layer: h_t = tanh(W x_t + U h_(t-1)). Simple; over long sequences its "
+           "gradient fades towards the start (vanishing gradients).",
     "lstm": "Long short-term memory: gates decide what the cell keeps, so it remembers over long sequences.",
     "gru": "Gated recurrent unit: like an LSTM with fewer gates and parameters.",
 }

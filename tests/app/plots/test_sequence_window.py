@@ -49,15 +49,21 @@ def test_memory_gallery_marks_predictions_and_a_click_focuses(qtbot, make_window
                              "optimizer": {"name": "adam", "lr": 0.02}, "batch_size": 16})
     window = make_window(spec)
     panel = window.output_panel.modality_panels["sequence"]
-    qtbot.waitUntil(lambda: panel.gallery.isVisible() and len(panel.gallery.plots) == 12, timeout=30_000)
+    qtbot.waitUntil(lambda: len(panel.gallery.plots) == 9, timeout=30_000)
+    assert panel.tabs.currentWidget() is panel.gallery
+    assert set(panel.gallery.labels.tolist()) == {0, 1}  # both classes shown
     window.controller.play()
     qtbot.waitUntil(lambda: panel.views_drawn >= 2, timeout=60_000)
     window.controller.pause()
     titles = [plot.titleLabel.text for plot in panel.gallery.plots]
-    assert all(t for t in titles) and panel.gallery.wrong.shape == (12,)
-    fifth = window.controller.dataset.raw_test[5]
+    assert all(t for t in titles) and panel.gallery.wrong.shape == (9,)
+    row = int(panel.gallery.rows[5])
+    fifth = window.controller.dataset.raw_test[row]
     assert not np.allclose(panel.sequence_view.shown["input"].ravel(), fifth)
-    panel.gallery.focusRequested.emit(5)
+    gallery = panel.gallery
+    centre = gallery.mapFromScene(gallery.plots[5].sceneBoundingRect().center())
+    qtbot.mouseClick(gallery.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert gallery.focused == 5
     window.controller.play()
     qtbot.waitUntil(lambda: np.allclose(panel.sequence_view.shown["input"].ravel(), fifth), timeout=30_000)
     window.controller.pause()
