@@ -22,6 +22,9 @@ def test_sine_lstm_by_clicking_trains_and_the_heatmap_moves(qtbot, make_window):
     assert panel.isVisible() and not window.output_panel.boundary_box.isVisible()
     assert window.data_panel.sequence_length_spin.isVisible()
     assert window.data_panel.sequence_length_spin.value() == 40
+    window.data_panel.sequence_length_spin.setValue(30)
+    qtbot.waitUntil(lambda: window.controller.dataset.input_shape == (30, 1))
+    assert window.controller.spec.data.sequence_length == 30
     qtbot.mouseClick(panel.layer_buttons["lstm"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.controller.spec.layers[0].type == "lstm")
     assert [layer.type for layer in window.controller.spec.layers] == ["lstm", "dense", "dense"]
@@ -37,7 +40,7 @@ def test_sine_lstm_by_clicking_trains_and_the_heatmap_moves(qtbot, make_window):
                     and hidden.images_drawn >= 2 and not np.allclose(hidden.shown_states(), first, atol=1e-4),
                     timeout=60_000)
     window.controller.pause()
-    assert hidden.shown_states().shape == (16, 40)  # units × time
+    assert hidden.shown_states().shape == (16, 30)  # units × time
     assert len(panel.sequence_view.continuation.getData()[0]) == 40
     assert window.frames.latest.engine == "torch"
 
