@@ -51,14 +51,19 @@ class TimeConv1d(nn.Conv1d):
 def build_recurrent(layer: RecurrentSpec, in_shape: Shape, k: int) -> Parts:
     """<type>{k} (rnn1, lstm1, gru1): the cell over the sequence, batch first.
 
-    An LSTM starts with its forget gate's bias at 1 (as Keras' unit_forget_bias does): it keeps its
-    cell from the first epoch, which the memory task needs (without it a 16-unit LSTM at 20 steps
-    failed on one seed in three within 30 epochs)."""
+    An LSTM gets the chrono initialisation (Tallec & Ollivier, 2018): forget-gate biases log U(1, T - 1)
+    and input-gate biases their opposite, so its units start out remembering over 1 to T steps. With
+    PyTorch's default (forget gate ~0.5 a step) a 16-unit LSTM on `memory` stayed at chance at 40 and
+    80 steps within 30 epochs; with it, 1.00 at 40 and 80 (seed 0)."""
     cell = _CELLS[layer.type](in_shape[1], layer.units, batch_first=True)
     if layer.type == "lstm":
+        units, steps = layer.units, max(int(in_shape[0]), 3)
         with torch.no_grad():
-            cell.bias_ih_l0[layer.units:2 * layer.units].fill_(1.0)
-            cell.bias_hh_l0[layer.units:2 * layer.units].zero_()
+            forget = torch.log(torch.empty(units).uniform_(1.0, steps - 1.0))
+            cell.bias_ih_l0[units:2 * units] = forget
+            cell.bias_hh_l0[units:2 * units] = 0.0
+            cell.bias_ih_l0[:units] = -forget
+            cell.bias_hh_l0[:units] = 0.0
     return [(f"{layer.type}{k}", Recurrent(cell, layer.return_sequences))]
 
 
