@@ -25,6 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.data.sequences import sequence_length  # noqa: E402
 from core.spec import load_experiment  # noqa: E402
 from core.training.shuffle import epoch_orders  # noqa: E402
 from core.training.trainer import Trainer  # noqa: E402
@@ -54,7 +55,7 @@ def sine() -> None:
 
 def memory(seeds: int, epochs: int, cells: tuple[str, ...] = CELLS) -> None:
     base = load_experiment(EXAMPLES / "memory_lstm.json")
-    default = base.data.sequence_length or 20
+    default = sequence_length(base.data)
     print(f"memory: test accuracy, {base.data.samples} sequences (train {base.data.train_fraction:g}), noise "
           f"{base.data.noise:g}, 16 units, Adam {base.optimizer.lr:g}, batch {base.batch_size}, {epochs} epochs, "
           f"seeds 0..{seeds - 1} (mean, and the worst seed)")

@@ -139,7 +139,8 @@ class DataPanel(QFrame):
         layout.addWidget(self.sequence_length_caption)
         self.sequence_length_spin = named(QSpinBox(), "sequenceLengthSpin", "Sequence length",
                                           "Time steps in each sequence: the longer, the further back the "
-                                          "network must remember (watch the gradient per time step fade).")
+                                          "network must remember (memory at 80: a plain RNN fails where an "
+                                          "LSTM learns).")
         self.sequence_length_spin.setRange(2, 2000)
         self.sequence_length_spin.setKeyboardTracking(False)
         self.sequence_length_spin.valueChanged.connect(self.sequenceLengthChanged)

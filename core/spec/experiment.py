@@ -36,7 +36,7 @@ class DataSpec(Strict):
     image_size: int = Field(16, ge=4, le=128, description="image side in pixels ('shapes', 'image_folder')")
     color: Literal["grey", "rgb"] = Field("grey", description="channels of 'image_folder' images: grey (1) or rgb (3)")
     sequence_length: int | None = Field(None, ge=2, le=2000, description="time steps of each sequence (sequence "
-                                        "sources); None: the source's default (sine 40, memory 20, patterns 40, "
+                                        "sources); None: the source's default (sine 40, memory 80, patterns 40, "
                                         "csv_series 20)")
 
     @model_validator(mode="after")

@@ -16,7 +16,7 @@ def _spec(source, task, **data):
 
 
 @pytest.mark.parametrize("source, task, length, classes", [
-    ("sine", "regression", 40, ()), ("memory", "classification", 20, ("negative", "positive")),
+    ("sine", "regression", 40, ()), ("memory", "classification", 80, ("negative", "positive")),
     ("patterns", "classification", 40, PATTERN_NAMES)])
 def test_each_generated_source_gives_flat_rows_viewed_as_time_by_features(source, task, length, classes):
     data = load_dataset(_spec(source, task, samples=200, noise=0.1))
