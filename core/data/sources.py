@@ -114,7 +114,7 @@ SOURCES.add(DataSourceRecord(name="memory", label="Memory (sequences, 2 classes)
                              description="Memory: the class is the sign of the first value; the rest distract",
                              tip="The class is the sign of the first value; N(0, 0.5) distractors follow, so "
                                  "the network must carry that one value to the end. At 80 steps a plain RNN "
-                                 "stays at chance for 30 epochs where an LSTM learns it.",
+                                 "stays at chance for 30 epochs where an LSTM or a GRU learns it.",
                              load="core.data.sequences:memory", sequence_length=80))
 SOURCES.add(DataSourceRecord(name="patterns", label="Patterns 1-D (sequences, 10 classes)", family="sequence",
                              task=_C, description="Patterns: ten 1-D shapes, stretched, scaled, sheared and shifted",
