@@ -22,6 +22,7 @@ LOSS_PLOT_HZ = 3.0
 NETWORK_HZ = 3.0
 FIGURES_HZ = 10.0
 CONFUSION_HZ = 4.0
+VIEWS_HZ = 5.0  # the modality panels' probe pictures (sequences)
 
 
 class SnapshotFrames(QObject):
@@ -38,7 +39,8 @@ class SnapshotFrames(QObject):
         self.redraw_count = 0
         self._pending_grid = None             # the newest snapshot with a boundary grid, not yet drawn
         self._network_grid = None
-        self._last_drawn = {"loss": 0.0, "network": 0.0, "confusion": 0.0, "figures": 0.0}
+        self._pending_views = None            # the newest snapshot with probe pictures, not yet drawn
+        self._last_drawn = {"loss": 0.0, "network": 0.0, "confusion": 0.0, "figures": 0.0, "views": 0.0}
         self.timer = QTimer(self, singleShot=True, interval=0)
         self.timer.timeout.connect(self.draw)
 
@@ -48,6 +50,8 @@ class SnapshotFrames(QObject):
         self._output.loss_plot.set_best_epoch(snap.best_epoch)
         if snap.boundary is not None or snap.test_predictions is not None or snap.views:
             self._pending_grid = snap
+        if snap.views:
+            self._pending_views = snap
         self.latest = snap
         if not self.timer.isActive():
             self.timer.start()
@@ -57,6 +61,8 @@ class SnapshotFrames(QObject):
         self.latest = None
         self._pending_grid = None
         self._network_grid = None
+        self._pending_views = None
+        self._output.clear_views()
         self._output.loss_plot.reset()
         self._output.boundary_view.clear_boundary()
         self._output.autoencoder_views.clear()
@@ -99,5 +105,9 @@ class SnapshotFrames(QObject):
         if settled or now - last["confusion"] >= 1.0 / CONFUSION_HZ:
             output.confusion_view.set_matrix(snap.confusion)
             last["confusion"] = now
+        if self._pending_views is not None and (settled or now - last["views"] >= 1.0 / VIEWS_HZ):
+            output.show_views(self._pending_views)
+            self._pending_views = None
+            last["views"] = now
         self.redraw_count += 1
         self.drawn.emit(snap)

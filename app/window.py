@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBo
 
 from app.controller import SessionController
 from app.frames import SnapshotFrames
+from app.sequence_edit import with_recurrent_layer
 from app.panels.controls_bar import ControlsBar
 from app.panels.data_panel import DataPanel
 from app.panels.health_dock import HealthDock
@@ -202,6 +203,11 @@ class MainWindow(QMainWindow):
         d.batchSizeChanged.connect(s.set_batch_size)
         d.regenerateRequested.connect(s.regenerate)
         d.featuresChanged.connect(s.choose_features)
+        d.sequenceLengthChanged.connect(lambda n: s.request_change("Change sequence length",
+                                                                   {"data.sequence_length": int(n)}))
+        self.output_panel.layerRequested.connect(  # the sequence views' +RNN/+LSTM/+GRU
+            lambda kind: s.request_change(f"Add {kind.upper()} layer",
+                                          {"layers": with_recurrent_layer(s.spec.to_dict()["layers"], kind)}))
 
         n = self.network_view
         n.addLayerRequested.connect(lambda: s.add_layer(n.layer_type()))

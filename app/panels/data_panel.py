@@ -60,6 +60,7 @@ class DataPanel(QFrame):
     batchSizeChanged = Signal(int)         # live
     regenerateRequested = Signal()
     featuresChanged = Signal(object)       # list[Feature]
+    sequenceLengthChanged = Signal(int)    # data.sequence_length (sequence sources)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,7 +93,9 @@ class DataPanel(QFrame):
                                    "table, or your own CSV file.")
         self.dataset_combo.setIconSize(QSize(18, 18))
         for source in TOY_CLASSIFICATION + TOY_REGRESSION + BUNDLED_CLASSIFICATION + BUNDLED_REGRESSION \
-                + (DataSource.shapes, DataSource.image_folder, DataSource.csv):
+                + (DataSource.shapes, DataSource.image_folder, DataSource.sine, DataSource.memory,
+                   DataSource.patterns, DataSource.csv):
+            # CSV series (csv_series): in experiment files for now
             self.dataset_combo.addItem(SOURCES[source].label, source.value)
             self.dataset_combo.setItemData(self.dataset_combo.count() - 1, SOURCES[source].tip,
                                            Qt.ItemDataRole.ToolTipRole)
@@ -138,6 +141,16 @@ class DataPanel(QFrame):
         row.addLayout(left)
         row.addLayout(right)
         layout.addLayout(row)
+        self.sequence_length_caption = _caption("Sequence length (time steps)")
+        layout.addWidget(self.sequence_length_caption)
+        self.sequence_length_spin = named(QSpinBox(), "sequenceLengthSpin", "Sequence length",
+                                          "Time steps in each sequence: the longer, the further back the "
+                                          "network must remember (memory at 80: a plain RNN fails where an "
+                                          "LSTM learns).")
+        self.sequence_length_spin.setRange(2, 2000)
+        self.sequence_length_spin.setKeyboardTracking(False)
+        self.sequence_length_spin.valueChanged.connect(self.sequenceLengthChanged)
+        layout.addWidget(self.sequence_length_spin)
 
         buttons = QHBoxLayout()
         self.regenerate_button = named(QPushButton("Regenerate"), "regenerateButton", "Regenerate data",
@@ -238,7 +251,7 @@ class DataPanel(QFrame):
         self._noise_timer.stop()
         self._ratio_timer.stop()
         widgets = [self.dataset_combo, self.noise_slider, self.train_ratio_slider, self.batch_size_spin,
-                   self.samples_spin, *self.feature_boxes.values(), *self.thumbnail_buttons.values()]
+                   self.samples_spin, self.sequence_length_spin, *self.feature_boxes.values(), *self.thumbnail_buttons.values()]
         with Blocked(widgets):
             select_data(self.dataset_combo, spec.data.source)
             csv_index = self.dataset_combo.findData(DataSource.csv.value)
@@ -269,10 +282,34 @@ class DataPanel(QFrame):
             self.train_ratio_caption.setText(f"Ratio of training to test data: {ratio} %")
             self.batch_size_spin.setValue(spec.batch_size)
             self.samples_spin.setValue(spec.data.samples)
+            sequence = SOURCES[spec.data.source].family.startswith("sequence")
+            if sequence:
+                from core.data.sequences import sequence_length
+
+                self.sequence_length_spin.setValue(sequence_length(spec.data))
             chosen = set(spec.input_features)
             for feature, box in self.feature_boxes.items():
                 box.setChecked(feature in chosen)
         self._enable_toy_controls(spec.data.is_toy, spec.data.source, image_shape(spec) is not None)
+        self._show_sequence_controls(SOURCES[spec.data.source].family == "sequence",
+                                     SOURCES[spec.data.source].family.startswith("sequence"))
+
+    def _show_sequence_controls(self, generated: bool, sequence: bool) -> None:
+        """Generated sequences have noise, a number of sequences and a length; a CSV series a length."""
+        for widget in (self.noise_caption, self.noise_slider, self.samples_caption, self.samples_spin,
+                       self.regenerate_button):
+            if generated:
+                widget.setVisible(True)
+                widget.setEnabled(True)
+        if generated:
+            self.noise_slider.setToolTip(texts.NOISE_TIP)
+            self.samples_spin.setToolTip("How many sequences to generate.")
+        if generated:
+            self.samples_caption.setText("Sequences")
+        self.sequence_length_caption.setVisible(sequence)
+        self.sequence_length_spin.setVisible(sequence)
+        if sequence:
+            self.features_note.setText("Sequences feed one value per time step.")
 
     def _enable_toy_controls(self, toy: bool, source: DataSource | None = None, image: bool = False) -> None:
         """Noise, points and 2-D features mean nothing for a table or bundled images: hide them and say

@@ -27,7 +27,11 @@ PLOTS_MIN_HEIGHT = 260
 # focusChosen(object) signal (the sample the per-sample pictures show).
 MODALITY_VIEWS: dict[str, str] = {
     "image": "app.panels.image_views:ImageViews",
+    "sequence": "app.plots.sequence.panel:SequencePanel",
 }
+# Such views may also have show_snapshot(snap) (probe pictures at VIEWS_HZ, app/frames.py),
+# layerRequested(str) (add a layer of that type), and split_sizes (the splitter's sizes: views, curves)
+# with plots_min_height when they need more room than the boundary.
 
 
 def _fmt(value: float | None, percent: bool = False) -> str:
@@ -84,6 +88,7 @@ class OutputPanel(QFrame):
     logScaleToggled = Signal(bool)
     epochViewChosen = Signal(str)  # a key of loss_plot.EPOCH_VIEWS
     focusChosen = Signal(object)   # from a modality's views: a test row or a drawn input (live "focus")
+    layerRequested = Signal(str)   # from a modality's views: add a layer of this type
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -288,13 +293,20 @@ class OutputPanel(QFrame):
         else:
             if modality not in self.modality_views:
                 views = resolve(ref)()
-                if hasattr(views, "focusChosen"):
-                    views.focusChosen.connect(self.focusChosen)
+                for name, relay in (("focusChosen", self.focusChosen), ("focusRequested", self.focusChosen),
+                                    ("layerRequested", self.layerRequested)):
+                    if hasattr(views, name):
+                        getattr(views, name).connect(relay)
                 self.modality_views[modality] = views
                 self.top_stack.addWidget(views)
             self.active_views = self.modality_views[modality]
             self.active_views.set_dataset(dataset)
             self.top_stack.setCurrentWidget(self.active_views)
+        sizes = getattr(self.active_views, "split_sizes", None)
+        # several plots above need most of the height: the curves give way to plots_min_height
+        self.splitter.widget(1).setMinimumHeight(getattr(self.active_views, "plots_min_height", PLOTS_MIN_HEIGHT))
+        if sizes:
+            self.splitter.setSizes(list(sizes))
         per_class = modality == "image" and dataset.task == "classification"
         names = tuple(dataset.class_names) if per_class else ()
         self.class_accuracy.set_classes(names)
@@ -308,7 +320,7 @@ class OutputPanel(QFrame):
 
     def update_views(self, snap) -> None:  # noqa: ANN001 - a grid snapshot
         """The modality's (or the autoencoder's) views and the per-class accuracy follow a grid snapshot."""
-        if self.active_views is not None:
+        if self.active_views is not None and hasattr(self.active_views, "update_snapshot"):
             self.active_views.update_snapshot(snap)
         if self.autoencoder_views.isVisibleTo(self):
             self.autoencoder_views.update_snapshot(snap)
@@ -318,10 +330,19 @@ class OutputPanel(QFrame):
             self.class_accuracy.set_values(np.divide(np.diag(counts), totals, out=np.full(len(totals), np.nan),
                                                      where=totals > 0))
 
+    def show_views(self, snap) -> None:  # noqa: ANN001 - a Snapshot carrying probe views (app/frames.py)
+        if self.active_views is not None and hasattr(self.active_views, "show_snapshot"):
+            self.active_views.show_snapshot(snap)
+
     def clear_views(self) -> None:
         if self.active_views is not None:
             self.active_views.clear()
         self.class_accuracy.set_values(None)
+
+    @property
+    def modality_panels(self) -> dict[str, QWidget]:
+        """The modality views made so far, by modality (made on first use of that modality)."""
+        return self.modality_views
 
     def show_figures(self, snap) -> None:  # noqa: ANN001 - core.training.snapshot.Snapshot
         text = (f"Test loss <b>{_fmt(snap.test_loss)}</b> &nbsp; Training loss <b>{_fmt(snap.train_loss)}</b>")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.data import images, toy
+from core.data import images, sequences, toy
 from core.data.dataset import DataError, Dataset
 from core.data.features import compute_features, feature_names, fit_standardization, standardize
 from core.data.sources import BUNDLED_SOURCES, SOURCES, TOY_SOURCES
@@ -32,6 +32,10 @@ def load_dataset(spec: Experiment) -> Dataset:
         return _planar(spec)
     if images.image_shape(spec) is not None:
         return _images(spec)
+    if sequences.sequence_shape(spec) is not None:
+        from core.data.sequence_build import sequence_dataset
+
+        return sequence_dataset(spec)
     from core.data.tabular import load_bundled, load_csv
 
     if source == DataSource.csv:

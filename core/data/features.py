@@ -135,12 +135,22 @@ class ImageInput(Standardize):
         return f"pixels={self.mean.shape[1]}, scale={float(self.std.reshape(-1)[0]):g}"
 
 
+class SequenceInput(ImageInput):
+    """Raw sequences (n, T, F) or flat rows (n, T·F) -> flat rows standardised per feature (the same
+    mean and std at every time step)."""
+
+    def extra_repr(self) -> str:
+        return f"values={self.mean.shape[1]}"
+
+
 def preprocess_module(dataset: "Dataset") -> nn.Module:
     """The module that turns the dataset's raw inputs into model inputs (what `x_*` holds)."""
     if dataset.is_planar:
         return FeatureMap(list(dataset.features))
     if dataset.modality == "image" and dataset.mean is not None and dataset.std is not None:
         return ImageInput(dataset.mean, dataset.std)
+    if dataset.modality == "sequence" and dataset.mean is not None and dataset.std is not None:
+        return SequenceInput(dataset.mean, dataset.std)
     if dataset.mean is None or dataset.std is None:
         raise ValueError("this tabular dataset has no standardisation (mean/std); rebuild it with load_dataset")
     return Standardize(dataset.mean, dataset.std)

@@ -32,16 +32,22 @@ class DataSource(str, Enum):
     diabetes = "diabetes"
     shapes = "shapes"
     image_folder = "image_folder"
+    sine = "sine"
+    memory = "memory"
+    patterns = "patterns"
+    csv_series = "csv_series"
 
 
 @dataclass(frozen=True, kw_only=True)
 class DataSourceRecord(Record):
     family: str  # "toy" (2-D generator), "bundled" (scikit-learn set), "file" (the user's CSV),
-    # "image" (generated images) or "image_file" (the user's folder of images)
+    # "image" (generated images), "image_file" (the user's folder of images),
+    # "sequence" (generated sequences) or "sequence_file" (windows of a CSV column)
     task: Task | None  # None: the user decides (CSV)
     description: str = ""  # the Dataset's description line
     load: str | Callable[..., Any] = ""  # toy: "core.data.toy:circle" (n, noise, rng); bundled: sklearn loader name
     background: bool = False  # slow to load: the window loads it off the GUI thread
+    sequence_length: int = 0  # sequences: time steps when data.sequence_length is not set
 
 
 SOURCES: Registry[DataSourceRecord] = Registry("data source")
@@ -99,6 +105,28 @@ SOURCES.add(DataSourceRecord(name="image_folder", label="Image folder…", famil
                              tip="Your own images: a folder with one sub-folder per class, resized to "
                                  "data.image_size.", load="core.data.images:image_folder", background=True))
 
+SOURCES.add(DataSourceRecord(name="sine", label="Sine (sequences, regression)", family="sequence", task=_R,
+                             description="Sine: windows of a noisy sine, predict the next value",
+                             tip="Windows of a sine wave with random phase and frequency; predict the next "
+                                 "value. noise adds Gaussian noise.", load="core.data.sequences:sine",
+                             sequence_length=40))
+SOURCES.add(DataSourceRecord(name="memory", label="Memory (sequences, 2 classes)", family="sequence", task=_C,
+                             description="Memory: the class is the sign of the first value; the rest distract",
+                             tip="The class is the sign of the first value; N(0, 0.5) distractors follow, so "
+                                 "the network must carry that one value to the end. At 80 steps a plain RNN "
+                                 "stays at chance for 30 epochs where an LSTM or a GRU learns it.",
+                             load="core.data.sequences:memory", sequence_length=80))
+SOURCES.add(DataSourceRecord(name="patterns", label="Patterns 1-D (sequences, 10 classes)", family="sequence",
+                             task=_C, description="Patterns: ten 1-D shapes, stretched, scaled, sheared and shifted",
+                             tip="1-D 'digits' in the spirit of MNIST-1D: ten template shapes at random widths, "
+                                 "heights, slopes and places; noise adds Gaussian noise.",
+                             load="core.data.sequences:patterns", sequence_length=40))
+SOURCES.add(DataSourceRecord(name="csv_series", label="CSV time series…", family="sequence_file", task=_R,
+                             description="CSV series: windows of a numeric column, predict the next value",
+                             tip="Your own series: a numeric column of a CSV file (data.target), cut into "
+                                 "windows of data.sequence_length values; predict the next value.",
+                             load="core.data.sequences:csv_series", background=True, sequence_length=20))
+
 
 def _sources(**where: Any) -> tuple[DataSource, ...]:
     return tuple(DataSource(n) for n in SOURCES.names(**where))
@@ -111,3 +139,6 @@ BUNDLED_CLASSIFICATION = _sources(family="bundled", task=_C)
 BUNDLED_REGRESSION = _sources(family="bundled", task=_R)
 BUNDLED_SOURCES = BUNDLED_CLASSIFICATION + BUNDLED_REGRESSION
 IMAGE_SOURCES = _sources(family="image") + _sources(family="image_file")  # always image classification
+SEQUENCE_CLASSIFICATION = _sources(family="sequence", task=_C)
+SEQUENCE_REGRESSION = _sources(family="sequence", task=_R) + _sources(family="sequence_file")
+SEQUENCE_SOURCES = SEQUENCE_REGRESSION + SEQUENCE_CLASSIFICATION

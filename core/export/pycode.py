@@ -7,6 +7,7 @@ state-dict file with torch.load(weights_only=True), so nothing in it runs hidden
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from core.data.features import FeatureMap, ImageInput, Standardize
+from core.data.features import FeatureMap, ImageInput, SequenceInput, Standardize
 from core.nn.activations import record_of
 from core.nn.layers import LAYER_TYPES
 from core.registry import resolve
@@ -59,6 +60,15 @@ def _features_code(preprocess: nn.Module, metadata: ExportMetadata) -> tuple[str
                 "    x2 = raw[:, 1:2]\n"
                 f"    return torch.cat([{', '.join(exprs)}], dim=1)  # {', '.join(preprocess.features)}\n")
         return "", body
+    if isinstance(preprocess, SequenceInput) and metadata.input_shape:
+        features = metadata.input_shape[-1]
+        mean = [float(v) for v in preprocess.mean.reshape(-1)[:features].tolist()]
+        std = [float(v) for v in preprocess.std.reshape(-1)[:features].tolist()]
+        constants = ("# Standardisation fitted on the training rows: one mean and std per feature, the same at\n"
+                     "# every time step.\n"
+                     f"MEAN = torch.tensor([{_floats(mean)}])\n"
+                     f"STD = torch.tensor([{_floats(std)}])\n")
+        return constants, f"    return ((raw.reshape(len(raw), -1, {features}) - MEAN) / STD).flatten(1)\n"
     if isinstance(preprocess, ImageInput) and not preprocess.mean.any() and bool((preprocess.std == preprocess.std.reshape(-1)[0]).all()):
         scale = float(preprocess.std.reshape(-1)[0])
         constants = f"# Pixel values are divided by SCALE before the network sees them.\nSCALE = {scale!r}\n"
@@ -115,8 +125,9 @@ def generate_code(deployable: DeployableModel, metadata: ExportMetadata, weights
     example_input = (f"torch.zeros(1, {', '.join(map(str, shape))})" if shape
                      else f"torch.tensor([[{', '.join('0.5' for _ in raw_names)}]])")
     shell_line = "" if shape else f"\nor from a shell:  python this_file.py {' '.join('0.5' for _ in raw_names)}\n"
-    input_line = (f"Input  (n, {', '.join(map(str, shape))}): raw images (channels, height, width) in the data's "
-                  "pixel values" if shape else f"Input  (n, {len(raw_names)}): columns {', '.join(raw_names)}")
+    kind = ("raw sequences (time steps, features)" if len(shape) == 2
+            else "raw images (channels, height, width) in the data's pixel values")
+    input_line = (f"Input  (n, {', '.join(map(str, shape))}): {kind}" if shape else f"Input  (n, {len(raw_names)}): columns {', '.join(raw_names)}")
     return f'''"""LayerLab model ({summary}), written as plain PyTorch by LayerLab {metadata.layerlab_version}.
 
 Needs only torch. The weights are in {weights_name}, next to this file.
@@ -141,7 +152,7 @@ MODEL_INPUTS = {list(metadata.model_input_names)!r}
 OUTPUT = {metadata.output_name!r}
 CLASS_NAMES = {list(metadata.class_names)!r}
 WEIGHTS_FILE = Path(__file__).with_name({weights_name!r})
-{constants}
+{constants}{_module_sources(network)}
 
 def features(raw: torch.Tensor) -> torch.Tensor:
     """Raw inputs (n, {len(raw_names)}) -> the network's inputs (n, {len(metadata.model_input_names)})."""
@@ -177,6 +188,18 @@ if __name__ == "__main__":
     for row in predict(values).tolist():
         print(" ".join(f"{{v:.6g}}" for v in row))
 '''
+
+
+def _module_sources(network: nn.Module) -> str:
+    """The source of each LayerLab module class the network uses (those marked `export_source`), so
+    the generated file defines them itself."""
+    classes = []
+    for module in network.modules():
+        cls = type(module)
+        if getattr(cls, "export_source", False) and cls not in classes:
+            classes.append(cls)
+    return "".join("\n\n" + inspect.getsource(cls).replace("    export_source = True\n\n", "")
+                   for cls in classes)
 
 
 def _module_hint(weights_name: str) -> str:

@@ -31,7 +31,7 @@ def sample_inputs(dataset: Dataset, rows: int = SAMPLE_ROWS, seed: int = 0) -> n
     """float32 (rows, n_raw): real rows first, then jittered copies (or points over the plane);
     for image sets raw images (rows, C, H, W), as exports take them."""
     flat = _sample_rows(dataset, rows, seed)
-    if dataset.modality == "image":
+    if dataset.modality in ("image", "sequence"):
         return flat.reshape(len(flat), *dataset.input_shape)
     return flat
 

@@ -144,7 +144,7 @@ def build_deployable(spec: Experiment, dataset: Dataset, model: nn.Module,
         layerlab_version=core.__version__,
         y_mean=float(dataset.y_mean) if head == "unstandardize" else None,  # type: ignore[arg-type]
         y_std=float(dataset.y_std) if head == "unstandardize" else None,  # type: ignore[arg-type]
-        input_shape=tuple(dataset.input_shape) if dataset.modality == "image" else None,
+        input_shape=tuple(dataset.input_shape) if dataset.modality in ("image", "sequence") else None,
     )
     return deployable, metadata
 

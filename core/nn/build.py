@@ -26,8 +26,9 @@ _NOT_ACTIVATION = ("dense", "norm", "dropout")
 def model_input_shape(spec: Experiment, n_inputs: int) -> Shape:
     """What one row of the data is to the layers: (C, H, W) for image sets, else (n_inputs,)."""
     from core.data.images import image_shape
+    from core.data.sequences import sequence_shape
 
-    shape = image_shape(spec)
+    shape = image_shape(spec) or sequence_shape(spec)
     return tuple(shape) if shape is not None and math.prod(shape) == n_inputs else (n_inputs,)
 
 
@@ -58,7 +59,7 @@ def build_model(spec: Experiment, n_inputs: int, n_outputs: int,
         if spec.layers and LAYER_TYPES[spec.layers[0].type].flattens or not spec.layers:
             in_shape = (n_inputs,)  # the rows are flat already
         else:
-            parts["image"] = nn.Unflatten(1, in_shape)
+            parts["image" if len(in_shape) == 3 else "sequence"] = nn.Unflatten(1, in_shape)
     for k, (layer, out_shape) in enumerate(zip(spec.layers, shapes), start=1):
         record = LAYER_TYPES[layer.type]
         built = resolve(record.build)(layer, in_shape, k)

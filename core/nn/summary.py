@@ -58,10 +58,14 @@ def _shape(shape: Sequence[int]) -> str:
     return "(None, " + ", ".join(map(str, shape)) + ")"
 
 
-def _multiply_adds(module: nn.Module, out_shape: Sequence[int]) -> int:
+def _multiply_adds(module: nn.Module, out_shape: Sequence[int], in_shape: Sequence[int] = ()) -> int:
     if isinstance(module, nn.Linear):
         return module.in_features * module.out_features
-    if isinstance(module, nn.Conv2d):
+    if isinstance(getattr(module, "cell", None), nn.RNNBase):  # a recurrent layer: every gate at every step
+        cell = module.cell
+        gates = {"LSTM": 4, "GRU": 3}.get(cell.mode, 1)
+        return in_shape[0] * gates * (cell.input_size + cell.hidden_size) * cell.hidden_size
+    if isinstance(module, (nn.Conv1d, nn.Conv2d)):
         k = math.prod(module.kernel_size) * module.in_channels // module.groups
         return math.prod(out_shape) * k
     return 0
@@ -81,6 +85,8 @@ def model_summary(spec: Experiment, n_inputs: int, n_outputs: int,
     if len(in_shape) == 3:
         c, h, w = in_shape
         note = f"image: {c} channel{'s' * (c != 1)} of {h}×{w} pixels"
+    elif len(in_shape) == 2:
+        note = f"sequence: {in_shape[0]} time steps of {in_shape[1]} feature{'s' * (in_shape[1] != 1)}"
     rows = [SummaryRow("input", "Input", in_shape, 0, 0, note)]
     previous = in_shape
     for i, (layer, shape, names) in enumerate(zip(spec.layers, shapes, groups)):
@@ -90,7 +96,7 @@ def model_summary(spec: Experiment, n_inputs: int, n_outputs: int,
             note = f"flattens {'×'.join(map(str, previous))} → {math.prod(previous)}"
         rows.append(SummaryRow(" + ".join(names), LAYER_TYPES[layer.type].label, shape,
                                sum(p.numel() for m in modules for p in m.parameters()),
-                               sum(_multiply_adds(m, shape) for m in modules), note))
+                               sum(_multiply_adds(m, shape, previous) for m in modules), note))
         previous = shape
     head = parts["output"]
     note = f"flattens {'×'.join(map(str, previous))} → {math.prod(previous)}" if len(previous) > 1 else ""

@@ -7,7 +7,7 @@ Importing this never imports torch.
 
 from core.choices import Engine, Feature, Norm, RegularizationKind, ScheduleKind, Task
 from core.data.sources import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, BUNDLED_SOURCES, IMAGE_SOURCES,
-                                TOY_CLASSIFICATION,
+                                SEQUENCE_SOURCES, TOY_CLASSIFICATION,
                                 TOY_REGRESSION, TOY_SOURCES, DataSource)
 from core.nn.activations import Activation
 from core.nn.layers import ActivationName, AnyLayer, LayerSpec, LayerSpecBase, ShapeError
@@ -20,7 +20,7 @@ from core.spec.migrate import migrate
 from core.strict import SpecError, Strict, find_bad_text
 
 __all__ = ["BINARY_ONLY_LOSSES", "BUNDLED_CLASSIFICATION", "BUNDLED_REGRESSION", "BUNDLED_SOURCES", "IMAGE_SOURCES",
-           "REGRESSION_LOSSES", "SCHEMA_VERSION", "TOY_CLASSIFICATION", "TOY_REGRESSION", "TOY_SOURCES",
+           "REGRESSION_LOSSES", "SCHEMA_VERSION", "SEQUENCE_SOURCES", "TOY_CLASSIFICATION", "TOY_REGRESSION", "TOY_SOURCES",
            "Activation", "ActivationName", "AnyLayer", "DataSource", "DataSpec", "Engine", "Experiment", "Feature",
            "LayerSpec", "LayerSpecBase", "Loss", "Norm", "OptimizerName", "OptimizerSpec", "RegularizationKind",
            "RegularizationSpec", "ScheduleKind", "ScheduleSpec", "ShapeError", "SpecError", "StopSpec", "Strict", "Task",

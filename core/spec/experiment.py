@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from core.choices import Engine, Feature, RegularizationKind, ScheduleKind, Task
 from core.data.sources import (BUNDLED_CLASSIFICATION, BUNDLED_REGRESSION, TOY_CLASSIFICATION, TOY_REGRESSION,
-                                IMAGE_SOURCES, TOY_SOURCES, DataSource)
+                                IMAGE_SOURCES, SEQUENCE_CLASSIFICATION, SEQUENCE_REGRESSION, TOY_SOURCES,
+                                DataSource)
 from core.echo import echo
 from core.nn.layers import AnyLayer, LayerSpec
 from core.nn.losses import AUTOENCODER_LOSSES, REGRESSION_LOSSES, Loss
@@ -34,6 +35,9 @@ class DataSpec(Strict):
     columns: list[str] | None = Field(None, description="CSV input columns; all but the target if omitted")
     image_size: int = Field(16, ge=4, le=128, description="image side in pixels ('shapes', 'image_folder')")
     color: Literal["grey", "rgb"] = Field("grey", description="channels of 'image_folder' images: grey (1) or rgb (3)")
+    sequence_length: int | None = Field(None, ge=2, le=2000, description="time steps of each sequence (sequence "
+                                        "sources); None: the source's default (sine 40, memory 80, patterns 40, "
+                                        "csv_series 20)")
 
     @model_validator(mode="after")
     def _csv_needs_path_and_target(self) -> "DataSpec":
@@ -42,6 +46,9 @@ class DataSpec(Strict):
                 raise ValueError("data.path is required when data.source is 'csv'")
             if not self.target:
                 raise ValueError("data.target is required when data.source is 'csv'")
+        if self.source == DataSource.csv_series and not (self.path and self.target):
+            raise ValueError("data.path (a CSV file) and data.target (its numeric column) are required when "
+                             "data.source is 'csv_series'")
         if self.source == DataSource.image_folder and not self.path:
             raise ValueError("data.path (a folder with one sub-folder of images per class) is required "
                              "when data.source is 'image_folder'")
@@ -161,9 +168,10 @@ class Experiment(Strict):
                 raise ValueError("stop.target_test_accuracy needs a classification task; an autoencoder "
                                  "has no accuracy: use stop.target_test_loss")
             return self
-        if src in TOY_CLASSIFICATION + BUNDLED_CLASSIFICATION + IMAGE_SOURCES and self.task != Task.classification:
+        if (src in TOY_CLASSIFICATION + BUNDLED_CLASSIFICATION + IMAGE_SOURCES + SEQUENCE_CLASSIFICATION
+                and self.task != Task.classification):
             raise ValueError(f"task must be 'classification' for data.source '{src.value}'")
-        if src in TOY_REGRESSION + BUNDLED_REGRESSION and self.task != Task.regression:
+        if src in TOY_REGRESSION + BUNDLED_REGRESSION + SEQUENCE_REGRESSION and self.task != Task.regression:
             raise ValueError(f"task must be 'regression' for data.source '{src.value}'")
         if self.task == Task.regression and self.loss not in REGRESSION_LOSSES:
             allowed = ", ".join(l.value for l in REGRESSION_LOSSES)

@@ -17,7 +17,7 @@ import torch
 from core.nn.build import hidden_layer_ends, linear_layers
 from core.spec.shapes import layer_shapes
 from core.training.probes import collect_views
-from core.training import feature_maps, gallery_probe, latent_probe  # noqa: F401 - register their probes
+from core.training import feature_maps, gallery_probe, latent_probe, sequence_probe  # noqa: F401 - register their probes
 from core.training.snapshot import EpochRecord, RunState, Snapshot
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class Evaluator:
         raw = np.asarray(raw_inputs, dtype=np.float32)
         if raw.ndim == 1:
             raw = raw.reshape(1, -1)
-        elif raw.ndim > 2 and self.trainer.dataset.modality == "image":  # images (n, C, H, W) -> flat rows
+        elif raw.ndim > 2 and self.trainer.dataset.modality in ("image", "sequence"):  # (n, C, H, W) / (n, T, F) -> flat
             raw = raw.reshape(len(raw), -1)
         n_raw = len(self.trainer.dataset.raw_names) or raw.shape[1]
         if raw.ndim != 2 or raw.shape[1] != n_raw:
