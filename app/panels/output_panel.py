@@ -295,8 +295,8 @@ class OutputPanel(QFrame):
                 views = resolve(ref)()
                 for name, relay in (("focusChosen", self.focusChosen), ("focusRequested", self.focusChosen),
                                     ("layerRequested", self.layerRequested)):
-                    if hasattr(views, name):
-                        getattr(views, name).connect(relay)
+                    if hasattr(views, name):  # via a slot: signal-to-signal needs equal signatures
+                        getattr(views, name).connect(relay.emit)
                 self.modality_views[modality] = views
                 self.top_stack.addWidget(views)
             self.active_views = self.modality_views[modality]

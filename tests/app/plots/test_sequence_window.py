@@ -19,7 +19,7 @@ def test_sine_lstm_by_clicking_trains_and_the_heatmap_moves(qtbot, make_window):
     window = make_window()
     _choose(window, qtbot, "sine")
     panel = window.output_panel.modality_panels["sequence"]
-    assert panel.isVisible() and not window.output_panel.boundary_box.isVisible()
+    assert panel.isVisible() and not window.output_panel.boundary_view.isVisible()
     assert window.data_panel.sequence_length_spin.isVisible()
     assert window.data_panel.sequence_length_spin.value() == 40
     window.data_panel.sequence_length_spin.setValue(30)
