@@ -85,3 +85,21 @@ def test_a_second_recurrent_layer_goes_after_the_first_which_then_passes_its_seq
     import torch
 
     assert build_model(spec, 40, 1)(torch.zeros(2, 40)).shape == (2, 1)
+
+
+def test_a_csv_series_experiment_opens_with_the_sequence_views(qtbot, make_window, tmp_path):
+    path = tmp_path / "level.csv"
+    path.write_text("level\n" + "".join(f"{np.sin(i / 3):.4f}\n" for i in range(120)))
+    spec = parse_experiment({"schema_version": 2, "data": {"source": "csv_series", "path": str(path),
+                                                           "target": "level", "sequence_length": 12},
+                             "task": "regression", "loss": "mse", "layers": [{"type": "gru", "units": 4}]})
+    window = make_window(spec)
+    panel = window.output_panel.modality_panels["sequence"]
+    qtbot.waitUntil(lambda: window.controller.dataset is not None
+                    and window.controller.dataset.input_shape == (12, 1), timeout=30_000)
+    assert panel.isVisible() and window.data_panel.sequence_length_spin.value() == 12
+    window.controller.play()
+    qtbot.waitUntil(lambda: panel.views_drawn >= 1, timeout=30_000)
+    window.controller.pause()
+    assert panel.hidden_view.shown_states().shape == (4, 12)
+    assert len(panel.sequence_view.continuation.getData()[0]) == 40  # a next-value series runs on
