@@ -49,6 +49,10 @@ class LatentView(QWidget):
         self.decoded.setObjectName("latentDecoded")
         self.decoded.setMinimumSize(72, 72)
         self.decoded.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        keep_room = self.decoded.sizePolicy()
+        keep_room.setRetainSizeWhenHidden(True)  # shown once a point is clicked; the scatter does not move
+        self.decoded.setSizePolicy(keep_room)
+        self.decoded.hide()  # empty axes before a click say nothing
         self.decoded_caption = QLabel("Click the plane to decode a point")
         self.decoded_caption.setWordWrap(True)
         self.decoded_caption.setObjectName("groupCaption")
@@ -77,6 +81,7 @@ class LatentView(QWidget):
         self.view, self.chosen, self._brush_key = None, None, None
         self.scatter.clear()
         self.marker.clear()
+        self.decoded.hide()
         self.decoded_caption.setText("Click the plane to decode a point")
 
     def update_view(self, view: dict[str, Any] | None) -> None:
@@ -155,6 +160,7 @@ class LatentView(QWidget):
         if found is None or self.view is None:
             return
         row, gx, gy = found
+        self.decoded.show()
         names = self.view.get("axes", ("z1", "z2"))
         x_name, y_name = names[0].split(" ")[0], (names[1] or "z2").split(" ")[0]
         self.decoded_caption.setText(f"DECODED AT\n{x_name} {gx:.2f}, {y_name} {gy:.2f}")
