@@ -171,8 +171,4 @@ class RunListView(QWidget):
 
     def delete_selected(self) -> None:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()}, reverse=True)
-        indices = sorted((self._run_at(row)[0] for row in rows), reverse=True)
-        for index in indices:
-            self.keeper.runs.remove(index)
-        if indices:
-            self.keeper.changed.emit()
+        self.keeper.remove(*(self._run_at(row)[0] for row in rows))
