@@ -5,6 +5,7 @@ closing the window leaves no child process. (Each spawned process imports torch:
 from __future__ import annotations
 
 import multiprocessing
+import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
@@ -52,9 +53,23 @@ def test_cancel_and_closing_the_window_leave_no_child_process(qtbot, make_window
     processes = list(dialog.sweep.processes)
     assert processes
     qtbot.waitUntil(lambda: any(v.records for v in dialog.variants), timeout=120_000)
+    polls: list[float] = []   # how long each of the dialog's timer ticks held the GUI thread
+
+    def timed_poll() -> None:
+        started = time.perf_counter()
+        dialog.poll()
+        polls.append(time.perf_counter() - started)
+
+    dialog.timer.timeout.disconnect(dialog.poll)
+    dialog.timer.timeout.connect(timed_poll)
     with qtbot.waitSignal(dialog.finished_all, timeout=60_000):
+        started = time.perf_counter()
         qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
-    assert not any(p.is_alive() for p in processes) and not multiprocessing.active_children()
+        cancel_s = time.perf_counter() - started
+        assert any(p.is_alive() for p in processes)   # still ending: the click did not wait for them
+    assert cancel_s < 0.2 and polls and max(polls) < 0.2, (cancel_s, max(polls, default=None))
+    qtbot.waitUntil(lambda: not any(p.is_alive() for p in processes) and not multiprocessing.active_children(),
+                    timeout=10_000)
     assert dialog.status.text().startswith("Cancelled")
 
     assert dialog.start("learning_rate", [0.01, 0.1], workers=1)
