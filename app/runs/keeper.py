@@ -37,6 +37,7 @@ class RunKeeper(QObject):
         self.unsaved = False                      # runs edited since the file was saved or opened
         self._saved_form: list[dict] | None = None  # cached: autosave reads it every few seconds
         self.changed.connect(self._forget_saved_form)
+        self.colours: dict[int, tuple] = {}       # id(run) -> the colour it had where it was made (a sweep)
         controller.snapshotArrived.connect(self._on_snapshot)
         controller.restarted.connect(self._on_restarted)
         controller.specEdited.connect(self._on_spec_edited)
@@ -88,9 +89,12 @@ class RunKeeper(QObject):
         self._live_kept = run
         return run
 
-    def add(self, run: RunRecord | None) -> RunRecord | None:
+    def add(self, run: RunRecord | None, colour: tuple | None = None) -> RunRecord | None:
+        """Keep `run`; `colour` (r, g, b): the one it had where it was made, which the run list keeps."""
         if run is None:
             return None
+        if colour is not None:
+            self.colours[id(run)] = tuple(colour)
         self.runs.add(run)
         self.kept.emit(run)
         self._edited()
@@ -118,6 +122,7 @@ class RunKeeper(QObject):
     def load_from(self, path: str | Path | None) -> list[str]:
         """The runs saved in the experiment file at `path` (none for no file or a checkpoint)."""
         problems: list[str] = []
+        self.colours.clear()
         if path and Path(path).is_file() and not looks_like_checkpoint(path):
             self.runs, problems = read_runs(path)
         else:
@@ -128,6 +133,7 @@ class RunKeeper(QObject):
 
     def restore(self, saved: list) -> list[str]:
         """Runs recovered from an autosave (their saved form); unsaved until the user saves them."""
+        self.colours.clear()
         self.runs, problems = RunList.from_json(saved)
         self._edited()
         self._report(problems, "the autosave")
@@ -148,7 +154,7 @@ class RunKeeper(QObject):
     def remove(self, *indices: int) -> None:
         """Forget the runs at these indices of the list."""
         for index in sorted(set(indices), reverse=True):
-            self.runs.remove(index)
+            self.colours.pop(id(self.runs.remove(index)), None)
         if indices:
             self._edited()
 

@@ -94,10 +94,16 @@ class RunListView(QWidget):
 
     # --- showing ------------------------------------------------------------------------------------
     def colour_of(self, run: RunRecord) -> tuple[int, int, int]:
+        """The run's colour: the one it had in its sweep, else the next palette colour no run shown has."""
         key = id(run)
         if key not in self._colours:
-            self._colours[key] = PALETTE[self._next_colour % len(PALETTE)]
-            self._next_colour += 1
+            colour = self.keeper.colours.pop(key, None)
+            if colour is None:
+                used = set(self._colours.values())
+                free = [PALETTE[(self._next_colour + i) % len(PALETTE)] for i in range(len(PALETTE))]
+                colour = next((c for c in free if c not in used), free[0])
+                self._next_colour = PALETTE.index(colour) + 1
+            self._colours[key] = tuple(colour)
         return self._colours[key]
 
     def refill(self) -> None:

@@ -41,8 +41,9 @@ def _fmt(value: Any, percent: bool = False) -> str:
 class _Variant:
     """What the dialog shows of one variant: its curve, picture and progress."""
 
-    def __init__(self, value: Any, spec: Any) -> None:
+    def __init__(self, value: Any, spec: Any, colour: tuple[int, int, int]) -> None:
         self.value, self.spec = value, spec
+        self.colour = colour               # its curve and title here, and its row in the run list
         self.records: list[tuple] = []     # (epoch, train, test, train_acc, test_acc)
         self.best_epoch: int | None = None
         self.metrics: dict | None = None
@@ -180,7 +181,7 @@ class SweepDialog(QDialog):
         paused = self.controller.playing
         if paused:  # the variants get the cores; Play goes on where it paused
             self.controller.pause()
-        self.variants = [_Variant(v, s) for v, s in zip(values, specs)]
+        self.variants = [_Variant(v, s, PALETTE[i % len(PALETTE)]) for i, (v, s) in enumerate(zip(values, specs))]
         self._build_views()
         self.sweep = Sweep(specs, workers=workers)
         self.status.setText(("The live run is paused. " if paused else "") +
@@ -205,7 +206,7 @@ class SweepDialog(QDialog):
         columns = 2 if len(self.variants) <= 4 else 4
         lut = colormaps.diverging_colormap().getLookupTable(0.0, 1.0, 256)
         for i, variant in enumerate(self.variants):
-            colour = PALETTE[i % len(PALETTE)]
+            colour = variant.colour
             label = f"{self._short()}={value_text(variant.value)}"
             self._curves.append(self.loss_plot.plot(pen=pg.mkPen(colour, width=2), name=label))
             cell = QWidget()
@@ -364,7 +365,7 @@ class SweepDialog(QDialog):
         kept = 0
         for variant in self.variants:
             if variant.metrics and variant.metrics.get("epochs") and variant.state == "finished":
-                self.keeper.add(self._record(variant))
+                self.keeper.add(self._record(variant), colour=variant.colour)
                 kept += 1
         self._fill_table()
         self.start_button.setEnabled(True)

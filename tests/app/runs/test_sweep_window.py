@@ -17,6 +17,12 @@ from window_checks import quick_spec
 RATES = [0.01, 0.3]
 
 
+def _step(qtbot, window) -> None:
+    epoch = window.controller.epoch
+    window.controller.step()
+    qtbot.waitUntil(lambda: window.frames.latest is not None and window.frames.latest.epoch > epoch, timeout=30_000)
+
+
 def _headless(spec) -> tuple:
     trainer = Trainer(spec)
     trainer.run(TrainingControl(), lambda snap: None)
@@ -26,6 +32,8 @@ def _headless(spec) -> tuple:
 def test_a_window_sweep_of_learning_rates_matches_separate_runs_and_joins_the_run_list(qtbot, make_window):
     spec = quick_spec(data={"source": "xor", "samples": 60}, seed=5, epochs=5, optimizer={"name": "adam", "lr": 0.03})
     window = make_window(spec)
+    _step(qtbot, window)
+    window.controller.reset()   # a run in the list before the sweep: it has the palette's first colour
     qtbot.mouseClick(window.findChild(QPushButton, "sweepButton"), Qt.MouseButton.LeftButton)
     dialog = window.sweep_dialog
     assert dialog.isVisible() and dialog.epochs_spin.value() == 5
@@ -34,8 +42,14 @@ def test_a_window_sweep_of_learning_rates_matches_separate_runs_and_joins_the_ru
     assert not any(p.is_alive() for p in multiprocessing.active_children())
     rows = [[dialog.table.item(r, c).text() for c in range(dialog.table.columnCount())] for r in range(2)]
     assert [r[0] for r in rows] == ["lr=0.01", "lr=0.3"] and all(r[1] == "finished" and r[2] == "5" for r in rows)
-    runs = window.run_keeper.runs
+    runs = list(window.run_keeper.runs)[1:]
     assert [r.name for r in runs] == ["lr=0.01", "lr=0.3"] and all(r.ended == "sweep" for r in runs)
+    for run, variant, curve in zip(runs, dialog.variants, dialog._curves):   # one colour per variant everywhere
+        assert window.run_list.colour_of(run) == variant.colour == curve.opts["pen"].color().getRgb()[:3]
+    _step(qtbot, window)
+    window.controller.reset()   # a later run takes a colour no run in the list has
+    shown = [window.run_list.colour_of(r) for r in window.run_keeper.runs]
+    assert shown[-1] not in shown[:-1]
     for rate, run, row in zip(RATES, runs, rows):
         train_loss, test_loss, _, test_acc = _headless(spec.replace(optimizer={"name": "adam", "lr": rate}))
         assert run.test_loss == test_loss and run.train_loss == train_loss and run.test_accuracy == test_acc
