@@ -88,5 +88,7 @@ def test_cancel_and_closing_the_window_leave_no_child_process(qtbot, make_window
 
     assert dialog.start("learning_rate", [0.01, 0.1], workers=1)
     processes = list(dialog.sweep.processes)
-    window.close()
+    dialog.close()   # cancels; the processes end in the background
+    assert dialog.cancel_button.isEnabled() is False and dialog.sweep is not None
+    window.close()   # waits for them
     assert not any(p.is_alive() for p in processes) and not multiprocessing.active_children()
