@@ -86,7 +86,8 @@ def open_sweep(window: Any, setting: str | None = None) -> Any:
     from app.runs.sweep_dialog import SweepDialog
 
     if window.sweep_dialog is None:
-        window.sweep_dialog = SweepDialog(window.controller, window.run_keeper, window)
+        window.sweep_dialog = SweepDialog(window.controller, window.run_keeper, window,
+                                          colours=window.run_list.free_colours)
     dialog = window.sweep_dialog
     if setting is not None:
         dialog.setting_combo.setCurrentIndex(dialog.setting_combo.findData(setting))

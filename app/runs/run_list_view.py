@@ -106,6 +106,12 @@ class RunListView(QWidget):
             self._colours[key] = tuple(colour)
         return self._colours[key]
 
+    def free_colours(self, n: int) -> list[tuple[int, int, int]]:
+        """n colours for new runs (a sweep's variants): palette colours no run shown has first."""
+        used = {self.colour_of(run) for run in self.keeper.runs}
+        free = [c for c in PALETTE if c not in used] + [c for c in PALETTE if c in used]
+        return [free[i % len(free)] for i in range(n)]
+
     def refill(self) -> None:
         """Show the keeper's runs (and the current differences), newest at the top."""
         runs = list(self.keeper.runs)

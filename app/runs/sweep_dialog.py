@@ -56,11 +56,14 @@ class SweepDialog(QDialog):
 
     finished_all = Signal()
 
-    def __init__(self, controller: Any, keeper: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: Any, keeper: Any, parent: QWidget | None = None,
+                 colours: Any = None) -> None:
+        """`colours(n)`: n colours for the variants (the run list's free ones, so no kept run shares one)."""
         super().__init__(parent)
         self.setObjectName("sweepDialog")
         self.setWindowTitle("Sweep a setting")
         self.controller, self.keeper = controller, keeper
+        self.colours = colours or (lambda n: [PALETTE[i % len(PALETTE)] for i in range(n)])
         self.sweep = None
         self.variants: list[_Variant] = []
         self.setting = None
@@ -181,7 +184,7 @@ class SweepDialog(QDialog):
         paused = self.controller.playing
         if paused:  # the variants get the cores; Play goes on where it paused
             self.controller.pause()
-        self.variants = [_Variant(v, s, PALETTE[i % len(PALETTE)]) for i, (v, s) in enumerate(zip(values, specs))]
+        self.variants = [_Variant(v, s, c) for v, s, c in zip(values, specs, self.colours(len(specs)))]
         self._build_views()
         self.sweep = Sweep(specs, workers=workers)
         self.status.setText(("The live run is paused. " if paused else "") +

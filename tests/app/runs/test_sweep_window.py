@@ -46,6 +46,7 @@ def test_a_window_sweep_of_learning_rates_matches_separate_runs_and_joins_the_ru
     assert [r.name for r in runs] == ["lr=0.01", "lr=0.3"] and all(r.ended == "sweep" for r in runs)
     for run, variant, curve in zip(runs, dialog.variants, dialog._curves):   # one colour per variant everywhere
         assert window.run_list.colour_of(run) == variant.colour == curve.opts["pen"].color().getRgb()[:3]
+    assert window.run_list.colour_of(window.run_keeper.runs[0]) not in [v.colour for v in dialog.variants]
     _step(qtbot, window)
     window.controller.reset()   # a later run takes a colour no run in the list has
     shown = [window.run_list.colour_of(r) for r in window.run_keeper.runs]
