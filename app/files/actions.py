@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMenuBar, QStatusBar, QWidget
 
@@ -65,6 +65,8 @@ class FileHost(Protocol):
 class FileActions(QObject):
     """File ▸ New/Open/Open Recent/Save/Save As/Save Checkpoint/Export…, autosave and recovery."""
 
+    markedSaved = Signal()  # the experiment shown now matches its file (saved, opened) or is new
+
     def __init__(self, host: FileHost, controller: SessionController) -> None:
         super().__init__(host)  # type: ignore[arg-type] - the host is a QWidget
         self.controller = controller
@@ -76,7 +78,8 @@ class FileActions(QObject):
         self.ask_unsaved = session_files.ask_unsaved_changes
         self.autosave: AutosaveController | None = None
         self._autosave_epoch = 0
-        self.saved_runs = None  # () -> the run list's saved form, written into experiment files
+        self.saved_runs = None  # () -> the run list's saved form, written into experiment files and autosaves
+        self.restore_runs = None  # (saved form) -> None: puts recovered runs back into the run list
 
     @property
     def host(self) -> FileHost:
@@ -175,6 +178,7 @@ class FileActions(QObject):
         self.update_title()
         if self.autosave is not None:
             self.autosave.saved_elsewhere()  # the work is in a file now: nothing to recover
+        self.markedSaved.emit()
 
     # --- experiment files ---------------------------------------------------------------------------
     def new_experiment(self) -> bool:
@@ -443,7 +447,8 @@ class FileActions(QObject):
                 data = future.result(timeout=CAPTURE_TIMEOUT_S)
                 data.spec = spec
                 write_checkpoint(data, tmp)
-        return AutosaveState(self.controller.spec, writer, self.current_path)
+        return AutosaveState(self.controller.spec, writer, self.current_path,
+                             self.saved_runs() if self.saved_runs else None)
 
     def autosave_changed(self, snap: Any = None) -> None:
         """The spec changed, or (with a snapshot) the weights moved on: the next tick saves."""
@@ -483,6 +488,8 @@ class FileActions(QObject):
                                   "experiment with fresh weights.", "warning")
         if not restored and not self.controller.load_spec(recovery.spec, None):
             return False
+        if recovery.runs and self.restore_runs is not None:
+            self.restore_runs(recovery.runs)
         self.current_path = recovery.source_path
         self.checkpoint_path = None
         self.controller.undo_stack.resetClean()  # nothing on disk holds this state: keep the unsaved mark

@@ -173,7 +173,7 @@ class AutosaveController(QObject):
 
     def _write(self, state: AutosaveState) -> str | None:
         try:
-            self.store.save(state.spec, state.checkpoint_writer, state.source_path)
+            self.store.save(state.spec, state.checkpoint_writer, state.source_path, runs=state.runs)
         except AutosaveError as err:
             return f"{err}. Your work is not being autosaved; save it with File > Save."
         except Exception as err:  # e.g. the checkpoint writer raised; keep the GUI alive

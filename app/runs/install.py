@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QDockWidget, QFileDialog
 
 from app.look.widgets import make_action
@@ -45,7 +46,31 @@ def install_runs(window: Any) -> None:
     window.race_action = make_action(window, "&Race optimizers", lambda: race_optimizers(window), [],
                                      "Train the network with every optimizer at once (ConvNetJS's trainer race).",
                                      name="raceAction")
-    window.files.saved_runs = window.run_keeper.saved_form
+    window.runs_in_document = _RunsInDocument(window)
+
+
+class _RunsInDocument(QObject):
+    """Kept runs are saved work: keeping, renaming or deleting one marks the window unsaved (the close
+    question asks) and autosaves them; they are saved, autosaved and recovered with the experiment.
+    A child of the window, so its slots go with it (the undo stack may outlive the window)."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window, self.keeper, files = window, window.run_keeper, window.files
+        files.saved_runs = self.keeper.saved_form
+        files.restore_runs = self.keeper.restore
+        files.markedSaved.connect(self.keeper.mark_saved)
+        self.keeper.edited.connect(self.edited)
+        window.controller.undo_stack.cleanChanged.connect(self.clean_changed)
+
+    def edited(self) -> None:
+        self.window.setWindowModified(True)
+        self.window.files.autosave_changed()
+
+    def clean_changed(self, clean: bool) -> None:
+        """After the window's own slot: undo back to the saved settings leaves the runs kept since unsaved."""
+        if clean and self.keeper.unsaved and shiboken6.isValid(self.window):  # not while it is destroyed
+            self.window.setWindowModified(True)
 
 
 def _show_once(window: Any) -> None:
@@ -61,7 +86,8 @@ def open_sweep(window: Any, setting: str | None = None) -> Any:
     from app.runs.sweep_dialog import SweepDialog
 
     if window.sweep_dialog is None:
-        window.sweep_dialog = SweepDialog(window.controller, window.run_keeper, window)
+        window.sweep_dialog = SweepDialog(window.controller, window.run_keeper, window,
+                                          colours=window.run_list.free_colours)
     dialog = window.sweep_dialog
     if setting is not None:
         dialog.setting_combo.setCurrentIndex(dialog.setting_combo.findData(setting))

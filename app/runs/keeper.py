@@ -1,6 +1,9 @@
 """RunKeeper: records the live run from the controller's snapshots and keeps it in the run list
 when it ends (a stop condition or the epoch limit) or is thrown away (Reset, Regenerate, a change
 that resets the weights, opening another experiment). Runs of 0 epochs are not kept.
+
+Kept runs are part of the document: keeping, renaming or deleting one emits `edited` (the window
+marks itself unsaved and autosaves them) and `unsaved` stays True until the file is saved or replaced.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ class RunKeeper(QObject):
     """The run list of the experiment shown; `changed` after every add, delete, rename or load."""
 
     changed = Signal()
+    edited = Signal()       # a run was kept, renamed or deleted: unsaved work (a load is not an edit)
     kept = Signal(object)   # the RunRecord just added
     problem = Signal(str)   # runs in an opened file that could not be read (they are skipped)
 
@@ -30,6 +34,10 @@ class RunKeeper(QObject):
         self.recorder = RunRecorder(controller.spec.to_dict())
         self._last_state = RunState.idle
         self._live_kept: RunRecord | None = None  # the live run's record, kept when a stop ended it
+        self.unsaved = False                      # runs edited since the file was saved or opened
+        self._saved_form: list[dict] | None = None  # cached: autosave reads it every few seconds
+        self.changed.connect(self._forget_saved_form)
+        self.colours: dict[int, tuple] = {}       # id(run) -> the colour it had where it was made (a sweep)
         controller.snapshotArrived.connect(self._on_snapshot)
         controller.restarted.connect(self._on_restarted)
         controller.specEdited.connect(self._on_spec_edited)
@@ -74,20 +82,35 @@ class RunKeeper(QObject):
             return None
         if earlier is not None:  # updated in place: the list keeps its colour and tick
             vars(earlier).update(vars(run))
-            self.changed.emit()
+            self._edited()
             run = earlier
         else:
             self.add(run)
         self._live_kept = run
         return run
 
-    def add(self, run: RunRecord | None) -> RunRecord | None:
+    def add(self, run: RunRecord | None, colour: tuple | None = None) -> RunRecord | None:
+        """Keep `run`; `colour` (r, g, b): the one it had where it was made, which the run list keeps."""
         if run is None:
             return None
+        if colour is not None:
+            self.colours[id(run)] = tuple(colour)
         self.runs.add(run)
         self.kept.emit(run)
-        self.changed.emit()
+        self._edited()
         return run
+
+    def _edited(self) -> None:
+        self.unsaved = True
+        self.changed.emit()
+        self.edited.emit()
+
+    def _forget_saved_form(self) -> None:
+        self._saved_form = None
+
+    def mark_saved(self) -> None:
+        """The runs shown are those of the file (just saved or opened), or of a new experiment."""
+        self.unsaved = False
 
     # --- the document ------------------------------------------------------------------------------
     def _on_document(self, path: str | None) -> None:
@@ -99,27 +122,47 @@ class RunKeeper(QObject):
     def load_from(self, path: str | Path | None) -> list[str]:
         """The runs saved in the experiment file at `path` (none for no file or a checkpoint)."""
         problems: list[str] = []
+        self.colours.clear()
         if path and Path(path).is_file() and not looks_like_checkpoint(path):
             self.runs, problems = read_runs(path)
         else:
             self.runs = RunList()
         self.changed.emit()
-        if problems:
-            self.problem.emit(f"Some kept runs in {Path(path).name} could not be read and were skipped: "
-                              + "; ".join(problems[:3]) + (" …" if len(problems) > 3 else ""))
+        self._report(problems, Path(path).name if path else "the file")
         return problems
 
+    def restore(self, saved: list) -> list[str]:
+        """Runs recovered from an autosave (their saved form); unsaved until the user saves them."""
+        self.colours.clear()
+        self.runs, problems = RunList.from_json(saved)
+        self._edited()
+        self._report(problems, "the autosave")
+        return problems
+
+    def _report(self, problems: list[str], where: str) -> None:
+        if problems:
+            self.problem.emit(f"Some kept runs in {where} could not be read and were skipped: "
+                              + "; ".join(problems[:3]) + (" …" if len(problems) > 3 else ""))
+
     def saved_form(self) -> list[dict]:
-        return self.runs.to_json()
+        """The runs as files hold them; built once per change (a new list, never mutated after)."""
+        if self._saved_form is None:
+            self._saved_form = self.runs.to_json()
+        return self._saved_form
 
     # --- edits from the list ----------------------------------------------------------------------
-    def remove(self, index: int) -> None:
-        self.runs.remove(index)
-        self.changed.emit()
+    def remove(self, *indices: int) -> None:
+        """Forget the runs at these indices of the list."""
+        for index in sorted(set(indices), reverse=True):
+            self.colours.pop(id(self.runs.remove(index)), None)
+        if indices:
+            self._edited()
 
     def rename(self, index: int, name: str) -> None:
+        before = self.runs[index].name
         self.runs.rename(index, name)
-        self.changed.emit()
+        if self.runs[index].name != before:
+            self._edited()
 
     def differences(self, run: RunRecord) -> str:
         from core.runs import describe_differences

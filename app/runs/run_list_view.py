@@ -94,11 +94,23 @@ class RunListView(QWidget):
 
     # --- showing ------------------------------------------------------------------------------------
     def colour_of(self, run: RunRecord) -> tuple[int, int, int]:
+        """The run's colour: the one it had in its sweep, else the next palette colour no run shown has."""
         key = id(run)
         if key not in self._colours:
-            self._colours[key] = PALETTE[self._next_colour % len(PALETTE)]
-            self._next_colour += 1
+            colour = self.keeper.colours.pop(key, None)
+            if colour is None:
+                used = set(self._colours.values())
+                free = [PALETTE[(self._next_colour + i) % len(PALETTE)] for i in range(len(PALETTE))]
+                colour = next((c for c in free if c not in used), free[0])
+                self._next_colour = PALETTE.index(colour) + 1
+            self._colours[key] = tuple(colour)
         return self._colours[key]
+
+    def free_colours(self, n: int) -> list[tuple[int, int, int]]:
+        """n colours for new runs (a sweep's variants): palette colours no run shown has first."""
+        used = {self.colour_of(run) for run in self.keeper.runs}
+        free = [c for c in PALETTE if c not in used] + [c for c in PALETTE if c in used]
+        return [free[i % len(free)] for i in range(n)]
 
     def refill(self) -> None:
         """Show the keeper's runs (and the current differences), newest at the top."""
@@ -171,8 +183,4 @@ class RunListView(QWidget):
 
     def delete_selected(self) -> None:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()}, reverse=True)
-        indices = sorted((self._run_at(row)[0] for row in rows), reverse=True)
-        for index in indices:
-            self.keeper.runs.remove(index)
-        if indices:
-            self.keeper.changed.emit()
+        self.keeper.remove(*(self._run_at(row)[0] for row in rows))

@@ -2,8 +2,9 @@
 at once in worker processes (core.runs.pool.Sweep) from the same seed, so the same initial weights
 where the shapes allow. A QTimer polls their progress (the GUI thread never waits on them) into
 small-multiple boundaries (a small loss plot for data that is not 2-D), one overlaid loss plot and a
-table. Cancel, or closing the dialog or window, stops every process. Finished variants join the
-run list. Train ▸ Race optimizers is the same sweep over every optimizer, started at once.
+table. Cancel, or closing the dialog or window, stops every process: the processes end on a
+background thread the poll timer checks (the GUI thread never waits on them; only closing the window
+waits, as it does for the training thread). Finished variants join the run list. Train ▸ Race optimizers is the same sweep over every optimizer, started at once.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ MIN_VALUES, MAX_VALUES = 2, 8
 POLL_MS = 100
 MAX_POINTS = 300       # training points drawn on each small boundary
 CANCEL_GRACE_S = 5.0   # after Cancel, processes still alive this long are terminated
+FINISH_GRACE_S = 3.0   # after the last variant's result, processes still alive this long are terminated
+SHUTDOWN_WAIT_S = 30.0  # closing the window waits at most this long for the processes (terminated before)
 TABLE_COLUMNS = ("Value", "State", "Epochs", "Test loss", "Best (epoch)", "Test accuracy", "Epochs/s")
 
 
@@ -38,8 +41,9 @@ def _fmt(value: Any, percent: bool = False) -> str:
 class _Variant:
     """What the dialog shows of one variant: its curve, picture and progress."""
 
-    def __init__(self, value: Any, spec: Any) -> None:
+    def __init__(self, value: Any, spec: Any, colour: tuple[int, int, int]) -> None:
         self.value, self.spec = value, spec
+        self.colour = colour               # its curve and title here, and its row in the run list
         self.records: list[tuple] = []     # (epoch, train, test, train_acc, test_acc)
         self.best_epoch: int | None = None
         self.metrics: dict | None = None
@@ -52,15 +56,18 @@ class SweepDialog(QDialog):
 
     finished_all = Signal()
 
-    def __init__(self, controller: Any, keeper: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: Any, keeper: Any, parent: QWidget | None = None,
+                 colours: Any = None) -> None:
+        """`colours(n)`: n colours for the variants (the run list's free ones, so no kept run shares one)."""
         super().__init__(parent)
         self.setObjectName("sweepDialog")
         self.setWindowTitle("Sweep a setting")
         self.controller, self.keeper = controller, keeper
+        self.colours = colours or (lambda n: [PALETTE[i % len(PALETTE)] for i in range(n)])
         self.sweep = None
         self.variants: list[_Variant] = []
         self.setting = None
-        self._cancel_time: float | None = None
+        self._closing: Any = None  # a Future while the sweep's processes end on a background thread
         self.timer = QTimer(self, interval=POLL_MS)
         self.timer.timeout.connect(self.poll)
 
@@ -177,10 +184,9 @@ class SweepDialog(QDialog):
         paused = self.controller.playing
         if paused:  # the variants get the cores; Play goes on where it paused
             self.controller.pause()
-        self.variants = [_Variant(v, s) for v, s in zip(values, specs)]
+        self.variants = [_Variant(v, s, c) for v, s, c in zip(values, specs, self.colours(len(specs)))]
         self._build_views()
         self.sweep = Sweep(specs, workers=workers)
-        self._cancel_time = None
         self.status.setText(("The live run is paused. " if paused else "") +
                             f"Training {len(specs)} variants of {SWEEP_SETTINGS[setting].label.lower()}, "
                             f"{self.sweep.workers} at a time, in separate processes…")
@@ -203,7 +209,7 @@ class SweepDialog(QDialog):
         columns = 2 if len(self.variants) <= 4 else 4
         lut = colormaps.diverging_colormap().getLookupTable(0.0, 1.0, 256)
         for i, variant in enumerate(self.variants):
-            colour = PALETTE[i % len(PALETTE)]
+            colour = variant.colour
             label = f"{self._short()}={value_text(variant.value)}"
             self._curves.append(self.loss_plot.plot(pen=pg.mkPen(colour, width=2), name=label))
             cell = QWidget()
@@ -253,17 +259,18 @@ class SweepDialog(QDialog):
                                                                                               self.setting)
 
     def poll(self) -> None:
-        """Take the workers' news (never blocks) and redraw what changed."""
-        import time
-
+        """Take the workers' news (never blocks) and redraw what changed; once the processes ended,
+        keep the finished runs."""
+        if self._closing is not None:
+            if self._closing.done():
+                self._finish()
+            return
         if self.sweep is None:
             self.timer.stop()
             return
         self._take(self.sweep.poll())
-        if self._cancel_time is not None and time.monotonic() - self._cancel_time > CANCEL_GRACE_S:
-            self._finish()  # close() terminates what is left
-        elif self.sweep.done:
-            self._finish()
+        if self.sweep.done:
+            self._end_processes(FINISH_GRACE_S)
 
     def _take(self, messages: list) -> None:
         """Apply the workers' messages (progress, done, failed) and redraw the variants they touch."""
@@ -330,29 +337,38 @@ class SweepDialog(QDialog):
                 self.table.setItem(row, column, QTableWidgetItem(text))
 
     def cancel(self) -> None:
-        """Stop every variant at its next snapshot; the poll timer then closes the processes."""
-        import time
-
-        if self.sweep is None:
+        """Stop every variant at its next snapshot; the processes end on a background thread (those
+        still alive after CANCEL_GRACE_S are terminated) and the poll timer then finishes."""
+        if self.sweep is None or self._closing is not None:
             return
         self.sweep.cancel()
-        self._cancel_time = time.monotonic()
         self.cancel_button.setEnabled(False)
         self.status.setText("Cancelling: each process stops after its current epoch…")
+        self._end_processes(CANCEL_GRACE_S)
+
+    def _end_processes(self, grace_s: float) -> None:
+        """Every variant ended or was asked to stop: wait for the processes off the GUI thread."""
+        self._take(self.sweep.poll())
+        self._closing = self.sweep.close_async(timeout_s=grace_s)
+        self.timer.start()
 
     def _finish(self) -> None:
-        """All variants ended (or were cancelled): end the processes and keep the finished runs."""
+        """The processes ended: take their last messages and keep the finished runs."""
         self.timer.stop()
         sweep, self.sweep = self.sweep, None
+        closing, self._closing = self._closing, None
         cancelled = sweep.cancelled
-        self._take(sweep.close(timeout_s=3.0))  # the last messages may trail the processes' results
+        try:
+            self._take(closing.result(timeout=0))  # the last messages may trail the processes' results
+        except Exception as err:  # noqa: BLE001 - the figures already shown stay; say what went wrong
+            self.status.setText(f"Ending the sweep's processes failed: {err}")
         for variant, metrics in zip(self.variants, sweep.results()):
             if variant.metrics is None and metrics is not None and variant.state != "failed":
                 variant.metrics, variant.state = metrics, metrics.get("state", "finished")
         kept = 0
         for variant in self.variants:
             if variant.metrics and variant.metrics.get("epochs") and variant.state == "finished":
-                self.keeper.add(self._record(variant))
+                self.keeper.add(self._record(variant), colour=variant.colour)
                 kept += 1
         self._fill_table()
         self.start_button.setEnabled(True)
@@ -376,14 +392,19 @@ class SweepDialog(QDialog):
         return run
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
-        self.shutdown()
+        self.cancel()  # the processes end in the background; finished variants still join the run list
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop and end every worker process now (closing the dialog or the window)."""
+        """Closing the window: stop every worker process and wait until they ended (no orphans)."""
         self.timer.stop()
         if self.sweep is not None:
-            sweep, self.sweep = self.sweep, None
-            sweep.close(timeout_s=3.0)
+            self.hide()
+            closing = self._closing or self.sweep.close_async(timeout_s=FINISH_GRACE_S)
+            self.sweep, self._closing = None, None
+            try:
+                closing.result(timeout=SHUTDOWN_WAIT_S)
+            except Exception:  # noqa: BLE001, S110 - the window is going; close() terminated what it could
+                pass
             self.start_button.setEnabled(True)
             self.cancel_button.setEnabled(False)

@@ -10,8 +10,8 @@ Wiring (the GUI does this through app.files.autosave.AutosaveController; the CLI
     store.discard()                             # e.g. after File > Save: the work is safe elsewhere
 
 Layout: each running LayerLab has its own folder `<data dir>/autosave/session-<pid>-<token>/`
-holding `lock` (PID, host, process start time), `experiment.json` (a plain experiment file, so it
-also opens with File > Open), `checkpoint.<n>.pt` and `autosave.json`, the manifest written last
+holding `lock` (PID, host, process start time), `experiment.json` (a plain experiment file with the
+window's kept runs, so it also opens with File > Open), `checkpoint.<n>.pt` and `autosave.json`, the manifest written last
 (the commit point: spec, time, checkpoint name). Every file is written atomically (core.files.atomic),
 so a kill at any moment leaves either the previous save or the new one, never a mix. Two windows
 open at once never overwrite or recover each other's files: a folder whose lock names a live
@@ -36,6 +36,7 @@ from pathlib import Path
 
 from core.files.atomic import WriteError, atomic_write_text, atomic_write_with
 from core.spec import Experiment, SpecError, parse_experiment
+from core.spec.files import experiment_text
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class AutosaveState:
     spec: Experiment
     checkpoint_writer: CheckpointWriter | None = None
     source_path: str | None = None
+    runs: list[dict] | None = None  # the window's kept runs (core.runs.RunList.to_json()), never mutated
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class Recovery:
     checkpoint_path: Path | None    # load with core.files.checkpoint.load_checkpoint; None if untrained
     source_path: str | None         # the experiment file that was open, if it had been saved
     pid: int
+    runs: list | None = None        # the kept runs as saved (core.runs.RunList.from_json reads them)
 
     def describe(self) -> str:
         """One line for the recovery question, e.g. 'spiral, 2 hidden layers, with trained weights'."""
@@ -192,8 +195,9 @@ class AutosaveStore:
         return folder
 
     def save(self, spec: Experiment, checkpoint_writer: CheckpointWriter | None = None,
-             source_path: str | Path | None = None) -> Path:
-        """Write the spec (and a checkpoint via `checkpoint_writer(tmp_path)`) atomically.
+             source_path: str | Path | None = None, runs: list[dict] | None = None) -> Path:
+        """Write the spec (and a checkpoint via `checkpoint_writer(tmp_path)`, and the kept `runs` in
+        experiment.json) atomically.
 
         The manifest is written last, so a kill mid-save leaves the previous autosave intact.
         Returns the session folder. Raises AutosaveError (nothing half-written is left).
@@ -205,13 +209,14 @@ class AutosaveStore:
             if checkpoint_writer is not None:
                 checkpoint_name = f"checkpoint.{self._generation}.pt"
                 atomic_write_with(folder / checkpoint_name, checkpoint_writer)
-            atomic_write_text(folder / EXPERIMENT, spec.to_json() + "\n")
+            atomic_write_text(folder / EXPERIMENT, experiment_text(spec, runs))
             manifest = {
                 "version": _MANIFEST_VERSION,
                 "saved_at": time.time(),
                 "spec": spec.to_dict(),
                 "checkpoint": checkpoint_name,
                 "source_path": str(source_path) if source_path else None,
+                "runs": len(runs or ()),  # how many experiment.json holds (read back only when some)
             }
             atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1))
         except WriteError as err:
@@ -303,7 +308,18 @@ def _read_recovery(session: Path, lock: dict | None) -> Recovery:
     pid = lock.get("pid") if lock else None
     return Recovery(folder=session, spec=spec, saved_at=datetime.fromtimestamp(saved_at, timezone.utc).astimezone(),
                     checkpoint_path=checkpoint_path, source_path=source if isinstance(source, str) else None,
-                    pid=pid if isinstance(pid, int) else -1)
+                    pid=pid if isinstance(pid, int) else -1,
+                    runs=_read_runs(session) if manifest.get("runs") else None)
+
+
+def _read_runs(session: Path) -> list | None:
+    """The kept runs saved beside the spec; None when unreadable (the experiment is still offered)."""
+    data = _read_json(session / EXPERIMENT)
+    runs = data.get("runs") if data is not None else None
+    if not isinstance(runs, list):
+        log.warning("the kept runs in %s could not be read; recovering the experiment without them", session)
+        return None
+    return runs
 
 
 def _move_aside(root: Path, session: Path) -> Path:

@@ -1,13 +1,15 @@
 """Sweep: variants trained at once in worker processes (ProcessPoolExecutor, 'spawn' context: a
 forked child of a process with torch/numba threads can hang), progress streamed back on a queue the
 caller polls without blocking, and a stop that ends every process: `cancel()` asks them to stop
-between epochs, `close()` waits a bounded time, then terminates what is left (no orphans).
+between epochs, `close()` waits a bounded time, then terminates what is left (no orphans), and
+`close_async()` does that on a background thread for a caller that must not wait (the GUI thread).
 """
 
 from __future__ import annotations
 
 import os
 import queue as queue_module
+import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from multiprocessing import get_context
@@ -89,6 +91,20 @@ class Sweep:
         self.queue.close()
         self.queue.join_thread()
         return messages
+
+    def close_async(self, timeout_s: float = 10.0) -> Future:
+        """close() on a background thread; a Future of its messages (done once every process ended).
+        Do not poll() meanwhile: the closing thread drains the queue."""
+        future: Future = Future()
+
+        def run() -> None:
+            try:
+                future.set_result(self.close(timeout_s))
+            except BaseException as err:  # noqa: BLE001 - handed to whoever waits on the future
+                future.set_exception(err)
+
+        threading.Thread(target=run, name="layerlab-sweep-close", daemon=True).start()
+        return future
 
     def results(self) -> list[dict | None]:
         """Each variant's final figures (None where it failed or was cancelled before it started)."""

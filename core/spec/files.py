@@ -96,12 +96,17 @@ def load_experiment(path: str | Path) -> Experiment:
     return spec
 
 
-def save_experiment(spec: Experiment, path: str | Path, runs: list[dict] | None = None) -> None:
-    """Write the spec; with `runs` (core.runs.RunList.to_json()), the kept runs after it."""
-    from core.files.atomic import atomic_write_text
-
+def experiment_text(spec: Experiment, runs: list[dict] | None = None) -> str:
+    """The file's text: the spec and, with `runs` (core.runs.RunList.to_json()), the kept runs after it."""
     text = spec.to_json()
     if runs:  # one line per run: its curves would take thousands of lines indented
         lines = ",\n".join("    " + json.dumps(run, allow_nan=False) for run in runs)
         text = f'{text[:-2]},\n  "runs": [\n{lines}\n  ]\n}}'
-    atomic_write_text(Path(path), text + "\n")
+    return text + "\n"
+
+
+def save_experiment(spec: Experiment, path: str | Path, runs: list[dict] | None = None) -> None:
+    """Write the spec; with `runs` (core.runs.RunList.to_json()), the kept runs after it."""
+    from core.files.atomic import atomic_write_text
+
+    atomic_write_text(Path(path), experiment_text(spec, runs))

@@ -77,3 +77,29 @@ def test_an_experiment_file_keeps_its_runs_and_reads_as_the_spec_alone(tmp_path)
     save_experiment(spec, path)
     empty, problems = read_runs(path)   # a file without runs (every older one)
     assert '"runs"' not in path.read_text() and len(empty) == 0 and problems == []
+
+
+def test_an_autosave_keeps_the_runs_and_the_recovery_gives_them_back(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    from core.files.autosave import AutosaveStore
+    from core.spec import load_experiment
+
+    runs = RunList()
+    runs.add(_record(3))
+    runs.add(_record(5, "mine"))
+    store = AutosaveStore(tmp_path)
+    folder = store.save(Experiment(seed=9), runs=runs.to_json())
+    assert load_experiment(folder / "experiment.json").seed == 9   # still a plain experiment file
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock = json.loads((folder / "lock").read_text())
+    (folder / "lock").write_text(json.dumps({**lock, "pid": dead.pid}))
+    recovery = AutosaveStore.find_recoverable(tmp_path)
+    back, problems = RunList.from_json(recovery.runs)
+    assert [(r.name, r.epochs) for r in back] == [("Run 1", 3), ("mine", 5)] and problems == []
+    assert [r.to_dict() for r in back] == runs.to_json()
+    store.save(Experiment(seed=9))   # every run deleted since: nothing to bring back
+    assert AutosaveStore.find_recoverable(tmp_path).runs is None

@@ -105,9 +105,89 @@ def test_a_stop_keeps_the_run_and_training_on_from_it_updates_that_run(qtbot, ma
     qtbot.waitUntil(lambda: len(window.run_keeper.runs) == 1, timeout=30_000)
     run = window.run_keeper.runs[0]
     assert (run.epochs, run.ended) == (3, "stopped early") and not window.controller.playing
+    assert window.isWindowModified()   # a kept run is unsaved work
     window.controller.set_epochs(5)
     window.controller.play()   # goes on from epoch 3 with the same weights
     qtbot.waitUntil(lambda: run.epochs == 5, timeout=30_000)
     window.controller.reset()
     assert len(window.run_keeper.runs) == 1 and window.run_keeper.runs[0] is run
     assert run.curves["epoch"] == [1, 2, 3, 4, 5]
+
+
+def test_keeping_renaming_or_deleting_a_run_is_unsaved_work_that_closing_asks_about(qtbot, make_window, tmp_path):
+    window = make_window(quick_spec())
+    asked, answer = [], {"value": "cancel"}
+    window.files.ask_unsaved = lambda parent, name: asked.append(name) or answer["value"]
+    path = tmp_path / "exp.json"
+    assert window.files.save_experiment_as(path)
+    _train(qtbot, window, 2)
+    assert not window.isWindowModified()   # training alone changes nothing the file holds
+    window.controller.add_layer()   # resets the weights: the 2-epoch run is kept
+    window.controller.undo_stack.undo()   # back to the saved settings, but the run is new
+    assert len(window.run_keeper.runs) == 1 and window.isWindowModified()
+    assert not window.close() and asked == ["exp.json"] and window.isVisible()
+    assert window.files.save_experiment() and not window.isWindowModified()
+    assert [r["epochs"] for r in json.loads(path.read_text())["runs"]] == [2]
+    window.run_list.table.item(0, 0).setText("renamed")
+    assert window.isWindowModified()
+    assert window.files.save_experiment()
+    window.run_list.table.selectRow(0)
+    window.run_list.delete_button.click()
+    assert window.isWindowModified() and len(window.run_keeper.runs) == 0
+    assert not window.close() and asked == ["exp.json", "exp.json"]
+    answer["value"] = "discard"
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_the_autosave_holds_the_kept_runs_and_recovering_it_brings_them_back(qtbot, make_window, tmp_path,
+                                                                             monkeypatch):
+    from app.window import MainWindow
+    from core.files.autosave import EXPERIMENT, MANIFEST, AutosaveStore
+
+    monkeypatch.setenv("LAYERLAB_AUTOSAVE_SECONDS", "0.2")
+    crashed = MainWindow(settings=None, restore=False, spec=quick_spec(), autosave=AutosaveStore(tmp_path / "auto"))
+    crashed.files.ask_unsaved = lambda parent, name: "discard"
+    qtbot.addWidget(crashed)
+    crashed.show()
+    crashed.controller.ensure_started()
+    qtbot.waitUntil(lambda: crashed.frames.latest is not None, timeout=60_000)
+    try:
+        assert crashed.files.save_experiment_as(tmp_path / "exp.json")   # saved: nothing to autosave
+        _train(qtbot, crashed, 3)
+        crashed.controller.reset()   # the run is kept: unsaved work the next autosave holds
+        crashed.run_list.table.item(0, 0).setText("three epochs")
+        session = Path(crashed.files.autosave.session_dir)
+        qtbot.waitUntil(lambda: (session / MANIFEST).exists()
+                        and json.loads((session / MANIFEST).read_text())["runs"] == 1, timeout=10_000)
+        saved = json.loads((session / EXPERIMENT).read_text())["runs"]
+        assert [(r["name"], r["epochs"]) for r in saved] == [("three epochs", 3)]
+        crashed.files.autosave.stop(clean=False)   # a crash: no clean exit, the files stay
+        crashed.files.autosave = None
+    finally:
+        crashed.close()
+    lock = json.loads((session / "lock").read_text())
+    (session / "lock").write_text(json.dumps({**lock, "pid": _dead_pid()}))
+
+    window = MainWindow(settings=None, restore=False, spec=quick_spec(seed=5), autosave=AutosaveStore(session.parent))
+    window.files.ask_unsaved = lambda parent, name: "discard"
+    qtbot.addWidget(window)
+    try:
+        window.show()
+        assert window.files.offer_recovery(ask=lambda parent, recovery: True)
+        runs = window.run_keeper.runs
+        assert [(r.name, r.epochs, r.ended) for r in runs] == [("three epochs", 3, "reset")]
+        assert runs[0].curves["epoch"] == [1, 2, 3] and window.run_list.table.rowCount() == 1
+        assert window.isWindowModified() and not session.exists()
+        # the recovered runs are this session's autosave now (a second crash keeps them too)
+        mine = Path(window.files.autosave.session_dir)
+        assert [r["name"] for r in json.loads((mine / EXPERIMENT).read_text())["runs"]] == ["three epochs"]
+    finally:
+        window.close()
