@@ -41,7 +41,9 @@ class SnapshotFrames(QObject):
         self._network_grid = None
         self._pending_views = None            # the newest snapshot with probe pictures, not yet drawn
         self._last_drawn = {"loss": 0.0, "network": 0.0, "confusion": 0.0, "figures": 0.0, "views": 0.0}
-        self.timer = QTimer(self, singleShot=True, interval=0)
+        # 1 ms, not 0: a zero timer runs before due timers (as a posted event), so a draw right after a
+        # long slot (a new data set shown) would join it in one stall; a real timer waits its turn
+        self.timer = QTimer(self, singleShot=True, interval=1)
         self.timer.timeout.connect(self.draw)
 
     def take(self, snap: Any) -> None:

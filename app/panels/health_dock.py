@@ -26,14 +26,13 @@ class HealthDock(QDockWidget):
     def __init__(self, window: Any) -> None:
         super().__init__("Training health", window)
         self.setObjectName("healthDock")
-        self.window_ = window
         self.panel = HealthPanel()
         self.setWidget(self.panel)
         self.setAllowedAreas(Qt.DockWidgetArea.BottomDockWidgetArea | Qt.DockWidgetArea.RightDockWidgetArea)
         controller = window.controller
         controller.snapshotArrived.connect(self.panel.take)
         controller.restarted.connect(self.panel.clear)
-        self.panel.warned.connect(lambda text: window.show_message(f"Training health: {text}", "warning"))
+        self.panel.warned.connect(self._warn)
         self.view_action: QAction = self.toggleViewAction()  # its shown state follows the dock; opening places it
         self.view_action.triggered.disconnect()
         self.view_action.triggered.connect(lambda on: self.open() if on else self.hide())
@@ -47,10 +46,13 @@ class HealthDock(QDockWidget):
                         tip="Load this example and open the training-health panel.")
             for name, (text, _) in DEMOS.items()]
 
+    def _warn(self, text: str) -> None:
+        self.parentWidget().show_message(f"Training health: {text}", "warning")
+
     def open(self) -> None:
         """Show the panel: below the window's views, a third of its height, where that leaves them their
         room (1080 rows); else at the side in the spare width (1366x768). A floating panel stays put."""
-        window = self.window_
+        window = self.parentWidget()  # the main window (not kept in an attribute: no reference cycle)
         if not self.isFloating():
             central = window.centralWidget().minimumSizeHint()
             if window.height() - central.height() >= MIN_BOTTOM_HEIGHT:
@@ -69,7 +71,7 @@ class HealthDock(QDockWidget):
 
     def open_demo(self, name: str) -> bool:
         """Load the demo's experiment (after the usual unsaved-changes question) and show the panel."""
-        window = self.window_
+        window = self.parentWidget()  # the main window (not kept in an attribute: no reference cycle)
         if not window.files.confirm_unsaved():
             return False
         if not window.controller.load_spec(demo_experiment(name), None):

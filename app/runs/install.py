@@ -56,7 +56,7 @@ class _RunsInDocument(QObject):
 
     def __init__(self, window: Any) -> None:
         super().__init__(window)
-        self.window, self.keeper, files = window, window.run_keeper, window.files
+        self.keeper, files = window.run_keeper, window.files  # the window is parent(): no reference cycle
         files.saved_runs = self.keeper.saved_form
         files.restore_runs = self.keeper.restore
         files.markedSaved.connect(self.keeper.mark_saved)
@@ -64,13 +64,15 @@ class _RunsInDocument(QObject):
         window.controller.undo_stack.cleanChanged.connect(self.clean_changed)
 
     def edited(self) -> None:
-        self.window.setWindowModified(True)
-        self.window.files.autosave_changed()
+        window = self.parent()
+        window.setWindowModified(True)
+        window.files.autosave_changed()
 
     def clean_changed(self, clean: bool) -> None:
         """After the window's own slot: undo back to the saved settings leaves the runs kept since unsaved."""
-        if clean and self.keeper.unsaved and shiboken6.isValid(self.window):  # not while it is destroyed
-            self.window.setWindowModified(True)
+        window = self.parent()
+        if clean and self.keeper.unsaved and window is not None and shiboken6.isValid(window):  # not while destroyed
+            window.setWindowModified(True)
 
 
 def _show_once(window: Any) -> None:
