@@ -351,7 +351,8 @@ class OutputPanel(QFrame):
                      f"Training accuracy <b>{_fmt(snap.train_accuracy, True)}</b>")
         self.figures.setText(text)
         # Tables have no boundary grid; their projection marks the test rows predicted wrong instead.
-        self.boundary_view.update_predictions(snap)
+        if self.active_views is None:  # behind a modality's views the projection has nothing to ring
+            self.boundary_view.update_predictions(snap)
 
     def clear_figures(self) -> None:
         self.figures.setText("Test loss <b>–</b> &nbsp; Training loss <b>–</b>")

@@ -49,7 +49,13 @@ class ClassBars(QWidget):
 
     def set_values(self, values: np.ndarray | None, highlight: int | None = None) -> None:
         """Values in 0..1, one per class (None: empty bars)."""
-        self.values = None if values is None else np.asarray(values, np.float64).copy()
+        new = None if values is None else np.asarray(values, np.float64).copy()
+        same = (new is None and self.values is None) or (
+            new is not None and self.values is not None and new.shape == self.values.shape
+            and np.allclose(new, self.values, atol=5e-4, equal_nan=True))
+        if same and highlight == self.highlight:
+            return  # nothing a viewer could see changed: no repaint
+        self.values = new
         self.highlight = highlight
         if self.values is not None and self.columns:
             self.setToolTip(f"{self.tip_text}\n" + ", ".join(
