@@ -64,7 +64,6 @@ class SnapshotFrames(QObject):
         self._pending_grid = None
         self._network_grid = None
         self._pending_views = None
-        self._output.clear_views()
         self._output.loss_plot.reset()
         self._output.boundary_view.clear_boundary()
         self._output.autoencoder_views.clear()
