@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.nn.latent import latent_layer, split_model  # noqa: E402
 from core.spec import load_experiment  # noqa: E402
-from core.training.shuffle import epoch_orders  # noqa: E402
 from core.training.trainer import Trainer  # noqa: E402
+from _bare import bare_loop  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "digits_autoencoder.json"
 
@@ -56,28 +56,6 @@ def silhouette(points: np.ndarray, labels: np.ndarray) -> float:
         b = min(d[i, labels == other].mean() for other in np.unique(labels) if other != label)
         scores.append((b - a) / max(a, b))
     return float(np.mean(scores))
-
-
-def bare_loop(spec, epochs: int) -> float:
-    """Epochs/s of a plain PyTorch loop: the same model, Adam, mse and batch order, and the per-epoch
-    train and test loss the Trainer records."""
-    trainer = Trainer(spec, device="cpu")  # for its model and data only
-    model = trainer.model
-    optimizer = torch.optim.Adam(model.parameters(), lr=spec.optimizer.lr)
-    x, x_test, batch = trainer.x_train, trainer.x_test, spec.batch_size
-    loss_fn = torch.nn.MSELoss()
-    started = time.perf_counter()
-    for epoch in range(epochs):
-        order = torch.from_numpy(epoch_orders(spec.seed, epoch, 1, len(x))[0])
-        xe = x[order]
-        for start in range(0, len(x), batch):
-            optimizer.zero_grad(set_to_none=True)
-            xb = xe[start:start + batch]
-            loss_fn(model(xb), xb).backward()
-            optimizer.step()
-        with torch.no_grad():
-            float(loss_fn(model(x), x)), float(loss_fn(model(x_test), x_test))
-    return epochs / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -116,7 +94,7 @@ def main() -> None:
           f"{knn_accuracy(pca_train, labels_train, pca_test, labels_test):>9.3f} "
           f"{silhouette(pca_test, labels_test):>11.3f}")
     print(f"{'the mean image':<30} {mean_loss:>9.4f}")
-    bare = bare_loop(spec, args.epochs)
+    bare = bare_loop(spec, args.epochs, torch.nn.MSELoss(), device="cpu", reconstruct=True)
     print(f"epochs/s: Trainer (torch engine) {speed:.1f}, bare PyTorch loop {bare:.1f}: Trainer / bare = "
           f"{speed / bare:.2f} (target >= 0.9)")
     fused = Trainer(spec.replace(engine="fused"), device="cpu")

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.nn.build import count_parameters  # noqa: E402
 from core.spec import load_experiment, parse_experiment  # noqa: E402
-from core.training.shuffle import epoch_orders  # noqa: E402
 from core.training.trainer import Trainer  # noqa: E402
+from _bare import bare_loop  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "digits_cnn.json"
 
@@ -36,30 +36,6 @@ def trained(spec, epochs: int, device: str) -> tuple[Trainer, float]:
     for _ in range(epochs):
         trainer.train_epoch()
     return trainer, epochs / (time.perf_counter() - started)
-
-
-def bare_loop(spec, epochs: int, device: str) -> float:
-    """Epochs/s of a plain PyTorch loop: the same model, optimizer, loss and batch order, nothing else."""
-    trainer = Trainer(spec, device=device)  # for its model, data and optimizer only
-    model, optimizer = trainer.model, torch.optim.Adam(trainer.model.parameters(), lr=spec.optimizer.lr)
-    x, y, batch = trainer.x_train, trainer.y_train, spec.batch_size
-    loss_fn = torch.nn.CrossEntropyLoss()
-    model.train()
-    started = time.perf_counter()
-    for epoch in range(epochs):
-        order = torch.from_numpy(epoch_orders(spec.seed, epoch, 1, len(x))[0]).to(x.device)
-        xe, ye = x[order], y[order]
-        for start in range(0, len(x), batch):
-            optimizer.zero_grad(set_to_none=True)
-            loss_fn(model(xe[start:start + batch]), ye[start:start + batch]).backward()
-            optimizer.step()
-        model.eval()  # the Trainer records train and test loss and accuracy each epoch; so does this loop
-        with torch.no_grad():
-            for xs, ys in ((x, y), (trainer.x_test, trainer.y_test)):
-                out = model(xs)
-                float(loss_fn(out, ys)), float((out.argmax(1) == ys).float().mean())
-        model.train()
-    return epochs / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -74,7 +50,7 @@ def main() -> None:
     cnn_acc = cnn.evaluate()[3]
     print(f"{'digits CNN (the example)':<34} {count_parameters(cnn.model):>7,} {cnn_acc:>9.4f} {cnn_speed:>9.1f}"
           f"   target acc >= 0.97: {'met' if cnn_acc >= 0.97 else 'NOT met'}")
-    bare = bare_loop(spec, args.epochs, args.device)
+    bare = bare_loop(spec, args.epochs, torch.nn.CrossEntropyLoss(), device=args.device, accuracy=True)
     print(f"{'  bare PyTorch loop, same updates':<34} {'':>7} {'':>9} {bare:>9.1f}"
           f"   Trainer / bare = {cnn_speed / bare:.2f} (target >= 0.9)")
     dense = spec.replace(layers=[{"type": "dense", "units": 128, "activation": "relu"}], engine="auto")

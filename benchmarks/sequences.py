@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.data.sequences import sequence_length  # noqa: E402
 from core.spec import load_experiment  # noqa: E402
-from core.training.shuffle import epoch_orders  # noqa: E402
 from core.training.trainer import Trainer  # noqa: E402
+from _bare import bare_loop  # noqa: E402
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 LENGTHS = (10, 20, 40, 80)
@@ -94,35 +94,12 @@ def patterns() -> None:
           f"(target >= 0.8: {'met' if acc >= 0.8 else 'NOT met'}), {speed:.1f} epochs/s")
 
 
-def bare_loop(spec, epochs: int) -> float:
-    """Epochs/s of a plain PyTorch loop: the same model, optimizer, loss and batch order, nothing else."""
-    trainer = Trainer(spec)  # for its model, data and optimizer only
-    model, optimizer = trainer.model, torch.optim.Adam(trainer.model.parameters(), lr=spec.optimizer.lr)
-    x, y, batch = trainer.x_train, trainer.y_train, spec.batch_size
-    loss_fn = torch.nn.MSELoss()
-    model.train()
-    started = time.perf_counter()
-    for epoch in range(epochs):
-        order = torch.from_numpy(epoch_orders(spec.seed, epoch, 1, len(x))[0]).to(x.device)
-        xe, ye = x[order], y[order]
-        for start in range(0, len(x), batch):
-            optimizer.zero_grad(set_to_none=True)
-            loss_fn(model(xe[start:start + batch]).reshape(-1), ye[start:start + batch]).backward()
-            optimizer.step()
-        model.eval()  # the Trainer records train and test loss each epoch; so does this loop
-        with torch.no_grad():
-            for xs, ys in ((x, y), (trainer.x_test, trainer.y_test)):
-                float(loss_fn(model(xs).reshape(-1), ys))
-        model.train()
-    return epochs / (time.perf_counter() - started)
-
-
 def speed(epochs: int) -> None:
     spec = load_experiment(EXAMPLES / "sine_lstm.json")
     ours, bare = [], []
     for _ in range(2):  # interleaved, best of two: the machine is shared
         ours.append(trained(spec, epochs)[1])
-        bare.append(bare_loop(spec, epochs))
+        bare.append(bare_loop(spec, epochs, torch.nn.MSELoss(), flatten=True))
     print(f"speed (sine LSTM 16, {epochs} epochs, best of 2): Trainer {max(ours):.2f} epochs/s, bare PyTorch loop "
           f"{max(bare):.2f} epochs/s, ratio {max(ours) / max(bare):.2f} (target >= 0.9)")
 
