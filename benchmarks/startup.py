@@ -8,6 +8,10 @@ before the process is spawned, so interpreter start-up and every import count. T
 The first-epoch runs use LAYERLAB_FIRST_EPOCH_EXIT=1 (Play at the first paint, quit at epoch 1;
 the app prints when each start-up phase ended). Target <= 3 s with warm caches.
 
+The bare reference, in the same run: a process that only shows an empty Qt window and imports what the
+first epoch cannot do without (torch, numba): no LayerLab code. First epoch minus that floor is what
+LayerLab itself adds; where the floor alone is over 3 s (a slow machine), the target cannot be met there.
+
     python3 benchmarks/startup.py [--runs 5]
 
 Runs offscreen unless DISPLAY / QT_QPA_PLATFORM say otherwise (an X server or Xvfb also works).
@@ -49,6 +53,34 @@ def first_epoch_once() -> dict[str, float]:
               if k not in ("engine", "first_epoch_epoch")}
     phases["python start"] = spawn_to_main
     return phases
+
+
+BARE_SCRIPT = """
+import time
+from PySide6.QtWidgets import QApplication, QWidget
+app = QApplication([])
+w = QWidget()
+w.resize(640, 480)
+w.show()
+app.processEvents()
+painted = time.time()
+import numba, torch
+print(f"bare_paint_epoch={painted:.4f} bare_done_epoch={time.time():.4f}")
+"""
+
+
+def bare_once() -> tuple[float, float]:
+    """(seconds from spawn to an empty Qt window shown, to torch and numba imported as well)."""
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "")
+    if not env["QT_QPA_PLATFORM"]:
+        del env["QT_QPA_PLATFORM"]
+    start = time.time()
+    out = subprocess.run([sys.executable, "-c", BARE_SCRIPT], env=env, capture_output=True, text=True, timeout=120)
+    fields = dict(token.split("=", 1) for token in out.stdout.split() if "=" in token)
+    if "bare_done_epoch" not in fields:
+        raise RuntimeError(f"the bare reference printed nothing (exit {out.returncode}):\n{out.stderr}")
+    return float(fields["bare_paint_epoch"]) - start, float(fields["bare_done_epoch"]) - start
 
 
 def _launch(probe: str) -> tuple[dict[str, str], float]:
@@ -97,6 +129,16 @@ def main() -> int:
     for name, at in sorted(median_of.items(), key=lambda item: item[1]):
         rows.append((f"  {name.replace('_', ' ')} done at (s), phase took", f"{at:.2f}", f"{at - previous:.2f}", ""))
         previous = at
+    bare = [bare_once() for _ in range(args.runs)]
+    bare_paint = statistics.median(b[0] for b in bare)
+    floor = statistics.median(b[1] for b in bare)
+    rows += [
+        ("bare reference: empty Qt window shown (s)", f"{bare_paint:.2f}", "", ""),
+        ("bare reference: + import torch, numba (s)", f"{floor:.2f}", "",
+         "target out of reach here" if floor > FIRST_EPOCH_TARGET_S else ""),
+        ("first epoch / bare reference", f"{total / floor:.2f}", "", ""),
+        ("first epoch - bare reference: LayerLab's own (s)", f"{total - floor:.2f}", "", ""),
+    ]
     print_table(rows)
     return 0
 
