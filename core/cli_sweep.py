@@ -87,7 +87,8 @@ def run(args: argparse.Namespace, error) -> int:
               f"{workers} at a time")
     # spawn: a forked child of a process with torch/numba threads can hang
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        codes = list(pool.map(train_variant, [str(folder) for _, _, folder in jobs]))
+        futures = [pool.submit(train_variant, str(folder)) for _, _, folder in jobs]
+        codes = [_exit_code(future, folder) for future, (_, _, folder) in zip(futures, jobs)]
     rows = [_row(index, key, value, folder, code) for (index, value, folder), code in zip(jobs, codes)]
     text = io.StringIO()
     writer = csv.DictWriter(text, COLUMNS, lineterminator="\n")
@@ -98,14 +99,42 @@ def run(args: argparse.Namespace, error) -> int:
     atomic_write_text(out / "sweep.csv", text.getvalue())
     if not args.quiet:
         for row in rows:
+            if row["exit_code"] != 0:
+                print(f"  {key}={row['value']}: failed (the reason follows)")
+                continue
             print(f"  {key}={row['value']}: {row['state']}, test loss {row['test_loss']}, "
                   f"test accuracy {row['test_accuracy']}")
         print(f"wrote {out / 'sweep.csv'}")
-    failed = [r for r in rows if r["exit_code"] != 0]
+    failed = [(r, folder) for r, (_, _, folder) in zip(rows, jobs) if r["exit_code"] != 0]
     if failed:
-        raise error(f"{len(failed)} of {len(rows)} variants failed ({', '.join(str(r['value']) for r in failed)}); "
+        reasons = "; ".join(f"{key}={r['value']}: {_last_error(folder)}" for r, folder in failed[:3])
+        more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
+        raise error(f"{len(failed)} of {len(rows)} variants failed: {reasons}{more}; "
                     f"see train.log in their folders under {out}", 1)
     return 0
+
+
+def _exit_code(future: Any, folder: Path) -> int:
+    """The variant's exit code; a process that died (killed, out of memory) leaves its reason in train.log."""
+    from core.runs.pool import failure_text
+
+    try:
+        return int(future.result())
+    except Exception as err:  # noqa: BLE001 - one variant's crash must not hide the others' results
+        with contextlib.suppress(OSError):
+            with (folder / "train.log").open("a") as log:
+                log.write(f"error: {failure_text(err)}\n")
+        return 1
+
+
+def _last_error(folder: Path) -> str:
+    """The last line of the variant's train.log (where 'layerlab train' wrote its error)."""
+    try:
+        lines = [line.strip() for line in (folder / "train.log").read_text(errors="replace").splitlines()]
+    except OSError:
+        return "no train.log was written"
+    lines = [line for line in lines if line]
+    return lines[-1].removeprefix("layerlab: error: ") if lines else "no reason given"
 
 
 def train_variant(folder: str) -> int:

@@ -48,6 +48,7 @@ class _Variant:
         self.best_epoch: int | None = None
         self.metrics: dict | None = None
         self.state = "waiting"
+        self.error = ""                    # why it failed, in one line (its row's tooltip, the status)
         self.seconds = 0.0
 
 
@@ -92,6 +93,7 @@ class SweepDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self.status = QLabel("")
         self.status.setObjectName("sweepStatus")
+        self.status.setWordWrap(True)  # a failure's reason can be long; it must not widen the dialog
         top = QHBoxLayout()
         for widget in (QLabel("Setting"), self.setting_combo, QLabel("Values"), self.values_edit,
                        QLabel("Epochs"), self.epochs_spin, self.start_button, self.cancel_button):
@@ -291,9 +293,9 @@ class SweepDialog(QDialog):
                 variant.metrics = payload
                 variant.state = payload.get("state", "finished")
             elif kind == FAILED:
-                variant.state = "failed"
+                variant.state, variant.error = "failed", str(payload)
                 variant.metrics = None
-                self.status.setText(f"{self._short()}={value_text(variant.value)} failed: {payload}")
+                self.status.setText(f"{self._label(variant)} failed: {payload}")
         for index in changed:
             self._draw_curve(index)
         if changed:
@@ -334,7 +336,10 @@ class SweepDialog(QDialog):
             cells = [f"{self._short()}={value_text(variant.value)}", variant.state, str(epochs), _fmt(test_loss),
                      best_text, _fmt(accuracy, percent=True), _fmt(rate)]
             for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                if variant.error:
+                    item.setToolTip(variant.error)
+                self.table.setItem(row, column, item)
 
     def cancel(self) -> None:
         """Stop every variant at its next snapshot; the processes end on a background thread (those
@@ -362,9 +367,11 @@ class SweepDialog(QDialog):
             self._take(closing.result(timeout=0))  # the last messages may trail the processes' results
         except Exception as err:  # noqa: BLE001 - the figures already shown stay; say what went wrong
             self.status.setText(f"Ending the sweep's processes failed: {err}")
-        for variant, metrics in zip(self.variants, sweep.results()):
+        for variant, metrics, error in zip(self.variants, sweep.results(), sweep.errors()):
             if variant.metrics is None and metrics is not None and variant.state != "failed":
                 variant.metrics, variant.state = metrics, metrics.get("state", "finished")
+            elif error and variant.state != "failed":  # e.g. its process was killed: no message came
+                variant.state, variant.error = "failed", error
         kept = 0
         for variant in self.variants:
             if variant.metrics and variant.metrics.get("epochs") and variant.state == "finished":
@@ -374,8 +381,21 @@ class SweepDialog(QDialog):
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.status.setText(("Cancelled. " if cancelled else "Done. ") +
-                            f"{kept} variant{'s' if kept != 1 else ''} added to the run list.")
+                            f"{kept} variant{'s' if kept != 1 else ''} added to the run list." + self._failures())
         self.finished_all.emit()
+
+    def _label(self, variant: _Variant) -> str:
+        return f"{self._short()}={value_text(variant.value)}"
+
+    def _failures(self) -> str:
+        """' N failed: lr=10: why; ...' for the final status, so a sweep where every variant failed
+        says why instead of only '0 variants added'."""
+        failed = [v for v in self.variants if v.state == "failed"]
+        if not failed:
+            return ""
+        reasons = "; ".join(f"{self._label(v)}: {v.error or 'no reason given'}" for v in failed[:3])
+        more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
+        return f" {len(failed)} failed: {reasons}{more}. Hover a failed row for its reason."
 
     def _record(self, variant: _Variant) -> Any:
         from core.runs import RunRecorder

@@ -12,10 +12,22 @@ import queue as queue_module
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any
 
 from core.runs.process import init_worker, train_variant
+
+
+CRASHED = ("its process ended unexpectedly (killed, or out of memory); "
+           "try fewer variants at once or a smaller network")
+
+
+def failure_text(err: BaseException) -> str:
+    """One line saying why a variant's process gave no result."""
+    if isinstance(err, BrokenProcessPool):
+        return CRASHED
+    return f"{type(err).__name__}: {err}"
 
 
 def default_workers(n_variants: int) -> int:
@@ -114,4 +126,13 @@ class Sweep:
                 out.append(future.result(timeout=0) if future.done() and not future.cancelled() else None)
             except Exception:  # noqa: BLE001 - its failure came through the queue as a message
                 out.append(None)
+        return out
+
+    def errors(self) -> list[str | None]:
+        """Why each variant gave no result, where its process raised or died (None elsewhere). A variant
+        whose training raised also said so on the queue; a killed process says nothing there."""
+        out: list[str | None] = []
+        for future in self.futures:
+            err = future.exception(timeout=0) if future.done() and not future.cancelled() else None
+            out.append(None if err is None else failure_text(err))
         return out

@@ -39,3 +39,34 @@ def test_a_bad_value_names_the_variant_before_anything_trains(tmp_path, capsys):
     assert main(["sweep", str(exp), "--set", "optimizer.lr=0.1,-1", "--out", str(tmp_path / "s")]) == 2
     assert "optimizer.lr=-1" in capsys.readouterr().err and not (tmp_path / "s").exists()
     assert main(["sweep", str(exp), "--set", "lr", "--out", str(tmp_path / "s")]) == 2
+
+
+def test_a_failed_variant_says_why_on_the_command_line(tmp_path, capsys):
+    exp = tmp_path / "exp.json"
+    exp.write_text(json.dumps({"data": {"source": "csv", "path": "nothere.csv", "target": "label"}, "epochs": 2}))
+    assert main(["sweep", str(exp), "--set", "seed=1", "--out", str(tmp_path / "s"), "--workers", "1"]) == 1
+    captured = capsys.readouterr()
+    assert "seed=1: failed" in captured.out
+    assert "1 of 1 variants failed: seed=1:" in captured.err and "nothere.csv" in captured.err
+    assert "no such file" in captured.err and "layerlab: error: layerlab" not in captured.err
+
+
+def test_a_killed_variant_process_is_reported_not_lost():
+    """A process killed mid-run (out of memory, say) sends no message: its reason comes from its future."""
+    import time
+
+    from core.runs.pool import CRASHED, Sweep
+    from core.spec import parse_experiment
+
+    sweep = Sweep([parse_experiment({"data": {"source": "xor", "samples": 60}, "epochs": 1_000_000})], workers=1)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(kind == "progress" for kind, *_ in sweep.poll()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sweep.processes[0].kill()
+        while not sweep.done and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sweep.results() == [None] and sweep.errors() == [CRASHED]
+    finally:
+        sweep.close(timeout_s=5)
+    assert not any(p.is_alive() for p in sweep.processes)

@@ -93,3 +93,53 @@ def test_cancel_and_closing_the_window_leave_no_child_process(qtbot, make_window
     assert dialog.cancel_button.isEnabled() is False and dialog.sweep is not None
     window.close()   # waits for them
     assert not any(p.is_alive() for p in processes) and not multiprocessing.active_children()
+
+
+class _FailingSweep:
+    """Stands in for core.runs.pool.Sweep: variant 0's training raised (its message came on the queue),
+    variant 1's process was killed (no message; its future says so)."""
+
+    def __init__(self, specs, workers=None) -> None:
+        from core.runs.pool import CRASHED
+        from core.runs.process import FAILED
+
+        self.workers, self.processes, self.cancelled, self.done = workers or 1, [], False, True
+        self._messages = [(FAILED, 0, "ValueError: the learning rate broke it")]
+        self._errors = [None, CRASHED]
+
+    def poll(self):
+        messages, self._messages = self._messages, []
+        return messages
+
+    def close_async(self, timeout_s=10.0):
+        from concurrent.futures import Future
+
+        future = Future()
+        future.set_result([])
+        return future
+
+    def results(self):
+        return [None, None]
+
+    def errors(self):
+        return self._errors
+
+
+def test_failed_variants_say_why_in_the_status_and_their_rows(qtbot, make_window, monkeypatch):
+    import core.runs.pool
+
+    monkeypatch.setattr(core.runs.pool, "Sweep", _FailingSweep)
+    from app.runs.install import open_sweep
+
+    window = make_window(quick_spec(epochs=5))
+
+    dialog = open_sweep(window)
+    with qtbot.waitSignal(dialog.finished_all, timeout=10_000):
+        assert dialog.start("learning_rate", RATES, workers=2)
+    status = dialog.status.text()
+    assert status.startswith("Done. 0 variants added to the run list. 2 failed:"), status
+    assert "lr=0.01: ValueError: the learning rate broke it" in status and "lr=0.3: its process ended" in status
+    states = [dialog.table.item(r, 1) for r in range(2)]
+    assert [s.text() for s in states] == ["failed", "failed"]
+    assert states[1].toolTip().startswith("its process ended unexpectedly")
+    assert list(window.run_keeper.runs) == []
