@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import signal
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
 
 import core
-from core.cli_health import health_line, health_metrics
+from core.cli_health import health_line
+from core.cli_metrics import run_metrics, summary_line
+from core.cli_progress import Output, Progress, stop_on_ctrl_c
 from core.echo import echo
 from core.export.formats import FORMATS
 
@@ -190,7 +188,7 @@ def _train(args: argparse.Namespace) -> int:
     from core.training.control import TrainingControl
     from core.spec import SpecError, load_experiment
 
-    out = _Output(quiet=args.quiet)
+    out = Output(quiet=args.quiet)
     path = Path(args.experiment)
     try:
         spec = load_experiment(path)
@@ -212,9 +210,9 @@ def _train(args: argparse.Namespace) -> int:
              f"{spec.epochs} epochs on {trainer.device} ({trainer.engine} engine)")
 
     control = TrainingControl()
-    progress = _Progress(out, total=spec.epochs, start_epoch=trainer.epoch)
+    progress = Progress(out, total=spec.epochs, start_epoch=trainer.epoch)
     started = time.perf_counter()
-    with _stop_on_ctrl_c(control) as interrupted:
+    with stop_on_ctrl_c(control) as interrupted:
         try:
             state = trainer.run(control, progress.emit, snapshot_hz=10.0, grid_hz=1e-3)
         except KeyboardInterrupt:  # a second Ctrl+C: the epoch in progress is abandoned
@@ -225,7 +223,7 @@ def _train(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - started
     progress.finish()
     metrics = _write_results(trainer, run_dir, state.value, wall, progress.last_message, path)
-    out.line(_summary(metrics))
+    out.line(summary_line(metrics))
     if health_line(metrics):
         out.line(health_line(metrics))
     if trainer.last_stop is not None and trainer.last_stop.report:
@@ -314,36 +312,10 @@ def _prepare_out_dir(requested: Path | None, experiment: Path) -> Path:
     return run_dir
 
 
-def _finite_or_none(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
 def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str, experiment: Path) -> dict:
     from core.files.atomic import WriteError, atomic_write_text
 
-    train_loss, test_loss, train_acc, test_acc = trainer.evaluate()
-    epochs = int(trainer.epoch)
-    metrics = {
-        "experiment": str(experiment),
-        "state": state,
-        "message": message,
-        "epochs": epochs,
-        "steps": int(trainer.step),
-        "train_loss": _finite_or_none(train_loss),
-        "test_loss": _finite_or_none(test_loss),
-        "train_accuracy": _finite_or_none(train_acc),
-        "test_accuracy": _finite_or_none(test_acc),
-        "wall_seconds": round(wall, 6),
-        "epochs_per_second": round(epochs / wall, 3) if wall > 0 else None,
-        "device": str(trainer.device),
-        "engine": trainer.engine,
-        "seed": trainer.spec.seed,
-        "layerlab_version": core.__version__,
-        **_target_scale_metrics(trainer),
-        **_autoencoder_metrics(trainer),
-        **_best_metrics(trainer),
-        **health_metrics(trainer),
-    }
+    metrics = run_metrics(trainer, state, wall, message, experiment)
     try:
         atomic_write_text(run_dir / "metrics.json", json.dumps(metrics, indent=2) + "\n")
         trainer.history.to_csv(run_dir / "history.csv")
@@ -352,69 +324,7 @@ def _write_results(trainer, run_dir: Path, state: str, wall: float, message: str
     return metrics
 
 
-def _best_metrics(trainer) -> dict:
-    """The run's lowest-test-loss epoch and its figures, why it stopped early, whether it restored them."""
-    rule = getattr(trainer, "last_stop", None)
-    return rule.summary() if rule is not None else {}
-
-
-def _target_scale_metrics(trainer) -> dict:
-    """For a standardised regression target: its scale, and the test error in the target's own units."""
-    import numpy as np
-
-    dataset = trainer.dataset
-    if dataset.task != "regression" or dataset.y_mean is None or dataset.y_std is None:
-        return {}
-    rmse = None
-    if len(dataset.raw_test):
-        errors = trainer.predict(dataset.raw_test).astype(np.float64) - dataset.to_target_units(dataset.y_test)
-        rmse = _finite_or_none(float(np.sqrt(np.mean(errors ** 2))))
-    return {
-        "target_scale": {
-            "mean": dataset.y_mean, "std": dataset.y_std,
-            "note": "losses are on the standardised target (y - mean) / std: 1.0 is no better than "
-                    "predicting the mean; predictions and test_rmse_original_units are in the target's units",
-        },
-        "test_rmse_original_units": rmse,
-    }
-
-
-def _autoencoder_metrics(trainer) -> dict:
-    """For an autoencoder: what the losses are in, and where its latent code is."""
-    if not getattr(trainer, "autoencoder", False):
-        return {}
-    from core.data.autoencoder import loss_units
-    from core.nn.latent import latent_layer, latent_size
-
-    dataset = trainer.dataset
-    args = (trainer.spec, dataset.input_shape, dataset.n_outputs)
-    return {"loss_units": loss_units(dataset), "latent_layer": latent_layer(*args), "latent_units": latent_size(*args)}
-
-
-def _summary(m: dict) -> str:
-    text = (f"{m['state']}: {m['epochs']} epochs in {m['wall_seconds']:.2f} s "
-            f"({m['epochs_per_second'] or 0:.1f} epochs/s) on {m['device']} ({m['engine']}); "
-            f"train loss {_fmt(m['train_loss'])}, test loss {_fmt(m['test_loss'])}")
-    if m.get("loss_units"):
-        text += f" ({m['loss_units'].split(':')[0]}; latent code {m['latent_units']} values, layers.{m['latent_layer']})"
-    if m["test_accuracy"] is not None:
-        text += f", accuracy {_pct(m['train_accuracy'])} train / {_pct(m['test_accuracy'])} test"
-    if m.get("best_epoch") is not None:
-        text += f"; best epoch {m['best_epoch']}" + (" (restored)" if m.get("restored_best") else "")
-    if m.get("target_scale"):
-        text += f" (standardised target); test RMSE {_fmt(m['test_rmse_original_units'])} in the target's units"
-    return text
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f} %"
-
-
-def _export_all(trainer, run_dir: Path, formats: Sequence[str], out: "_Output",
+def _export_all(trainer, run_dir: Path, formats: Sequence[str], out: Output,
                 parts: Sequence[str] = ("all",)) -> None:
     from core.export import ExportError, write_format
     from core.files.checkpoint import CheckpointError
@@ -433,118 +343,3 @@ def _export_all(trainer, run_dir: Path, formats: Sequence[str], out: "_Output",
                 continue
             extra = "" if len(report.files) == 1 else f" (+ {report.files[1].name})"
             out.line(f"exported {fmt:<12} {report.path}{extra}  verified: max diff {report.max_abs_diff:.2e}")
-
-
-# --------------------------------------------------------------------------------------- output
-class _Output:
-    def __init__(self, quiet: bool, stream: TextIO | None = None) -> None:
-        self.quiet = quiet
-        self.stream = stream
-
-    @property
-    def out(self) -> TextIO:
-        return self.stream or sys.stdout
-
-    def line(self, text: str) -> None:
-        if not self.quiet:
-            print(text, file=self.out, flush=True)
-
-    def note(self, text: str) -> None:
-        if not self.quiet:
-            print(text, file=sys.stderr, flush=True)
-
-
-class _Progress:
-    """One updating line on a terminal; otherwise a line every tenth of the run (or 10 s)."""
-
-    def __init__(self, out: _Output, total: int, start_epoch: int = 0) -> None:
-        self.out = out
-        self.total = total
-        self.start_epoch = start_epoch
-        self.tty = bool(getattr(out.out, "isatty", lambda: False)())
-        self.every = max(1, total // 10)
-        self.next_epoch = start_epoch + self.every
-        self.started = time.perf_counter()
-        self.last_print = -math.inf
-        self.printed_epoch = start_epoch
-        self.last_message = ""
-        self.warned: set[str] = set()
-        self.width = 0
-
-    def emit(self, snap) -> None:
-        if snap.message:
-            self.last_message = snap.message
-        warning = _warning_part(snap.message)
-        if warning and snap.state.value in ("running", "finished") and warning not in self.warned:
-            # a warning the run carries on with (the loss has risen): one line on stderr, even with --quiet
-            self.warned.add(warning)
-            self._warn(warning)
-        if self.out.quiet:
-            return
-        now = time.perf_counter()
-        if self.tty:
-            if now - self.last_print >= 0.1 or snap.state.value != "running":
-                self._write("\r" + self._text(snap, now).ljust(self.width))
-                self.last_print = now
-        elif snap.epoch > self.printed_epoch and (snap.epoch >= self.next_epoch or now - self.last_print >= 10.0
-                                                   or snap.state.value != "running"):
-            self._write(self._text(snap, now) + "\n")
-            self.last_print, self.printed_epoch = now, snap.epoch
-            while self.next_epoch <= snap.epoch:
-                self.next_epoch += self.every
-
-    def _text(self, snap, now: float) -> str:
-        done = snap.epoch - self.start_epoch
-        rate = done / (now - self.started) if now > self.started else 0.0
-        text = (f"epoch {snap.epoch}/{self.total}  train loss {snap.train_loss:.4f}  "
-                f"test loss {snap.test_loss:.4f}")
-        if snap.test_accuracy is not None:
-            text += f"  accuracy {100 * (snap.train_accuracy or 0):.1f}/{100 * snap.test_accuracy:.1f} %"
-        text += f"  {rate:.1f} epochs/s"
-        self.width = max(self.width, len(text))
-        return text
-
-    def _warn(self, text: str) -> None:
-        if self.tty and self.last_print > -math.inf and not self.out.quiet:
-            self._write("\n")  # off the progress line being updated in place
-            self.last_print = -math.inf
-        print(f"layerlab: warning: {text}", file=sys.stderr, flush=True)
-
-    def _write(self, text: str) -> None:
-        self.out.out.write(text)
-        self.out.out.flush()
-
-    def finish(self) -> None:
-        if self.tty and not self.out.quiet and self.last_print > -math.inf:
-            self._write("\n")
-
-
-def _warning_part(message: str) -> str:
-    """The message without the stop conditions' report (that is news, not a warning)."""
-    from core.training.stopping import REPORT_PREFIXES
-
-    return "; ".join(p for p in message.split("; ") if p and not p.startswith(REPORT_PREFIXES))
-
-
-class _stop_on_ctrl_c:
-    """First Ctrl+C asks the loop to stop after the current epoch; a second one interrupts at once."""
-
-    def __init__(self, control) -> None:
-        self.control = control
-        self.interrupted = threading.Event()
-        self.previous = None
-
-    def _handler(self, signum, frame) -> None:
-        if self.interrupted.is_set():
-            raise KeyboardInterrupt
-        self.interrupted.set()
-        self.control.stop()
-
-    def __enter__(self) -> threading.Event:
-        if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handler)
-        return self.interrupted
-
-    def __exit__(self, *exc) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
