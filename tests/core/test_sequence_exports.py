@@ -1,19 +1,13 @@
 """Exports of a sequence net take raw sequences (N, T, F) in the data's units, at batch 1, 7 and 1000."""
 
-import warnings
 
-import numpy as np
-import onnxruntime as ort
 import pytest
-import torch
 
-from core.export.api import export_model
-from core.export.verify import load_generated_module, sample_inputs
-from core.files.checkpoint import load_checkpoint, restore_trainer, save_checkpoint
+from core.export.verify import sample_inputs
 from core.spec import parse_experiment
 from core.training.trainer import Trainer
+from export_checks import check_checkpoint, check_onnx, check_torchscript_and_code
 
-BATCHES = (1, 7, 1000)
 LAYERS = [{"type": "conv1d", "filters": 4, "kernel_size": 3, "stride": 2},
           {"type": "gru", "units": 5, "return_sequences": True},
           {"type": "lstm", "units": 4, "return_sequences": True},
@@ -35,40 +29,16 @@ def trained():
 
 def test_onnx_takes_raw_sequences_at_any_batch(trained, tmp_path):
     trainer, sequences, expected = trained
-    report = export_model(trainer, tmp_path / "m.onnx", "onnx")
-    assert report.n_checked == 1000
-    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
-    assert session.get_inputs()[0].shape[1:] == [16, 1]
-    for n in BATCHES:
-        got = session.run(None, {"raw_inputs": sequences[:n]})[0]
-        np.testing.assert_allclose(got.reshape(-1), expected[:n].reshape(-1), atol=1e-4)
+    assert check_onnx(trainer, sequences, expected, tmp_path, atol=1e-4)[1:] == [16, 1]
 
 
 def test_torchscript_and_python_code_take_raw_sequences(trained, tmp_path):
     trainer, sequences, expected = trained
-    export_model(trainer, tmp_path / "m.pt", "torchscript")
-    export_model(trainer, tmp_path / "m.py", "python")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.* is deprecated in torch >= 2.10
-        scripted = torch.jit.load(str(tmp_path / "m.pt"))
-    module = load_generated_module(tmp_path / "m.py")
-    model = module.load_model()
-    code = (tmp_path / "m.py").read_text()
+    code = check_torchscript_and_code(trainer, sequences, expected, tmp_path, atol=1e-4)
     assert "('lstm3', Recurrent(nn.LSTM(5, 4, batch_first=True), return_sequences=True))" in code
     assert "('conv1', TimeConv1d(1, 4, kernel_size=3, stride=2, padding=1))" in code
     assert "class Recurrent(nn.Module)" in code and "raw sequences (time steps, features)" in code
-    for n in BATCHES:
-        x = torch.as_tensor(sequences[:n])
-        with torch.no_grad():
-            np.testing.assert_allclose(scripted(x).numpy().reshape(-1), expected[:n].reshape(-1), atol=1e-4)
-            np.testing.assert_allclose(module.predict(x, model).numpy().reshape(-1), expected[:n].reshape(-1),
-                                       atol=1e-4)
 
 
 def test_checkpoint_rebuilds_the_sequence_net(trained, tmp_path):
-    trainer, sequences, expected = trained
-    save_checkpoint(trainer, tmp_path / "run.ckpt")
-    restored = restore_trainer(load_checkpoint(tmp_path / "run.ckpt"))
-    assert list(restored.model.state_dict()) == list(trainer.model.state_dict())
-    for n in BATCHES:
-        np.testing.assert_allclose(restored.predict(sequences[:n]), expected[:n], atol=1e-6)
+    check_checkpoint(*trained, tmp_path)
