@@ -69,14 +69,18 @@ print(f"bare_paint_epoch={painted:.4f} bare_done_epoch={time.time():.4f}")
 """
 
 
-def bare_once() -> tuple[float, float]:
-    """(seconds from spawn to an empty Qt window shown, to torch and numba imported as well)."""
-    env = dict(os.environ)
+def _with_platform(env: dict[str, str]) -> dict[str, str]:
+    """Offscreen unless a display or QT_QPA_PLATFORM says otherwise."""
     env.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "")
     if not env["QT_QPA_PLATFORM"]:
         del env["QT_QPA_PLATFORM"]
+    return env
+
+
+def bare_once() -> tuple[float, float]:
+    """(seconds from spawn to an empty Qt window shown, to torch and numba imported as well)."""
     start = time.time()
-    out = subprocess.run([sys.executable, "-c", BARE_SCRIPT], env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", BARE_SCRIPT], env=_with_platform(dict(os.environ)), capture_output=True, text=True, timeout=120)
     fields = dict(token.split("=", 1) for token in out.stdout.split() if "=" in token)
     if "bare_done_epoch" not in fields:
         raise RuntimeError(f"the bare reference printed nothing (exit {out.returncode}):\n{out.stderr}")
@@ -88,9 +92,7 @@ def _launch(probe: str) -> tuple[dict[str, str], float]:
         env = dict(os.environ, HOME=home, **{probe: "1"},
                    XDG_CONFIG_HOME=str(Path(home) / "config"), XDG_DATA_HOME=str(Path(home) / "data"),
                    XDG_CACHE_HOME=str(Path(home) / "cache"), LAYERLAB_DATA_DIR=str(Path(home) / "layerlab"))
-        env.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "")
-        if not env["QT_QPA_PLATFORM"]:
-            del env["QT_QPA_PLATFORM"]
+        env = _with_platform(env)
         # numba keeps its compiled kernels next to the sources (core/engines/__pycache__), not under HOME,
         # so a fresh HOME does not make the (post-paint) kernel load slower than a user's.
         start = time.time()
