@@ -323,6 +323,14 @@ class SessionController(QObject):
                                                 "data.target": target, "data.columns": columns or None,
                                                 "task": Task(task).value, "features": None})
 
+    def load_csv_series(self, path: str, column: str) -> bool:
+        """Use one numeric CSV column as a time series (predict the next value from a window of them);
+        on any problem, a message and the previous data stays."""
+        return self.request_change("Open CSV series", {"data.source": DataSource.csv_series.value,
+                                                       "data.path": str(path), "data.target": column,
+                                                       "data.columns": None, "task": Task.regression.value,
+                                                       "features": None})
+
     def load_image_folder(self, path: str) -> bool:
         """Use a folder of images (one sub-folder per class) as the data; unreadable files are listed
         in one message and the previous data stays."""

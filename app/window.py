@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         d = self.data_panel
         d.sourceChosen.connect(s.choose_source)
         d.csvRequested.connect(self.open_csv_dialog)
+        d.csvSeriesRequested.connect(lambda: self.open_csv_dialog(series=True))
         d.imageFolderRequested.connect(self.open_image_folder)
         d.noiseChanged.connect(s.choose_noise)
         d.trainFractionChanged.connect(s.choose_train_fraction)
@@ -323,19 +324,24 @@ class MainWindow(QMainWindow):
     def _on_clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
 
-    def open_csv_dialog(self) -> None:
+    def open_csv_dialog(self, series: bool = False) -> None:
+        """A CSV table (a target column and input columns), or with `series` one column as a time series."""
         from app.files.csv_dialog import CsvDialog
 
         spec = self.controller.spec
-        start = spec.data.path if spec.data.source == DataSource.csv else None
-        dialog = CsvDialog(self, start)
+        source = DataSource.csv_series if series else DataSource.csv
+        start = spec.data.path if spec.data.source == source else None
+        dialog = CsvDialog(self, start, series=series)
         if not start:
             dialog.choose_file()
             if not dialog.path_edit.text():
                 self.data_panel.set_spec(self.controller.spec)
                 return
         if dialog.exec() == CsvDialog.DialogCode.Accepted and (choice := dialog.choice()) is not None:
-            self.controller.load_csv(choice.path, choice.target, choice.columns, choice.task)
+            if series:
+                self.controller.load_csv_series(choice.path, choice.target)
+            else:
+                self.controller.load_csv(choice.path, choice.target, choice.columns, choice.task)
         else:
             self.data_panel.set_spec(self.controller.spec)
 

@@ -1,4 +1,5 @@
-"""Pick a CSV file, see its first rows, and choose the column to predict and the input columns.
+"""Pick a CSV file, see its first rows, and choose the column to predict and the input columns
+(or, for a time series, the one column whose next value the network learns to predict).
 
 The dialog only previews (pandas, first rows); the full file is read and checked by core when the
 window applies the choice, and any problem there is reported without touching the current data.
@@ -60,10 +61,11 @@ def read_preview(path: str | Path, rows: int = PREVIEW_ROWS):  # noqa: ANN201 - 
 class CsvDialog(QDialog):
     """File, preview of the first rows, target column, input columns, classification or regression."""
 
-    def __init__(self, parent: QWidget | None = None, path: str | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, path: str | None = None, series: bool = False) -> None:
         super().__init__(parent)
+        self.series = series
         self.setObjectName("csvDialog")
-        self.setWindowTitle("Open a CSV data set")
+        self.setWindowTitle("Open a CSV time series" if series else "Open a CSV data set")
         self.resize(640, 520)
         layout = QVBoxLayout(self)
 
@@ -101,9 +103,14 @@ class CsvDialog(QDialog):
         self.columns_list = named(QListWidget(), "csvColumnsList", "Input columns",
                                   "The columns the network learns from; untick identifiers and text.")
         self.columns_list.setMaximumHeight(130)
-        form.addRow("Column to predict:", self.target_combo)
+        form.addRow("Series column:" if series else "Column to predict:", self.target_combo)
         form.addRow("Problem type:", self.task_combo)
         form.addRow("Input columns:", self.columns_list)
+        if series:  # one column, read in file order; the network predicts its next value (regression)
+            self.target_combo.setToolTip("The numeric column read in file order; the network sees a window of "
+                                         "its values and predicts the next one.")
+            form.setRowVisible(self.task_combo, False)
+            form.setRowVisible(self.columns_list, False)
         layout.addLayout(form)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -152,10 +159,11 @@ class CsvDialog(QDialog):
         self.target_combo.setCurrentIndex(len(self._columns) - 1)  # the label is usually last
         self.target_combo.blockSignals(False)
         self._target_changed(self.target_combo.currentText())
-        self._set_ok(len(self._columns) >= 2)
-        if len(self._columns) < 2:
+        enough = len(self._columns) >= (1 if self.series else 2)
+        self._set_ok(enough)
+        if not enough:
             self.error_label.setText("The file needs at least two columns: one to predict and one input.")
-        return len(self._columns) >= 2
+        return enough
 
     def _target_changed(self, target: str) -> None:
         self.columns_list.clear()
@@ -174,4 +182,6 @@ class CsvDialog(QDialog):
             return None
         columns = [self.columns_list.item(i).text() for i in range(self.columns_list.count())
                    if self.columns_list.item(i).checkState() == Qt.CheckState.Checked]
+        if self.series:
+            return CsvChoice(path=path, target=target, columns=[], task=Task.regression)
         return CsvChoice(path=path, target=target, columns=columns, task=Task(self.task_combo.currentData()))

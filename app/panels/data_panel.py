@@ -48,11 +48,16 @@ def _caption(text: str) -> QLabel:
     return label
 
 
+# Sources read from the user's file or folder: the combo shows its name (with this suffix) once chosen.
+_FILE_SOURCES = {DataSource.csv: "", DataSource.csv_series: " (series)", DataSource.image_folder: "/"}
+
+
 class DataPanel(QFrame):
     """Data set, noise, split, batch size, regenerate, CSV, input features."""
 
     sourceChosen = Signal(object)          # DataSource (not csv)
     csvRequested = Signal()                # open the CSV dialog
+    csvSeriesRequested = Signal()          # open the CSV dialog for one column as a time series
     imageFolderRequested = Signal()        # pick an image folder
     noiseChanged = Signal(float)           # 0..0.5 fraction
     trainFractionChanged = Signal(float)   # 0.1..0.9
@@ -94,8 +99,7 @@ class DataPanel(QFrame):
         self.dataset_combo.setIconSize(QSize(18, 18))
         for source in TOY_CLASSIFICATION + TOY_REGRESSION + BUNDLED_CLASSIFICATION + BUNDLED_REGRESSION \
                 + (DataSource.shapes, DataSource.image_folder, DataSource.sine, DataSource.memory,
-                   DataSource.patterns, DataSource.csv):
-            # CSV series (csv_series): in experiment files for now
+                   DataSource.patterns, DataSource.csv_series, DataSource.csv):
             self.dataset_combo.addItem(SOURCES[source].label, source.value)
             self.dataset_combo.setItemData(self.dataset_combo.count() - 1, SOURCES[source].tip,
                                            Qt.ItemDataRole.ToolTipRole)
@@ -220,6 +224,8 @@ class DataPanel(QFrame):
     def _choose(self, source: DataSource) -> None:
         if source == DataSource.csv:
             self.csvRequested.emit()
+        elif source == DataSource.csv_series:
+            self.csvSeriesRequested.emit()
         elif source == DataSource.image_folder:
             self.imageFolderRequested.emit()
         else:
@@ -254,24 +260,15 @@ class DataPanel(QFrame):
                    self.samples_spin, self.sequence_length_spin, *self.feature_boxes.values(), *self.thumbnail_buttons.values()]
         with Blocked(widgets):
             select_data(self.dataset_combo, spec.data.source)
-            csv_index = self.dataset_combo.findData(DataSource.csv.value)
-            if spec.data.source == DataSource.csv and spec.data.path:  # the file's name, not "CSV file…"
-                self.dataset_combo.setItemText(csv_index, Path(str(spec.data.path)).name)
-                self.dataset_combo.setItemData(csv_index, f"{spec.data.path}\n{SOURCES[DataSource.csv].tip}",
-                                               Qt.ItemDataRole.ToolTipRole)
-            else:
-                self.dataset_combo.setItemText(csv_index, SOURCES[DataSource.csv].label)
-                self.dataset_combo.setItemData(csv_index, SOURCES[DataSource.csv].tip,
-                                               Qt.ItemDataRole.ToolTipRole)
-            folder_index = self.dataset_combo.findData(DataSource.image_folder.value)
-            folder = SOURCES[DataSource.image_folder]
-            if spec.data.source == DataSource.image_folder and spec.data.path:
-                self.dataset_combo.setItemText(folder_index, f"{Path(str(spec.data.path)).name}/")
-                self.dataset_combo.setItemData(folder_index, f"{spec.data.path}\n{folder.tip}",
-                                               Qt.ItemDataRole.ToolTipRole)
-            else:
-                self.dataset_combo.setItemText(folder_index, folder.label)
-                self.dataset_combo.setItemData(folder_index, folder.tip, Qt.ItemDataRole.ToolTipRole)
+            for source, suffix in _FILE_SOURCES.items():  # the file's (folder's) name, not "CSV file…"
+                index, record = self.dataset_combo.findData(source.value), SOURCES[source]
+                if spec.data.source == source and spec.data.path:
+                    self.dataset_combo.setItemText(index, Path(str(spec.data.path)).name + suffix)
+                    self.dataset_combo.setItemData(index, f"{spec.data.path}\n{record.tip}",
+                                                   Qt.ItemDataRole.ToolTipRole)
+                else:
+                    self.dataset_combo.setItemText(index, record.label)
+                    self.dataset_combo.setItemData(index, record.tip, Qt.ItemDataRole.ToolTipRole)
             for source, button in self.thumbnail_buttons.items():
                 button.setChecked(source == spec.data.source)
             noise = int(round(spec.data.noise * 100))

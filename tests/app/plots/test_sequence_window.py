@@ -103,3 +103,43 @@ def test_a_csv_series_experiment_opens_with_the_sequence_views(qtbot, make_windo
     window.controller.pause()
     assert panel.hidden_view.shown_states().shape == (4, 12)
     assert len(panel.sequence_view.continuation.getData()[0]) == 40  # a next-value series runs on
+
+
+def test_csv_series_from_the_data_combo_asks_for_one_column_and_a_bad_one_changes_nothing(
+        qtbot, make_window, tmp_path, monkeypatch):
+    from app.files.csv_dialog import CsvDialog
+
+    path = tmp_path / "level.csv"
+    path.write_text("day,level\n" + "".join(f"d{i},{np.sin(i / 3):.4f}\n" for i in range(120)))
+    asked = []
+
+    def choose_file(dialog):
+        dialog.load_preview(str(path))
+
+    def answer(dialog):
+        asked.append((dialog.windowTitle(), dialog.task_combo.isVisibleTo(dialog),
+                      dialog.columns_list.isVisibleTo(dialog), dialog.target_combo.currentText()))
+        dialog.target_combo.setCurrentText(column)
+        return CsvDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(CsvDialog, "choose_file", choose_file)
+    monkeypatch.setattr(CsvDialog, "exec", answer)
+    window = make_window()
+    column = "level"
+    _choose(window, qtbot, "csv_series")
+    assert asked == [("Open a CSV time series", False, False, "level")]  # one column; no task, no inputs
+    spec = window.controller.spec
+    assert (spec.data.source.value, spec.data.target, spec.task.value) == ("csv_series", "level", "regression")
+    assert window.controller.dataset.input_shape == (20, 1) and len(window.controller.dataset.y_train) >= 40
+    combo = window.data_panel.dataset_combo
+    assert combo.currentText() == "level.csv (series)" and window.data_panel.sequence_length_spin.isVisible()
+    assert window.output_panel.modality_panels["sequence"].isVisible()
+
+    column = "day"  # text: it cannot be a series; the message says so and the data stays
+    window.data_panel._choose(window.controller.spec.data.source)
+    qtbot.waitUntil(lambda: not window.controller.loading, timeout=30_000)
+    assert window.controller.spec.data.target == "level" and window.controller.dataset.input_shape == (20, 1)
+    assert "Open CSV series" in window.message_bar.text and "'day'" in window.message_bar.text
+    assert combo.currentText() == "level.csv (series)"
+    window.controller.undo_stack.undo()  # back to the data before the series
+    assert window.controller.spec.data.source.value != "csv_series"
