@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from app.controller import SessionController
 from app.frames import SnapshotFrames
@@ -138,9 +138,9 @@ class MainWindow(QMainWindow):
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(8)
-        self.splitter.addWidget(self.data_panel)
+        self.splitter.addWidget(_scrolling(self.data_panel, "dataScroll"))
         self.splitter.addWidget(self.network_view)
-        self.splitter.addWidget(self.output_panel)
+        self.splitter.addWidget(_scrolling(self.output_panel, "outputScroll"))
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
@@ -592,3 +592,16 @@ def _layer_shapes(spec, dataset) -> list | None:
         return layer_shapes(spec, dataset.input_shape, dataset.n_outputs)
     except ValueError:
         return None
+
+
+def _scrolling(panel: QWidget, name: str) -> QScrollArea:
+    """A side panel that scrolls vertically once the window is shorter than the panel's minimum (a
+    1366x768 screen with the runs dock and a banner open), instead of pushing the window's bottom,
+    status bar included, off the screen. No frame and no horizontal scrolling: it looks like the panel."""
+    area = QScrollArea()
+    area.setObjectName(name)
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area

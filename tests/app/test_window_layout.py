@@ -128,3 +128,22 @@ def test_loss_curves_get_real_room_at_1366(window):
     plot = window.loss_plot
     assert plot.loss_item.sceneBoundingRect().height() >= 70  # was 55 px
     assert window.boundary_view.getPlotItem().getViewBox().height() >= 160  # the boundary stays the star
+
+
+def test_the_runs_dock_and_a_banner_keep_the_window_on_a_laptop_screen(qtbot, make_window):
+    """Opening the runs dock (the first kept run) and a warning banner once grew the window to 860 px on
+    a 768 px screen, the status bar below the screen's edge: the side panels scroll instead."""
+    window = make_window(quick_spec())
+    window.resize(*LAPTOP)
+    qtbot.waitUntil(lambda: window.frames.redraw_count > 0, timeout=60_000)
+    window.show_message("A warning that opens the banner above the panels.", "warning")
+    window.controller.step()
+    qtbot.waitUntil(lambda: window.controller.epoch >= 1, timeout=30_000)
+    window.controller.reset()  # keeps the run: the runs dock opens by itself
+    qtbot.waitUntil(lambda: window.runs_dock.isVisible(), timeout=10_000)
+    _settle(window, LAPTOP)
+    assert window.minimumSizeHint().height() <= LAPTOP[1] and window.message_bar.isVisible()
+    status = window.statusBar()
+    assert status.mapTo(window, QPoint(0, status.height())).y() <= LAPTOP[1]
+    scroll = window.findChild(QWidget, "dataScroll")
+    assert scroll.verticalScrollBar().maximum() > 0  # the data panel scrolls to its lower controls
