@@ -28,13 +28,25 @@ RECENT_POINTS = 2048   # the newest epochs are always kept one by one
 MIN_COLUMNS = 200      # curves get at least this many screen columns' worth of points
 
 
-def _legend_html(runs: tuple = ()) -> str:
-    """'── training  ── test', each dash in its curve's colour; then the overlaid runs' names, dashed."""
+LEGEND_CHAR_PX = 6.5  # about one 8 pt character's width: how many run names fit on a legend line
+
+
+def _legend_html(runs: tuple = (), chars: int = 80) -> str:
+    """'── training  ── test', each dash in its curve's colour; then the overlaid runs' names, dashed,
+    on as many lines as it takes to keep each under `chars` characters (one long line was cut off
+    at the plot's edge on a laptop screen)."""
     parts = [f'<span style="color:#{r:02x}{g:02x}{b:02x}; font-weight:bold;">━━</span>&nbsp;{name}'
              for name, (r, g, b) in LEGEND]
-    runs_line = [f'<span style="color:#{r:02x}{g:02x}{b:02x}; font-weight:bold;">╌╌</span>&nbsp;{escape(name)}'
-                 for name, (r, g, b) in runs]
-    lines = [" &nbsp;&nbsp; ".join(parts)] + ([" &nbsp; ".join(runs_line)] if runs_line else [])  # runs: own line
+    lines, line, used = [" &nbsp;&nbsp; ".join(parts)], [], 0
+    for name, (r, g, b) in runs:
+        width = len(name) + 4  # the dash and the gaps
+        if line and used + width > chars:
+            lines.append(" &nbsp; ".join(line))
+            line, used = [], 0
+        line.append(f'<span style="color:#{r:02x}{g:02x}{b:02x}; font-weight:bold;">╌╌</span>&nbsp;{escape(name)}')
+        used += width
+    if line:
+        lines.append(" &nbsp; ".join(line))
     return f'<span style="font-size:8pt; color:#4b5563;">{"<br>".join(lines)}</span>'
 
 
@@ -157,6 +169,8 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.ci.setSpacing(16)  # room between the plots, so the accuracy's "100%" never meets the loss axis
         # The key: one short line of its own above the curves, so it never covers them.
         self.legend = pg.LabelItem(_legend_html(), justify="right")
+        self._legend_runs: tuple = ()   # (name, rgb) of the overlaid runs
+        self._legend_shown: tuple = ((), 0)
         self.ci.addItem(self.legend, row=0, col=0)
         self.loss_item = self.addPlot(row=1, col=0, axisItems={"bottom": EpochAxis("bottom")})
         self.acc_item = self.addPlot(row=2, col=0, axisItems={"bottom": EpochAxis("bottom")})
@@ -283,10 +297,22 @@ class LossPlot(pg.GraphicsLayoutWidget):
     def set_overlays(self, runs: list) -> None:
         """Overlay kept runs, [(core.runs.RunRecord, rgb), ...], dashed, named in the legend."""
         self.run_overlays.set_runs(runs)
-        self.legend.setText(_legend_html(tuple((run.name, colour) for run, colour in runs)))
+        self._legend_runs = tuple((run.name, colour) for run, colour in runs)
+        self._set_legend()
         self._ranges = None
         self._dirty = True
         self.refresh()
+
+    def _set_legend(self) -> None:
+        chars = max(16, int(self.width() / LEGEND_CHAR_PX))
+        if (self._legend_runs, chars if self._legend_runs else 0) != self._legend_shown:
+            self._legend_shown = (self._legend_runs, chars if self._legend_runs else 0)
+            self.legend.setText(_legend_html(self._legend_runs, chars))
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
+        super().resizeEvent(event)
+        if getattr(self, "_legend_runs", ()):  # (resized while the widget is still being built)
+            self._set_legend()  # the run names re-flow to the new width
 
     def set_log_scale(self, on: bool) -> None:
         self.log_scale = bool(on)

@@ -70,3 +70,24 @@ def test_long_runs_have_short_epoch_ticks():
 
     assert [epoch_tick(v) for v in (0, 500, 1000, 12000, 40000, 1_500_000)] == \
         ["0", "500", "1k", "12k", "40k", "1.5M"]
+
+
+def test_many_overlaid_runs_wrap_in_the_legend_instead_of_running_off_its_edge(plot):
+    from core.runs.record import RunRecord
+
+    epochs = list(range(1, 51))
+    runs = [(RunRecord(name=f"lr=0.00{i} momentum", time="", spec={},
+                       curves={"epoch": epochs, "test_loss": [0.5] * 50, "test_accuracy": [0.8] * 50}),
+             (40 * i, 100, 200)) for i in range(1, 7)]
+    plot.resize(330, 240)  # the output panel's width at 1366x768
+    plot.set_overlays(runs)
+    assert plot.legend.item.boundingRect().width() <= plot.width()
+    html = plot.legend.item.toHtml()
+    assert all(run.name in html for run, _ in runs) and html.count("╌╌") == 6
+    lines = plot.legend.item.toPlainText().splitlines()
+    assert len(lines) >= 3  # the curves' line, then the runs over two or more lines
+    plot.resize(900, 240)   # wider: fewer lines
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    assert len(plot.legend.item.toPlainText().splitlines()) < len(lines)
