@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
@@ -508,6 +508,13 @@ class MainWindow(QMainWindow):
             self.message_bar.show_message(text, level)
         self.statusBar().showMessage(text, 10000)
         self.messageShown.emit(text, level)
+
+    def views_min_size(self) -> QSize:
+        """The central area's smallest size at which neither side panel needs its scroll bar (the
+        scroll areas alone would say ~230 px): docks placed below must leave the views this much."""
+        central = self.centralWidget().minimumSizeHint()
+        panels = max(self.data_panel.minimumSizeHint().height(), self.output_panel.minimumSizeHint().height())
+        return QSize(central.width(), central.height() + max(0, panels - self.splitter.minimumSizeHint().height()))
 
     # ================================================================ window state
     def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name

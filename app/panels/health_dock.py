@@ -54,7 +54,7 @@ class HealthDock(QDockWidget):
         room (1080 rows); else at the side in the spare width (1366x768). A floating panel stays put."""
         window = self.parentWidget()  # the main window (not kept in an attribute: no reference cycle)
         if not self.isFloating():
-            central = window.centralWidget().minimumSizeHint()
+            central = window.views_min_size()
             if window.height() - central.height() >= MIN_BOTTOM_HEIGHT:
                 window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self)
                 size, orientation = max(MIN_BOTTOM_HEIGHT, window.height() // 3), Qt.Orientation.Vertical

@@ -147,3 +147,17 @@ def test_the_runs_dock_and_a_banner_keep_the_window_on_a_laptop_screen(qtbot, ma
     assert status.mapTo(window, QPoint(0, status.height())).y() <= LAPTOP[1]
     scroll = window.findChild(QWidget, "dataScroll")
     assert scroll.verticalScrollBar().maximum() > 0  # the data panel scrolls to its lower controls
+
+
+@pytest.mark.parametrize("size, area", [(LAPTOP, "Right"), ((1920, 1050), "Bottom")])
+def test_the_health_panel_opens_where_the_views_keep_their_room(make_window, size, area):
+    """Below the views on a tall screen; at the side on a laptop (below, it squashed the views to
+    scrolling panels once they could scroll)."""
+    from PySide6.QtCore import Qt
+
+    window = make_window(quick_spec())
+    window.resize(*size)
+    window.health.open()
+    _settle(window, size)
+    assert window.dockWidgetArea(window.health) == getattr(Qt.DockWidgetArea, f"{area}DockWidgetArea")
+    assert window.minimumSizeHint().height() <= size[1]
