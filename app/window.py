@@ -25,7 +25,7 @@ from app.panels.health_dock import HealthDock
 from app.panels.help import ColourLegend, show_about
 from app.panels.message_bar import MessageBar
 from app.network.view import NetworkView
-from app.panels.output_panel import OutputPanel
+from app.panels.output_panel import MODALITY_VIEWS, OutputPanel
 from app.settings import AppSettings
 from app.panels.speed_readout import SpeedReadout
 from app.look.style import STYLESHEET
@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.lr_finder_dialog = None  # Train ▸ Find a learning rate, while open
         self._split_chosen = False  # the main splitter's sizes came from settings or the first show
         self._devices_listed = False
+        self._boundary_data = None  # a data set the hidden boundary view is still to show (see _show)
 
         self.setObjectName("mainWindow")
         self.setStyleSheet(STYLESHEET)
@@ -230,10 +231,12 @@ class MainWindow(QMainWindow):
 
     def picture_views(self) -> dict[str, QWidget]:
         """What File ▸ Export Picture offers, by key (FileHost)."""
+        self._show_boundary_data()
         return {"boundary": self.boundary_view, "loss": self.loss_plot, "network": self.network_view.canvas}
 
     def focused_view(self) -> QWidget:
         """The view holding the keyboard focus (or clicked last), else the decision boundary (FileHost)."""
+        self._show_boundary_data()
         views = (self.boundary_view, self.loss_plot, self.network_view, self.confusion_view)
         widget = QApplication.focusWidget()
         while widget is not None:
@@ -263,7 +266,11 @@ class MainWindow(QMainWindow):
         """Point every view at `spec` and its `dataset` (no training change)."""
         autoencoder = dataset.task == Task.autoencoder.value
         if data_changed:
-            if not autoencoder:  # an autoencoder shows its latent space instead (output_panel.set_task)
+            # Images and sequences show their own views in the boundary's place: their projection (a
+            # PCA and a scatter of every row, 60-130 ms for digits) is drawn only if asked for (export).
+            hidden = autoencoder or dataset.modality in MODALITY_VIEWS
+            self._boundary_data = dataset if hidden and not autoencoder else None
+            if not hidden:
                 self.boundary_view.set_dataset(dataset)
             self.output_panel.set_task(dataset.task, tuple(dataset.class_names))
             self.output_panel.set_modality(dataset)
@@ -283,6 +290,12 @@ class MainWindow(QMainWindow):
         self._sync_controls()
         self.specChanged.emit(spec)
         self.files.autosave_changed()
+
+    def _show_boundary_data(self) -> None:
+        """Bring the hidden boundary view up to the data (see `_show`) before someone looks at it."""
+        dataset, self._boundary_data = self._boundary_data, None
+        if dataset is not None and dataset is self.controller.dataset:
+            self.boundary_view.set_dataset(dataset)
 
     def _sync_controls(self) -> None:
         self.controls.set_spec(self.controller.spec)

@@ -28,6 +28,10 @@ GRID_HZ = 8.0       # boundary and neuron grids (the costly part of a snapshot) 
 GRID_RESOLUTION = 100
 # A fused-engine warm-up still running after this long is a first-time compile: say so.
 WARM_UP_NOTICE_S = 0.8
+# A run started with `hold=True` waits for `release()` (the window has shown the new data) before it
+# builds, so the two do not take turns on the interpreter lock in the turn the user is looking at;
+# it builds anyway after this long (nothing may wait on the GUI thread for ever).
+HOLD_LIMIT_S = 0.5
 WARM_UP_NOTICE = ("Preparing the fast engine: the first run on this machine compiles it, which takes a "
                   "few seconds. Later runs start at once.")
 
@@ -96,6 +100,7 @@ class _RunThread(QThread):
         self._jobs: list[tuple[Callable[[Any], Any], Future]] = []
         self._jobs_lock = threading.Lock()
         self._done = False
+        self.go = threading.Event()  # set: build now (start(hold=False), release(), stop())
         # perf_counter() at the end of each start-up phase: where the time to the first epoch goes
         self.phases: dict[str, float] = {"thread started": time.perf_counter()}
 
@@ -139,6 +144,7 @@ class _RunThread(QThread):
 
     def _loop(self) -> None:
         gen = self.generation
+        self.go.wait(HOLD_LIMIT_S)
         try:
             trainer = self._build()
             if trainer is None:
@@ -235,11 +241,13 @@ class TrainingWorker(QObject):
         self.speed_limit: float | None = None  # epochs per second; kept across runs
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def start(self, spec: Any, dataset: Any = None, playing: bool = False, trainer: Any = None) -> None:
+    def start(self, spec: Any, dataset: Any = None, playing: bool = False, trainer: Any = None,
+              hold: bool = False) -> None:
         """Stop any current run, then train `spec` from fresh weights. With dataset None the run
         thread loads the data itself (and runStarted carries it as info['dataset']). A `trainer`
         (e.g. core.files.checkpoint.restore_trainer's) is run as it is, resuming at its epoch; the caller
-        must not touch it afterwards."""
+        must not touch it afterwards. With `hold` the run builds only after `release()` (or
+        HOLD_LIMIT_S), so the window shows what changed first."""
         self.stop()
         self._generation += 1
         self.control = TrainingControl(paused=not playing)
@@ -252,9 +260,16 @@ class TrainingWorker(QObject):
         thread.failed.connect(self._on_failed)
         thread.notice.connect(self._on_notice)
         thread.progress.connect(self._on_progress)
+        if not hold:
+            thread.go.set()
         self._thread = thread
         _THREADS.append(thread)
         thread.start()
+
+    def release(self) -> None:
+        """Let a run started with `hold=True` build now."""
+        if self._thread is not None:
+            self._thread.go.set()
 
     def stop(self, timeout_ms: int = 2000) -> bool:
         """Ask the run to stop and wait for it; True if it ended within `timeout_ms`.
@@ -266,6 +281,7 @@ class TrainingWorker(QObject):
             self.control.stop()
         if thread is None:
             return True
+        thread.go.set()  # a held run wakes, sees the stop and ends
         self._generation += 1  # anything still queued from that run is now stale
         finished = bool(thread.wait(timeout_ms))
         live_threads()  # forget finished threads; a late one stays referenced until it ends

@@ -51,7 +51,7 @@ class ControlsBar(QFrame):
         self.setObjectName("controlsBar")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(14, 8, 14, 8)
-        layout.setSpacing(12)
+        layout.setSpacing(10)
 
         self.reset_button = self._tool("resetButton", "Reset", texts.RESET_TIP, "reset", 34)
         self.play_button = self._tool("playButton", "Play", texts.PLAY_TIP, "play", 52)
@@ -71,19 +71,29 @@ class ControlsBar(QFrame):
         counter_layout.setSpacing(0)
         caption = QLabel("EPOCH")
         caption.setObjectName("groupCaption")
-        counter_layout.addWidget(caption)
-        counter_layout.addWidget(self.epoch_label)
-        # The speed limit sits by the speed it limits (and next to Play), not among the choices.
+        # The speed limit sits by the speed it limits (and next to Play), not among the choices; on the
+        # caption's row, so the counter stays narrow and the choices fit one row at 1366 pixels.
         self.speed_combo = named(QComboBox(), "speedCombo", "Training speed limit", texts.SPEED_TIP)
         for label, rate in texts.SPEEDS:
             self.speed_combo.addItem(label, rate)
         self.speed_combo.activated.connect(lambda i: self.speedChosen.emit(float(self.speed_combo.itemData(i))))
+        caption_row = QHBoxLayout()
+        caption_row.setContentsMargins(0, 0, 0, 0)
+        caption_row.setSpacing(6)
+        caption_row.addWidget(caption, 0, Qt.AlignmentFlag.AlignBottom)
+        caption_row.addStretch(1)
+        caption_row.addWidget(self.speed_combo)
+        counter_layout.addLayout(caption_row)
+        counter_layout.addWidget(self.epoch_label)
+        # When the run stops sits under the counter it stops, by the speed: the run's own controls stay
+        # together and the choices keep one row at 1366 pixels.
+        self.stop_conditions = StopConditions()
         rate_row = QHBoxLayout()
         rate_row.setContentsMargins(0, 0, 0, 0)
         rate_row.setSpacing(6)
         rate_row.addWidget(self.rate_label)
-        rate_row.addWidget(self.speed_combo)
         rate_row.addStretch(1)
+        rate_row.addWidget(self.stop_conditions)
         counter_layout.addLayout(rate_row)
         layout.addWidget(counter)
 
@@ -96,7 +106,6 @@ class ControlsBar(QFrame):
                                       "(your network is not changed).")
         self.lr_finder_button.setText("Find…")
         self.lr_finder_button.clicked.connect(self.lrFinderClicked)
-        self.stop_conditions = StopConditions()
         self.activation_combo = registry_combo("activationCombo", "Activation (all layers)",
                                                texts.ACTIVATION_TIP, ACTIVATIONS, Activation)
         self.activation_combo.setPlaceholderText("Mixed")
@@ -128,12 +137,13 @@ class ControlsBar(QFrame):
         self._wire(self.task_combo, self.taskChosen)
         self.device_combo.activated.connect(self._device_index)
 
-        # The choices wrap onto a second row on narrow windows instead of forcing a wide minimum.
+        # The choices wrap onto a second row on narrow windows (one row from 1366 pixels wide) instead of
+        # forcing a wide minimum.
         choices = QWidget()
         choices.setObjectName("controlChoices")
         flow = QFlowLayout(choices)
         flow.setContentsMargins(0, 0, 0, 0)
-        flow.setSpacing(8)
+        flow.setSpacing(6)
         # The penalty and its rate share one caption: one row fits a 1366-pixel-wide window.
         for caption, *widgets in (("Learning rate", self.learning_rate_combo, self.lr_finder_button),
                                   ("Activation", self.activation_combo),
@@ -143,8 +153,7 @@ class ControlsBar(QFrame):
                                    self.regularization_rate_combo),
                                   ("LR schedule", self.schedule_combo),
                                   ("Problem type", self.task_combo),
-                                  ("Device", self.device_combo),
-                                  ("Stop", self.stop_conditions)):
+                                  ("Device", self.device_combo)):
             flow.addWidget(caption_group(caption, *widgets))
         layout.addWidget(choices, 1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)

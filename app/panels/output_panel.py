@@ -142,7 +142,12 @@ class OutputPanel(QFrame):
         top_layout.setContentsMargins(0, 0, 0, 0)
         self._plane = _Square(self.boundary_view)
         top_layout.addWidget(self._plane, 1)
-        top_layout.addLayout(toggles)
+        # One height for the plane's toggles and a table's axis combos (see showEvent): switching
+        # between a plane and a table then moves nothing below (it re-laid out the curves, ~10 ms).
+        toggles.setContentsMargins(0, 0, 0, 0)
+        self._toggles_row = QWidget()
+        self._toggles_row.setLayout(toggles)
+        top_layout.addWidget(self._toggles_row)
         # task autoencoder: its latent space and reconstructions take the boundary's place
         self.autoencoder_views = AutoencoderViews()
         self.autoencoder_views.hide()
@@ -234,6 +239,7 @@ class OutputPanel(QFrame):
         # not push the plots down when the first snapshot arrives.
         self.figures.ensurePolished()
         self.figures.setMinimumHeight(2 * self.figures.fontMetrics().lineSpacing() + 4)
+        self._toggles_row.setMinimumHeight(max(w.sizeHint().height() for w in (self.show_test_box, self.x_axis_combo)))
         super().showEvent(event)
 
     def _axes_chosen(self, _index: int = 0) -> None:

@@ -34,14 +34,17 @@ def principal_plane(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     centred = x - x.mean(axis=0)
     std = centred.std(axis=0)
     centred = centred / np.where(std > 1e-12, std, 1.0)
-    _, singular, vt = np.linalg.svd(centred, full_matrices=False)
-    k = min(2, vt.shape[0])
+    # The eigenvectors of the columns' (d x d) scatter matrix are the SVD's right singular vectors:
+    # ~1 ms for digits' 1797 x 64 on the GUI thread, where the SVD of the rows took 20-120 ms.
+    variance, vectors = np.linalg.eigh(centred.T @ centred)
+    order = np.argsort(variance)[::-1]
+    variance, vt = np.clip(variance[order], 0.0, None), vectors[:, order].T
+    k = min(2, vt.shape[0], len(x))
     axes = vt[:k]
     signs = np.sign(axes[np.arange(k), np.abs(axes).argmax(axis=1)])
     axes = axes * np.where(signs == 0, 1.0, signs)[:, None]
     coords = np.zeros((len(x), 2))
     coords[:, :k] = centred @ axes.T
-    variance = singular ** 2
     total = float(variance.sum())
     share = np.zeros(2)
     if total > 0:

@@ -46,6 +46,7 @@ class RunListView(QWidget):
         self._colours: dict[int, tuple[int, int, int]] = {}   # id(run) -> its overlay colour
         self._ticked: set[int] = set()                         # id(run) of the runs overlaid
         self._next_colour = 0
+        self._overlaid: tuple = ()  # what refill() last overlaid: a new spec alone redraws no curve
         self.table = named(QTableWidget(0, len(COLUMNS)), "runList", "Kept runs",
                            "Every run you reset or that finished: tick one to overlay its test loss on the "
                            "loss plot; double-click a name to rename it.")
@@ -126,7 +127,11 @@ class RunListView(QWidget):
                                  "No runs yet: Reset or finish a run to keep it")
         self.delete_button.setEnabled(bool(self.table.selectionModel().selectedRows()))
         self.export_button.setEnabled(bool(runs))
-        self.overlaysChanged.emit(self.overlays())
+        overlays = self.overlays()
+        overlaid = tuple((id(run), run.name, colour) for run, colour in overlays)
+        if overlaid != self._overlaid:
+            self._overlaid = overlaid
+            self.overlaysChanged.emit(overlays)
 
     def _fill_row(self, row: int, run: RunRecord) -> None:
         pixmap = QPixmap(10, 10)
@@ -173,7 +178,9 @@ class RunListView(QWidget):
         if item is not None and (item.checkState() == Qt.CheckState.Checked) != on:
             with Blocked([self.table]):
                 item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
-        self.overlaysChanged.emit(self.overlays())
+        overlays = self.overlays()
+        self._overlaid = tuple((id(run), run.name, colour) for run, colour in overlays)
+        self.overlaysChanged.emit(overlays)
 
     def overlays(self) -> list[tuple[RunRecord, tuple[int, int, int]]]:
         return [(run, self.colour_of(run)) for run in self.keeper.runs if id(run) in self._ticked]

@@ -31,19 +31,21 @@ def slow_loads(monkeypatch):
 
 
 class _Heartbeat:
-    """A 10 ms timer on the GUI thread; `longest` is the longest gap between two beats."""
+    """A 10 ms timer on the GUI thread; `longest` is the longest gap between two beats, `busy` the
+    GUI thread's own CPU time in that gap (the rest: other threads or processes had the CPU)."""
 
     def __init__(self) -> None:
         self.timer = QTimer(interval=10)
         self.timer.timeout.connect(self._beat)
         self.last = None
         self.longest = 0.0
+        self.busy = 0.0
 
     def _beat(self) -> None:
-        now = time.perf_counter()
-        if self.last is not None:
-            self.longest = max(self.longest, now - self.last)
-        self.last = now
+        now, cpu = time.perf_counter(), time.thread_time()
+        if self.last is not None and now - self.last[0] > self.longest:
+            self.longest, self.busy = now - self.last[0], cpu - self.last[1]
+        self.last = (now, cpu)
 
     def __enter__(self):
         self.timer.start()
@@ -53,22 +55,24 @@ class _Heartbeat:
         self.timer.stop()
 
 
-def test_choosing_a_bundled_set_never_blocks_the_gui_thread(window, qtbot, slow_loads):
+@pytest.mark.parametrize("source, classes", [(DataSource.iris, 3), (DataSource.wine, 3), (DataSource.digits, 10)])
+def test_choosing_a_bundled_set_never_blocks_the_gui_thread(window, qtbot, slow_loads, source, classes):
     with _Heartbeat() as heart:
-        window.data_panel.sourceChosen.emit(DataSource.iris)
-        assert window.controller.loading and "Loading iris" in window.statusBar().currentMessage()
-        qtbot.waitUntil(lambda: window.controller.spec.data.source == DataSource.iris and window.frames.redraw_count > 0
+        window.data_panel.sourceChosen.emit(source)
+        assert window.controller.loading and f"Loading {source.value}" in window.statusBar().currentMessage()
+        qtbot.waitUntil(lambda: window.controller.spec.data.source == source and window.frames.redraw_count > 0
                         and window.frames.latest is not None and window.frames.latest.epoch == 0, timeout=30_000)
-    assert window.controller.dataset.n_classes == 3 and window.network_view.hidden_layer_count == len(window.controller.spec.layers)
-    # The issue's target is 100 ms. Measured now: 70-125 ms, in the one event-loop turn where the new data
-    # is shown while the training thread builds the new run (it holds the interpreter lock in long calls);
-    # the loading itself is off the GUI thread. 150 ms catches a load on the GUI thread (>= 600 ms here).
-    assert heart.longest < 0.15, f"the GUI thread stalled {heart.longest * 1000:.0f} ms"
+    assert window.controller.dataset.n_classes == classes
+    assert window.network_view.hidden_layer_count == len(window.controller.spec.layers)
+    # The loading is off the GUI thread (>= 600 ms here); the turn that shows the new data and the repaint
+    # after it stay short (the run is built only after that repaint: app/worker.py HOLD_LIMIT_S).
+    assert heart.longest < 0.10, (f"the GUI thread stalled {heart.longest * 1000:.0f} ms "
+                                  f"({heart.busy * 1000:.0f} ms of it its own work)")
     # undo and redo still work, at once (the data sets are remembered)
     window.controller.undo_stack.undo()
     assert window.controller.spec.data.source == DataSource.gauss
     window.controller.undo_stack.redo()
-    assert window.controller.spec.data.source == DataSource.iris and window.controller.dataset.n_classes == 3
+    assert window.controller.spec.data.source == source and window.controller.dataset.n_classes == classes
 
 
 def test_a_newer_choice_wins_over_a_load_in_flight(window, qtbot, slow_loads):

@@ -43,7 +43,8 @@ def test_ten_classes_keep_every_legend_entry_at_1366(make_window):
     window = make_window(quick_spec(data={"source": "digits", "train_fraction": 0.5}, loss="cross_entropy"))
     window.resize(*LAPTOP)
     _settle(window, LAPTOP)
-    view = window.boundary_view
+    view = window.picture_views()["boundary"]  # digits shows its gallery: the projection is drawn when asked for
+    _settle(window, LAPTOP)
     assert view.legend_labels[:10] == [str(c) for c in window.controller.dataset.class_names]
     text_item = view.legend.item  # the wrapped, centred text itself (its box may be wider)
     legend = text_item.mapRectToScene(text_item.boundingRect())
