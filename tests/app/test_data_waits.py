@@ -40,11 +40,14 @@ class _Heartbeat:
         self.last = None
         self.longest = 0.0
         self.busy = 0.0
+        self.busiest = 0.0  # the most CPU time the GUI thread spent between two beats
 
     def _beat(self) -> None:
         now, cpu = time.perf_counter(), time.thread_time()
         if self.last is not None and now - self.last[0] > self.longest:
             self.longest, self.busy = now - self.last[0], cpu - self.last[1]
+        if self.last is not None:
+            self.busiest = max(self.busiest, cpu - self.last[1])
         self.last = (now, cpu)
 
     def __enter__(self):
@@ -66,8 +69,13 @@ def test_choosing_a_bundled_set_never_blocks_the_gui_thread(window, qtbot, slow_
     assert window.network_view.hidden_layer_count == len(window.controller.spec.layers)
     # The loading is off the GUI thread (>= 600 ms here); the turn that shows the new data and the repaint
     # after it stay short (the run is built only after that repaint: app/worker.py HOLD_LIMIT_S).
-    assert heart.longest < 0.10, (f"the GUI thread stalled {heart.longest * 1000:.0f} ms "
-                                  f"({heart.busy * 1000:.0f} ms of it its own work)")
+    # The bound, 100 ms, holds for the GUI thread's own work in its longest gap (measured 44-86 ms
+    # on a 2-core machine). The gap's wall time also holds waits for the interpreter lock and the CPU,
+    # which a busy machine stretches (67-101 ms quiet, up to 240 ms with other tests running beside): it
+    # gets 150 ms, still far below a load on the GUI thread (>= 600 ms here).
+    report = (f"the GUI thread stalled {heart.longest * 1000:.0f} ms ({heart.busy * 1000:.0f} ms of it its own work); "
+              f"its longest own work between two beats: {heart.busiest * 1000:.0f} ms")
+    assert heart.busiest < 0.10 and heart.longest < 0.15, report
     # undo and redo still work, at once (the data sets are remembered)
     window.controller.undo_stack.undo()
     assert window.controller.spec.data.source == DataSource.gauss
