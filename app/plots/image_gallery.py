@@ -1,6 +1,7 @@
 """A gallery of test images with the network's predicted class and confidence; wrong ones in a red
 frame, the focused one (whose feature maps the network view shows) in a blue frame. Click one to
-focus it. Pictures are made once per data set; a snapshot only changes captions and frames."""
+focus it. Pictures are made once per data set; a snapshot repaints only the cells whose caption
+(class, whole percent) or frame changed."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ class ImageGallery(QWidget):
         self._pixmaps: list[QPixmap] = []
         self._small = QFont(self.font())
         self._small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.85))
+        self.cells_painted = 0   # cells painted so far (tests: an unchanged cell is not)
 
     def set_images(self, raw: np.ndarray, labels: np.ndarray, class_names: tuple[str, ...]) -> None:
         """`raw` (n, C, H, W) in the data's units, `labels` their true classes."""
@@ -78,18 +80,24 @@ class ImageGallery(QWidget):
             probabilities = np.asarray(probabilities)
             self.predicted = probabilities.argmax(axis=1)
             self.confidence = probabilities.max(axis=1)
-        if self._shown() != before:  # repaint (64 images, ~9 ms) only when a label or a percentage changes
+        after = self._shown()
+        if before is None or after is None or before.shape != after.shape:
             self.update()
+            return
+        # repaint (64 images, ~7 ms) only the cells whose caption changed: late in training, a few
+        for row in np.flatnonzero((before != after).any(axis=1)).tolist():
+            self.update(self.cell_rect(row))
 
-    def _shown(self) -> bytes | None:
-        """What the captions show: each predicted class and its confidence in whole percent."""
+    def _shown(self) -> np.ndarray | None:
+        """What each caption shows: (n, 2) predicted class and confidence in whole percent."""
         if self.predicted is None:
             return None
-        return np.stack([self.predicted, np.round(np.asarray(self.confidence) * 100)]).astype(np.int64).tobytes()
+        return np.stack([self.predicted, np.round(np.asarray(self.confidence) * 100)], axis=1).astype(np.int64)
 
     def set_focused(self, row: int | None) -> None:
+        for old_or_new in {self.focused, row} - {None}:
+            self.update(self.cell_rect(old_or_new))
         self.focused = row
-        self.update()
 
     def wrong_rows(self) -> list[int]:
         if self.predicted is None:
@@ -135,8 +143,9 @@ class ImageGallery(QWidget):
         wrong = set(self.wrong_rows())
         for row, image in enumerate(self._images):
             cell = self.cell_rect(row)
-            if not cell.intersects(event.rect()):
+            if not event.region().intersects(cell):
                 continue
+            self.cells_painted += 1
             box = QRectF(cell.left() + (CELL_W - IMAGE) / 2, cell.top() + 3, IMAGE, IMAGE)
             painter.drawPixmap(box.topLeft(), self._pixmaps[row])
             frame = _FOCUS if row == self.focused else (_WRONG if row in wrong else QColor(200, 204, 210))
