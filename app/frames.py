@@ -93,7 +93,8 @@ class SnapshotFrames(QObject):
         if grid is not None:
             self._pending_grid = None
             self._network_grid = grid
-            output.boundary_view.update_snapshot(grid)
+            if output.boundary_view.isVisibleTo(output):  # behind a modality's views: a new run redraws it
+                output.boundary_view.update_snapshot(grid)
             output.update_views(grid)
         if settled or now - last["network"] >= 1.0 / NETWORK_HZ:
             # the newest grid (thumbnails) first; then the newest weights (links) if newer

@@ -179,15 +179,18 @@ def paint_columns(painter: QPainter, rects: Mapping[int, list[QRectF]], pictures
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    painter.setPen(QPen(_BORDER, 1.0))
+    draw = painter.drawImage
+    frames, filter_frames = [], []
     for column, shown in pictures.items():
         for rect, image in zip(rects.get(column, ()), shown.maps):
-            painter.drawImage(rect, image)
-            painter.drawRect(rect)
-    painter.setPen(QPen(_FILTER_BORDER, 0.8))
-    for column, shown in pictures.items():
+            draw(rect, image)
+            frames.append(rect)
         for rect, image in zip(rects.get(column, ()), shown.filters):
             box = filter_rect(rect)
-            painter.drawImage(box, image)
-            painter.drawRect(box)
+            draw(box, image)
+            filter_frames.append(box)
+    painter.setPen(QPen(_BORDER, 1.0))
+    painter.drawRects(frames)  # one call for all the frames
+    painter.setPen(QPen(_FILTER_BORDER, 0.8))
+    painter.drawRects(filter_frames)
     painter.restore()

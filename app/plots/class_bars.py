@@ -50,9 +50,10 @@ class ClassBars(QWidget):
     def set_values(self, values: np.ndarray | None, highlight: int | None = None) -> None:
         """Values in 0..1, one per class (None: empty bars)."""
         new = None if values is None else np.asarray(values, np.float64).copy()
+        # shown in whole percent (the text, and about a pixel of bar): a smaller change is not seen
         same = (new is None and self.values is None) or (
             new is not None and self.values is not None and new.shape == self.values.shape
-            and np.allclose(new, self.values, atol=5e-4, equal_nan=True))
+            and np.array_equal(np.round(new * 100), np.round(self.values * 100), equal_nan=True))
         if same and highlight == self.highlight:
             return  # nothing a viewer could see changed: no repaint
         self.values = new

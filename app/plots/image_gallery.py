@@ -140,25 +140,39 @@ class ImageGallery(QWidget):
     def paintEvent(self, event) -> None:  # noqa: ANN001, N802
         painter = QPainter(self)
         painter.setFont(self._small)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        metrics = painter.fontMetrics()
         wrong = set(self.wrong_rows())
-        for row, image in enumerate(self._images):
+        region = event.region()
+        pens = {"focus": QPen(_FOCUS, 2.5), "wrong": QPen(_WRONG, 2.5), "plain": QPen(QColor(200, 204, 210), 1.0)}
+        captions = self._captions(metrics)
+        for row, pixmap in enumerate(self._pixmaps):
             cell = self.cell_rect(row)
-            if not event.region().intersects(cell):
+            if not region.intersects(cell):
                 continue
             self.cells_painted += 1
-            box = QRectF(cell.left() + (CELL_W - IMAGE) / 2, cell.top() + 3, IMAGE, IMAGE)
-            painter.drawPixmap(box.topLeft(), self._pixmaps[row])
-            frame = _FOCUS if row == self.focused else (_WRONG if row in wrong else QColor(200, 204, 210))
-            painter.setPen(QPen(frame, 2.5 if row == self.focused or row in wrong else 1.0))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(box.adjusted(-1, -1, 1, 1))
-            if self.predicted is not None and row < len(self.predicted):
-                k = int(self.predicted[row])
-                name = self.class_names[k] if k < len(self.class_names) else str(k)
+            left, top = cell.left() + (CELL_W - IMAGE) // 2, cell.top() + 3
+            painter.drawPixmap(left, top, pixmap)
+            painter.setPen(pens["focus" if row == self.focused else "wrong" if row in wrong else "plain"])
+            painter.drawRect(QRectF(left - 1, top - 1, IMAGE + 2, IMAGE + 2))
+            if row < len(captions):
                 painter.setPen(_WRONG if row in wrong else _TEXT)
-                share = f" {float(self.confidence[row]):.0%}"
-                metrics = painter.fontMetrics()  # long class names ("triangle") are shortened, the share kept
-                name = metrics.elidedText(name, Qt.TextElideMode.ElideRight, CELL_W - metrics.horizontalAdvance(share))
-                painter.drawText(QRectF(cell.left(), box.bottom() + 1, CELL_W, 14), int(Qt.AlignmentFlag.AlignCenter),
-                                 name + share)
+                painter.drawText(QRectF(cell.left(), top + IMAGE + 1, CELL_W, 14), int(Qt.AlignmentFlag.AlignCenter),
+                                 captions[row])
         painter.end()
+
+    def _captions(self, metrics) -> list[str]:  # noqa: ANN001 - QFontMetrics
+        """Each image's caption: the predicted class, shortened to fit ("triangle"), and the share."""
+        if self.predicted is None:
+            return []
+        fitted: dict[tuple[int, int], str] = {}
+        result = []
+        for k, percent in zip(self.predicted.tolist(), np.round(np.asarray(self.confidence) * 100).astype(int).tolist()):
+            text = fitted.get((k, percent))
+            if text is None:
+                name = self.class_names[k] if k < len(self.class_names) else str(k)
+                share = f" {percent}%"
+                text = metrics.elidedText(name, Qt.TextElideMode.ElideRight, CELL_W - metrics.horizontalAdvance(share))
+                fitted[(k, percent)] = text = text + share
+            result.append(text)
+        return result
