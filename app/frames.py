@@ -23,6 +23,8 @@ NETWORK_HZ = 3.0
 FIGURES_HZ = 10.0
 CONFUSION_HZ = 4.0
 VIEWS_HZ = 5.0  # the modality panels' probe pictures (sequences)
+GRID_VIEWS_HZ = 4.0  # the modality panels' per-grid pictures (image gallery, class bars, autoencoder):
+                     # grids come at up to 8 a second on a fast machine, these need not follow each
 
 
 class SnapshotFrames(QObject):
@@ -39,8 +41,10 @@ class SnapshotFrames(QObject):
         self.redraw_count = 0
         self._pending_grid = None             # the newest snapshot with a boundary grid, not yet drawn
         self._network_grid = None
+        self._views_grid = None               # the newest grid snapshot the modality views have not shown
         self._pending_views = None            # the newest snapshot with probe pictures, not yet drawn
-        self._last_drawn = {"loss": 0.0, "network": 0.0, "confusion": 0.0, "figures": 0.0, "views": 0.0}
+        self._last_drawn = {"loss": 0.0, "network": 0.0, "confusion": 0.0, "figures": 0.0, "views": 0.0,
+                            "grid_views": 0.0}
         # 1 ms, not 0: a zero timer runs before due timers (as a posted event), so a draw right after a
         # long slot (a new data set shown) would join it in one stall; a real timer waits its turn
         self.timer = QTimer(self, singleShot=True, interval=1)
@@ -63,6 +67,7 @@ class SnapshotFrames(QObject):
         self.latest = None
         self._pending_grid = None
         self._network_grid = None
+        self._views_grid = None
         self._pending_views = None
         self._output.loss_plot.reset()
         self._output.boundary_view.clear_boundary()
@@ -93,8 +98,13 @@ class SnapshotFrames(QObject):
         if grid is not None:
             self._pending_grid = None
             self._network_grid = grid
-            output.boundary_view.update_snapshot(grid)
-            output.update_views(grid)
+            if output.boundary_view.isVisibleTo(output):  # behind a modality's views: a new run redraws it
+                output.boundary_view.update_snapshot(grid)
+            self._views_grid = grid
+        if self._views_grid is not None and (settled or now - last["grid_views"] >= 1.0 / GRID_VIEWS_HZ):
+            output.update_views(self._views_grid)
+            self._views_grid = None
+            last["grid_views"] = now
         if settled or now - last["network"] >= 1.0 / NETWORK_HZ:
             # the newest grid (thumbnails) first; then the newest weights (links) if newer
             if self._network_grid is not None:

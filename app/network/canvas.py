@@ -83,6 +83,11 @@ class NetworkCanvas(QWidget):
         # have an image of their own, re-rendered less often while training (see LINK_INTERVAL).
         self._cache: QImage | None = None
         self._links_image: QImage | None = None
+        # image nets: the diagram without its pictures, so that a snapshot repaints only the picture
+        # columns that changed (`_stale_columns`) over it, not the whole diagram
+        self._base: QImage | None = None
+        self._stale_columns: set[int] = set()
+        self.column_renders: dict[int, int] = {}   # column index -> times its pictures were painted
         self._dirty = True
         self._links_dirty = True
         self._links_now = True       # render the links at the next render, whatever the interval
@@ -226,9 +231,17 @@ class NetworkCanvas(QWidget):
         view = snap.views.get("feature_maps") if snap.views else None
         if not view or "layers" not in view or len(view["layers"]) != len(self._hidden):
             return False
+        changed = feature_maps.changed_columns(self.feature_view, view)
         self.feature_view = dict(view)
-        self._pictures = feature_maps.column_pictures(view)
-        self._dirty = True
+        if not changed:
+            return True
+        pictures = feature_maps.column_pictures(view, only=changed)
+        for column in changed:
+            if column in pictures:
+                self._pictures[column] = pictures[column]
+            else:
+                self._pictures.pop(column, None)
+        self._stale_columns |= changed
         self._schedule_render()
         return True
 
@@ -244,10 +257,10 @@ class NetworkCanvas(QWidget):
         """Repaint now, or once the render interval has passed since the last render (snapshots can
         come faster than it is worth redrawing hundreds of links). Changed links alone wait for
         their own, longer interval."""
-        if self._render_timer.isActive() or not (self._dirty or self._links_dirty):
+        if self._render_timer.isActive() or not (self._dirty or self._links_dirty or self._stale_columns):
             return
         due = self._last_render + max(self.min_render_interval, self._render_cost / RENDER_SHARE)
-        if not self._dirty and not self._links_now:
+        if not self._dirty and not self._links_now and not self._stale_columns:
             # only the links changed: the next snapshot's thumbnails usually bring them along;
             # come back by ourselves only if none does
             due = max(due, self._last_links_render + 1.5 * self._links_interval())
@@ -299,6 +312,7 @@ class NetworkCanvas(QWidget):
     def clear_snapshot(self) -> None:
         self._images.clear()
         self._pictures.clear()
+        self._stale_columns.clear()
         self.feature_view = None
         self._fills.clear()
         self._weights = None
@@ -326,12 +340,21 @@ class NetworkCanvas(QWidget):
         self.update()
 
     def _render_due(self) -> None:
-        if self._dirty or self._links_dirty:
+        if self._dirty or self._links_dirty or self._stale_columns:
             self._repaint_diagram()
 
     def _repaint_diagram(self) -> None:
+        if self._stale_columns and not (self._dirty or self._links_dirty) and self._base is not None:
+            for column in self._stale_columns:  # only the picture columns that changed
+                self.update(self._column_bounds(column).toAlignedRect())
+            return
         # the headers above NODES_TOP never change with a snapshot: leave them out of the repaint
         self.update(QRect(0, NODES_TOP - 8, self.width(), self.height()))
+
+    def _column_bounds(self, column: int) -> QRectF:
+        shown = self._pictures.get(column)
+        return feature_maps.column_bounds(self._columns[column].rects if column < len(self._columns) else [],
+                                          bool(shown and shown.filters))
 
     # --- geometry queries (also used by tests) --------------------------------------------------
     def column_index(self, kind: str, layer: int) -> int:
@@ -524,6 +547,8 @@ class NetworkCanvas(QWidget):
         size = self.size() * ratio
         if self._dirty or self._links_due() or self._cache is None or self._cache.size() != size:
             self._render_cache(size, ratio)
+        elif self._stale_columns:
+            self._render_columns(ratio)
         dirty = event.rect()
         painter.drawImage(dirty, self._cache, QRect(dirty.topLeft() * ratio, dirty.size() * ratio))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -552,13 +577,43 @@ class NetworkCanvas(QWidget):
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         painter.setFont(self.font())
         paint_nodes(painter, self._columns, self._node, self._planar, self._images, self._fills)
-        feature_maps.paint_columns(painter, {c: self._columns[c].rects for c in self._pictures}, self._pictures)
         image = self._input_shape
         paint_labels(painter, self.font(), self._small, self._columns, self._label_width, self._right_width,
                      output_subtitle(self._n_outputs, self._regression),
                      f"{image[1]}×{image[2]} image" if image else "")
+        if image is not None:  # the pictures go over a copy kept without them (see _render_columns)
+            painter.end()
+            self._base = self._cache.copy()
+            painter = QPainter(self._cache)
+            self._paint_pictures(painter, set(self._pictures))
+        else:
+            self._base = None
         painter.end()
         self._dirty = False
+        self._stale_columns.clear()
+        self._last_render = time.perf_counter()
+        self._render_cost = self._last_render - started
+
+    def _paint_pictures(self, painter: QPainter, columns: set[int]) -> None:
+        shown = {c: self._pictures[c] for c in columns if c in self._pictures and c < len(self._columns)}
+        feature_maps.paint_columns(painter, {c: self._columns[c].rects for c in shown}, shown)
+        for column in shown:
+            self.column_renders[column] = self.column_renders.get(column, 0) + 1
+
+    def _render_columns(self, ratio: float) -> None:
+        """A snapshot changed some picture columns: put the diagram back under each (from the copy
+        kept without pictures) and paint its new pictures; the rest of the diagram is left as it is."""
+        started = time.perf_counter()
+        painter = QPainter(self._cache)
+        restored = [self._column_bounds(c) for c in self._stale_columns if c < len(self._columns)]
+        for bounds in restored:
+            painter.drawImage(bounds, self._base, QRectF(bounds.topLeft() * ratio, bounds.size() * ratio))
+        # a neighbour's filters may reach under a restored rectangle: paint those columns again too
+        again = {c for c in self._pictures if c not in self._stale_columns
+                 and any(self._column_bounds(c).intersects(bounds) for bounds in restored)}
+        self._paint_pictures(painter, self._stale_columns | again)
+        painter.end()
+        self._stale_columns.clear()
         self._last_render = time.perf_counter()
         self._render_cost = self._last_render - started
 

@@ -4,7 +4,8 @@ convolution's learned filters beside its maps, as small images (CNN Explainer's 
 One table, DRAWERS (layer type -> drawer), says what an image layer's column shows; the canvas asks
 it how many nodes a layer gets (`column_width`) and turns a snapshot's `views["feature_maps"]`
 (core/training/feature_maps.py) into pictures (`column_pictures`). Dense layers are not in the
-table: they stay columns of neurons. Every picture is a numpy LUT pass, no pixel loops.
+table: they stay columns of neurons. Every picture is a numpy LUT pass, no pixel loops, and only a
+column whose data changed (`changed_columns`) is turned into pictures and painted again.
 """
 
 from __future__ import annotations
@@ -112,17 +113,47 @@ def column_width(layer_type: str, shape: tuple[int, ...] | None) -> int | None:
     return None
 
 
-def column_pictures(view: Mapping[str, Any]) -> dict[int, Pictures]:
-    """Column index (0 = input, k + 1 = hidden layer k) -> its pictures, from views["feature_maps"]."""
-    result: dict[int, Pictures] = {}
+def _column_entries(view: Mapping[str, Any] | None) -> dict[int, Mapping[str, Any]]:
+    """Column index (0 = input, k + 1 = hidden layer k) -> the part of views["feature_maps"] it shows."""
+    if not view:
+        return {}
+    result: dict[int, Mapping[str, Any]] = {}
     image = view.get("input")
     if image is not None and np.ndim(image) == 3:
-        maps, pixels = _images(input_pixels(image))
-        result[0] = Pictures(maps, (), (pixels,))
+        result[0] = {"type": "input", "maps": image}
     for entry in view.get("layers", ()):
-        drawer = DRAWERS.get(entry["type"])
-        if drawer is not None and entry.get("maps") is not None and np.ndim(entry["maps"]) == 3:
-            result[int(entry["index"]) + 1] = drawer(entry)
+        if entry["type"] in DRAWERS and entry.get("maps") is not None and np.ndim(entry["maps"]) == 3:
+            result[int(entry["index"]) + 1] = entry
+    return result
+
+
+def _same_entry(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    return a["type"] == b["type"] and all(
+        (a.get(key) is None and b.get(key) is None) or
+        (a.get(key) is not None and b.get(key) is not None and np.array_equal(a[key], b[key]))
+        for key in ("maps", "filters"))
+
+
+def changed_columns(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> set[int]:
+    """The columns whose pictures differ between two views["feature_maps"] (the input column stays
+    the same while the focused image does; a paused run's maps stay the same)."""
+    before, after = _column_entries(old), _column_entries(new)
+    return {c for c in before.keys() | after.keys()
+            if c not in before or c not in after or not _same_entry(before[c], after[c])}
+
+
+def column_pictures(view: Mapping[str, Any], only: set[int] | None = None) -> dict[int, Pictures]:
+    """Column index (0 = input, k + 1 = hidden layer k) -> its pictures, from views["feature_maps"];
+    `only` limits the work to those columns."""
+    result: dict[int, Pictures] = {}
+    for column, entry in _column_entries(view).items():
+        if only is not None and column not in only:
+            continue
+        if column == 0:
+            maps, pixels = _images(input_pixels(entry["maps"]))
+            result[0] = Pictures(maps, (), (pixels,))
+        else:
+            result[column] = DRAWERS[entry["type"]](entry)
     return result
 
 
@@ -132,21 +163,34 @@ def filter_rect(node: QRectF) -> QRectF:
     return QRectF(node.left() - side - 3, node.center().y() - side / 2, side, side)
 
 
+def column_bounds(rects: list[QRectF], filters: bool) -> QRectF:
+    """What painting a column's pictures covers (its maps, the filters left of them, their borders)."""
+    bounds = QRectF()
+    for rect in rects:
+        bounds = bounds.united(rect)
+        if filters:
+            bounds = bounds.united(filter_rect(rect))
+    return bounds.adjusted(-2, -2, 2, 2)
+
+
 def paint_columns(painter: QPainter, rects: Mapping[int, list[QRectF]], pictures: Mapping[int, Pictures]) -> None:
     """Each picture column's maps in its nodes and its filters beside them, with nearest pixels (an
     8 x 8 map and a 3 x 3 kernel are pixels, not a smooth surface)."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    painter.setPen(QPen(_BORDER, 1.0))
+    draw = painter.drawImage
+    frames, filter_frames = [], []
     for column, shown in pictures.items():
         for rect, image in zip(rects.get(column, ()), shown.maps):
-            painter.drawImage(rect, image)
-            painter.drawRect(rect)
-    painter.setPen(QPen(_FILTER_BORDER, 0.8))
-    for column, shown in pictures.items():
+            draw(rect, image)
+            frames.append(rect)
         for rect, image in zip(rects.get(column, ()), shown.filters):
             box = filter_rect(rect)
-            painter.drawImage(box, image)
-            painter.drawRect(box)
+            draw(box, image)
+            filter_frames.append(box)
+    painter.setPen(QPen(_BORDER, 1.0))
+    painter.drawRects(frames)  # one call for all the frames
+    painter.setPen(QPen(_FILTER_BORDER, 0.8))
+    painter.drawRects(filter_frames)
     painter.restore()

@@ -21,6 +21,20 @@ BUTTON_SIZE = 22
 NORM_LABELS = {Norm.none: "No normalisation", Norm.batch: "Batch norm", Norm.layer: "Layer norm"}
 
 
+def fit_lines(text: str, metrics: QFontMetrics, width: int, max_lines: int = 2) -> str:
+    """`text` broken at spaces into at most `max_lines` lines of at most `width` px ("Convolution 2-D"
+    -> "Convolution\n2-D" in a narrow column); a word or a last line still too wide is elided (…)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    if len(lines) > max_lines:
+        lines[max_lines - 1:] = [" ".join(lines[max_lines - 1:])]
+    return "\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in lines)
+
+
 def _tool_button(text: str, name: str, accessible: str, tip: str) -> QToolButton:
     button = QToolButton()
     button.setText(text)
@@ -227,12 +241,17 @@ class LayerHeader(QWidget):
         self.options_button.style().polish(self.options_button)
 
     def _sync_plain(self, spec, shape: tuple[int, ...] | None) -> None:
+        """The type's name and its caption (kernel, output shape), each on up to two lines that fit the
+        header's width (a narrow column at 1366 px wide); the tooltips carry them in full."""
         record = LAYER_TYPES[spec.type]
-        self.units_label.setText(record.label)
-        self.units_label.setToolTip(record.tip)
         caption = record.view.caption(spec, shape) if shape is not None else spec.type
-        self.options_label.setText(caption)
-        self.options_label.setToolTip(f"{record.label}: output {' × '.join(map(str, shape))}"
+        room = self.width() - 4
+        for label in (self.units_label, self.options_label):
+            label.ensurePolished()  # the style sheet's font size, measured below
+        self.units_label.setText(fit_lines(record.label, QFontMetrics(self.units_label.font()), room))
+        self.units_label.setToolTip(f"{record.label}: {record.tip}")
+        self.options_label.setText(fit_lines(caption, QFontMetrics(self.options_label.font()), room))
+        self.options_label.setToolTip(f"{record.label}, {caption}: output {' × '.join(map(str, shape))}"
                                       if shape is not None else record.label)
 
     def _request_units(self, units: int) -> None:

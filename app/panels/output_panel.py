@@ -16,6 +16,7 @@ from app.plots.boundary_view import BoundaryView
 from app.plots.confusion_view import ConfusionView
 from app.plots.loss_plot import EPOCH_VIEWS, LossPlot
 from app.look.widgets import named
+from app.look.steady_label import SteadyLabel
 from app.plots.class_bars import ClassBars
 from core.registry import resolve
 
@@ -104,7 +105,7 @@ class OutputPanel(QFrame):
                              "The latest test and training loss (and accuracy): lower loss is better.")
         self.figures.setObjectName("lossFigures")
         self.figures.setTextFormat(Qt.TextFormat.RichText)
-        layout.addWidget(self.figures)
+        layout.addWidget(SteadyLabel(self.figures))  # new figures every snapshot relayout nothing
 
         self.boundary_view = BoundaryView()
         self.boundary_view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)

@@ -36,11 +36,12 @@ class ClassBars(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.names: tuple[str, ...] = ()
         self.values: np.ndarray | None = None
+        self._shown: np.ndarray | None = None   # the values as last painted, in whole percent
         self.highlight: int | None = None
 
     def set_classes(self, names: tuple[str, ...]) -> None:
         self.names = tuple(names)
-        self.values = None
+        self.values = self._shown = None
         if self.columns:
             self.setFixedHeight(COLUMN_HEIGHT)
         else:
@@ -50,12 +51,15 @@ class ClassBars(QWidget):
     def set_values(self, values: np.ndarray | None, highlight: int | None = None) -> None:
         """Values in 0..1, one per class (None: empty bars)."""
         new = None if values is None else np.asarray(values, np.float64).copy()
-        same = (new is None and self.values is None) or (
-            new is not None and self.values is not None and new.shape == self.values.shape
-            and np.allclose(new, self.values, atol=5e-4, equal_nan=True))
+        # shown in whole percent (the text, and about a pixel of bar): a smaller change is not seen
+        shown = None if new is None else np.round(new * 100)
+        same = (shown is None and self._shown is None) or (
+            shown is not None and self._shown is not None and shown.shape == self._shown.shape
+            and np.array_equal(shown, self._shown, equal_nan=True))
+        self.values = new
         if same and highlight == self.highlight:
             return  # nothing a viewer could see changed: no repaint
-        self.values = new
+        self._shown = shown
         self.highlight = highlight
         if self.values is not None and self.columns:
             self.setToolTip(f"{self.tip_text}\n" + ", ".join(

@@ -1,10 +1,15 @@
-"""The confusion matrix on the test set: rows are the true class, columns the predicted one."""
+"""The confusion matrix on the test set: rows are the true class, columns the predicted one.
+
+Painted into an image kept between paints: a new matrix repaints only the cells whose count changed
+(a cell's look depends on its count alone: the row totals are the test set's, fixed), so late in
+training, when few counts move, a snapshot costs a few cells, not the whole matrix.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from app.look import colormaps
@@ -39,11 +44,13 @@ def fitted_counts(matrix: np.ndarray, cell: float, base: QFont) -> tuple[QFont, 
     width = cell - 3  # a little air each side of the text
     font = QFont(base)
     size = max(6.5, min(10.0, cell / 2.6))
+    values, where = np.unique(np.asarray(matrix, np.int64), return_inverse=True)  # each count measured once
     while True:
         font.setPointSizeF(size)
         metrics = QFontMetricsF(font)
-        texts = [[count_text(int(v), width, metrics) for v in row] for row in matrix]
-        if size <= 6.0 or all(metrics.horizontalAdvance(t) <= width for row in texts for t in row):
+        shown = [count_text(int(v), width, metrics) for v in values]
+        if size <= 6.0 or all(metrics.horizontalAdvance(t) <= width for t in set(shown)):
+            texts = [[shown[k] for k in row] for row in np.reshape(where, np.shape(matrix)).tolist()]
             return font, texts
         size = max(6.0, size - 0.5)
 
@@ -63,6 +70,10 @@ class ConfusionView(QWidget):
         self.class_names: tuple[str, ...] = ()
         self.note = "Train to see which classes get confused."
         self._geometry: tuple[float, float, float, int] | None = None  # left, top, cell, n as last painted
+        self._image: QImage | None = None       # the matrix as last painted (transparent where empty)
+        self._image_key: tuple | None = None    # what the whole image depends on (size, names, font)
+        self._image_matrix: np.ndarray | None = None
+        self.cells_painted = 0                  # cells painted so far (tests: an unchanged cell is not)
 
     def set_classes(self, names: tuple[str, ...], note: str = "") -> None:
         self.class_names = tuple(str(n) for n in names)
@@ -151,7 +162,6 @@ class ConfusionView(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         m = self.matrix
         self._geometry = None
         if m is None or m.size == 0:
@@ -160,8 +170,6 @@ class ConfusionView(QWidget):
             return
         n = m.shape[0]
         names = self._names(n)
-        small = self._label_font()
-        metrics = QFontMetricsF(small)
         label_w = self.label_width(names)
         size = min(self.width() - label_w - 4, self.height() - _TOP - 4)
         if size <= 10:
@@ -169,8 +177,30 @@ class ConfusionView(QWidget):
         cell = size / n
         left = label_w + max(0.0, (self.width() - label_w - 4 - size) / 2)  # centre the matrix
         self._geometry = (left, _TOP, cell, n)
-        row_totals = m.sum(axis=1, keepdims=True).astype(float)
-        share = np.divide(m, row_totals, out=np.zeros(m.shape, dtype=float), where=row_totals > 0)
+        counts, texts = fitted_counts(m, cell, self.font())
+        ratio = self.devicePixelRatioF()
+        key = (self.width(), self.height(), ratio, names, counts.toString())
+        old = self._image_matrix
+        if self._image is None or key != self._image_key or old is None or old.shape != m.shape:
+            self._image = QImage((self.size() * ratio), QImage.Format.Format_ARGB32_Premultiplied)
+            self._image.setDevicePixelRatio(ratio)
+            self._image.fill(Qt.GlobalColor.transparent)
+            self._image_key = key
+            self._paint_captions(names, left, label_w, size, cell)
+            changed = [(i, j) for i in range(n) for j in range(n)]
+        else:
+            changed = [(int(i), int(j)) for i, j in np.argwhere(old != m)]
+        if changed:
+            self._paint_cells(m, changed, left, cell, counts, texts)
+            self._image_matrix = m.copy()
+        painter.drawImage(0, 0, self._image)
+
+    def _paint_captions(self, names: tuple[str, ...], left: float, label_w: float, size: float, cell: float) -> None:
+        """The captions and the row labels: they change with the size and the classes, not the counts."""
+        painter = QPainter(self._image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        small = self._label_font()
+        metrics = QFontMetricsF(small)
         painter.setFont(small)
         painter.setPen(QColor(90, 90, 90))
         painter.drawText(QRectF(left, 0, size, _TOP), Qt.AlignmentFlag.AlignCenter, "predicted →")
@@ -184,21 +214,31 @@ class ConfusionView(QWidget):
         else:
             painter.drawText(QRectF(0, 0, left - 4, _TOP),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, _TRUE_CAPTION)
-        counts, texts = fitted_counts(m, cell, self.font())
-        for i in range(n):
-            painter.setFont(small)
-            painter.setPen(QColor(90, 90, 90))
+        for i, name in enumerate(names):
             painter.drawText(QRectF(left - label_w, _TOP + i * cell, label_w - 4, cell),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             metrics.elidedText(names[i], Qt.TextElideMode.ElideRight, label_w - 4))
-            painter.setFont(counts)
-            for j in range(n):
-                base = _BLUE if i == j else _ORANGE
-                alpha = int(25 + 230 * share[i, j]) if m[i, j] else 12
-                colour = QColor(base)
-                colour.setAlpha(alpha)
-                rect = QRectF(left + j * cell, _TOP + i * cell, cell - 1, cell - 1)
-                painter.fillRect(rect, colour)
-                if cell >= MIN_CELL - 1:
-                    painter.setPen(QColor(255, 255, 255) if share[i, j] > 0.55 else QColor(50, 50, 50))
-                    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, texts[i][j])
+                             metrics.elidedText(name, Qt.TextElideMode.ElideRight, label_w - 4))
+        painter.end()
+
+    def _paint_cells(self, m: np.ndarray, cells: list[tuple[int, int]], left: float, cell: float,
+                     counts: QFont, texts: list[list[str]]) -> None:
+        """Paint these cells afresh (on whole pixels, so a cell is cleared exactly)."""
+        row_totals = m.sum(axis=1, keepdims=True).astype(float)
+        share = np.divide(m, row_totals, out=np.zeros(m.shape, dtype=float), where=row_totals > 0)
+        painter = QPainter(self._image)
+        painter.setFont(counts)
+        white, dark = QColor(255, 255, 255), QColor(50, 50, 50)
+        edges_x = np.rint(left + np.arange(m.shape[1] + 1) * cell)
+        edges_y = np.rint(_TOP + np.arange(m.shape[0] + 1) * cell)
+        for i, j in cells:
+            rect = QRectF(edges_x[j], edges_y[i], edges_x[j + 1] - edges_x[j] - 1, edges_y[i + 1] - edges_y[i] - 1)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+            colour = QColor(_BLUE if i == j else _ORANGE)
+            colour.setAlpha(int(25 + 230 * share[i, j]) if m[i, j] else 12)
+            painter.fillRect(rect, colour)
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+            if cell >= MIN_CELL - 1:
+                painter.setPen(white if share[i, j] > 0.55 else dark)
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, texts[i][j])
+        painter.end()
+        self.cells_painted += len(cells)
