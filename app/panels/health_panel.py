@@ -103,6 +103,8 @@ class HealthPanel(QWidget):
         self.series = _Series()
         self.latest: dict[str, Any] | None = None
         self.layers: tuple[str, ...] = ()
+        self.activations: tuple[str, ...] = ()
+        self._plots_for: tuple[str, ...] = ()  # the layers the curves and histograms are built for
         self.redraw_count = 0
         self._dirty = False
         self._histograms_of: dict[str, Any] | None = None  # the figures the histograms show
@@ -178,7 +180,10 @@ class HealthPanel(QWidget):
         if not stats or "error" in stats:
             return
         if tuple(stats["layers"]) != self.layers:
-            self._set_layers(tuple(stats["layers"]), tuple(stats["activations"]))
+            self.layers, self.activations = tuple(stats["layers"]), tuple(stats["activations"])
+            self.series = _Series()
+            if self.isVisible():
+                self._set_layers()  # hidden: built when shown (0.15-0.5 s of plots a new run would stall on)
         share = np.where(np.isfinite(stats["dead"]), stats["dead"], stats["saturated"])
         self.series.append(int(stats["epoch"]), {"weight_norm": stats["weight_norm"], "grad_norm": stats["grad_norm"],
                                                  "update_ratio": stats["update_ratio"], "units_share": share})
@@ -198,9 +203,10 @@ class HealthPanel(QWidget):
         self.refresh()
 
     # ------------------------------------------------------------------ drawing
-    def _set_layers(self, layers: tuple[str, ...], activations: tuple[str, ...]) -> None:
-        self.layers = layers
-        self.series = _Series()
+    def _set_layers(self) -> None:
+        """One curve per layer in each plot and one histogram per layer, for `self.layers`."""
+        layers, activations = self.layers, self.activations
+        self._plots_for = layers
         colours = layer_colours(len(layers))
         for field, plot in self.plots.items():
             for curve in self.curves[field]:
@@ -231,6 +237,8 @@ class HealthPanel(QWidget):
         histograms_due = stats is not self._histograms_of
         if not (self._dirty or histograms_due) or not self.isVisible():
             return False
+        if self._plots_for != self.layers:
+            self._set_layers()
         if self._dirty:
             self._dirty = False
             self._draw_curves()

@@ -66,3 +66,18 @@ def test_the_deep_sigmoid_demo_names_the_layer_whose_gradients_vanish_once(qtbot
     assert "dense1" in window.message_bar.text
     grads = _curve(panel, "grad_norm", 0), _curve(panel, "grad_norm", len(panel.layers) - 1)
     assert grads[0][-1] < 1e-4 * grads[1][-1]  # orders of magnitude below the last layer
+
+
+def test_a_hidden_panel_records_but_builds_its_plots_only_when_shown(qtbot, make_window):
+    """Building the per-layer plots took the GUI thread 0.15-0.5 s at each run's first snapshot, panel
+    shown or not: hidden, it only records the figures."""
+    window = make_window(quick_spec(layers=[{"units": 6, "activation": "relu"}]))
+    panel = window.health.panel
+    window.controller.play()
+    qtbot.waitUntil(lambda: len(panel.series.epochs) >= 2, timeout=30_000)
+    window.controller.pause()
+    assert panel.layers == ("dense1", "output") and panel.histogram_plots == []
+    window.health.open()
+    qtbot.waitUntil(lambda: len(panel.histogram_plots) == 2 and panel.redraw_count > 0, timeout=10_000)
+    assert all(len(panel.curves[field]) == 2 for field in panel.curves)
+    assert len(panel.curves["weight_norm"][0].yData) == len(panel.series.epochs)  # what it recorded, drawn
