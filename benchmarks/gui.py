@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -230,15 +229,11 @@ def replay_ms_per_snapshot(snaps: list) -> float:
 
 
 def first_paint_seconds() -> float:
-    """Wall time from launching `python -m app` to its first painted frame."""
-    env = dict(os.environ, LAYERLAB_FIRST_PAINT_EXIT="1")
-    start = time.time()
-    out = subprocess.run([sys.executable, "-m", "app"], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=120)
-    for token in out.stdout.split():
-        if token.startswith("first_paint_epoch="):
-            return float(token.split("=", 1)[1]) - start
-    raise RuntimeError(f"python -m app did not report a first paint:\n{out.stdout}\n{out.stderr}")
+    """Wall time from launching `python -m app` to its first painted frame (startup.py's launch: a fresh
+    HOME, Python's bytecode cache on)."""
+    from startup import launch_once
+
+    return launch_once()[0]
 
 
 def main() -> int:
