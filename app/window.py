@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
         self.splitter.setHandleWidth(8)
         self.splitter.addWidget(_scrolling(self.data_panel, "dataScroll"))
         self.splitter.addWidget(self.network_view)
-        self.splitter.addWidget(_scrolling(self.output_panel, "outputScroll"))
+        self.splitter.addWidget(_scrolling(self.output_panel, "outputScroll", keep_width=True))
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
@@ -614,11 +614,21 @@ def _layer_shapes(spec, dataset) -> list | None:
         return None
 
 
-def _scrolling(panel: QWidget, name: str) -> QScrollArea:
+class _VerticalScroll(QScrollArea):
+    """Scrolls up and down only, so it is never narrower than its panel's minimum width (the image views'
+    probabilities were cut off at 1366 px when the splitter could squeeze the panel under it)."""
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        hint = super().minimumSizeHint()
+        inner = self.widget().minimumSizeHint().width() if self.widget() is not None else 0
+        return QSize(max(hint.width(), inner + self.verticalScrollBar().sizeHint().width()), hint.height())
+
+
+def _scrolling(panel: QWidget, name: str, keep_width: bool = False) -> QScrollArea:
     """A side panel that scrolls vertically once the window is shorter than the panel's minimum (a
     1366x768 screen with the runs dock and a banner open), instead of pushing the window's bottom,
     status bar included, off the screen. No frame and no horizontal scrolling: it looks like the panel."""
-    area = QScrollArea()
+    area = _VerticalScroll() if keep_width else QScrollArea()  # the data panel's text wraps narrower
     area.setObjectName(name)
     area.setWidget(panel)
     area.setWidgetResizable(True)

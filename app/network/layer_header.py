@@ -248,7 +248,10 @@ class LayerHeader(QWidget):
         room = self.width() - 4
         for label in (self.units_label, self.options_label):
             label.ensurePolished()  # the style sheet's font size, measured below
-        self.units_label.setText(fit_lines(record.label, QFontMetrics(self.units_label.font()), room))
+        metrics = QFontMetrics(self.units_label.font())
+        words_fit = all(metrics.horizontalAdvance(word) <= room for word in record.label.split())
+        self.units_label.setText(fit_lines(record.label if words_fit or not record.view.short else record.view.short,
+                                           metrics, room))
         self.units_label.setToolTip(f"{record.label}: {record.tip}")
         self.options_label.setText(fit_lines(caption, QFontMetrics(self.options_label.font()), room))
         self.options_label.setToolTip(f"{record.label}, {caption}: output {' × '.join(map(str, shape))}"

@@ -45,6 +45,7 @@ class LayerView:
     column: str = "units"  # "units": one node per output value; "box": one node for the whole layer
     caption: Callable[[Any, Shape], str] = lambda layer, shape: layer.type
     thumbnails: bool = True  # whether its nodes show neuron thumbnails
+    short: str = ""  # the name for a narrow column, where the label's words do not fit ("Conv 2-D")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -108,18 +108,18 @@ CONV2D = LAYER_TYPES.add(LayerType(
     tip="Slides small learned filters over the image: each filter gives one feature map.",
     spec_model=Conv2dSpec, output_shape=conv_shape, build=f"{_BUILD}:build_conv",
     shown_output=lambda layer, k: f"{ACTIVATIONS[layer.activation].name}{k}",
-    view=LayerView(**_BOX, caption=_conv_caption), python_code=f"{_BUILD}:python_code",
+    view=LayerView(**_BOX, caption=_conv_caption, short="Conv 2-D"), python_code=f"{_BUILD}:python_code",
     fused=lambda layer: "convolution layers are not on the fused engine",
     same_in_eval=lambda layer: ACTIVATIONS[layer.activation].same_in_eval))
 
-for _name, _label, _model, _tip in (
-        ("maxpool2d", "Max pooling", MaxPool2dSpec, "Keeps the largest value of each size × size window."),
-        ("avgpool2d", "Average pooling", AvgPool2dSpec, "Averages each size × size window.")):
+for _name, _label, _short, _model, _tip in (
+        ("maxpool2d", "Max pooling", "Max pool", MaxPool2dSpec, "Keeps the largest value of each size × size window."),
+        ("avgpool2d", "Average pooling", "Avg pool", AvgPool2dSpec, "Averages each size × size window.")):
     LAYER_TYPES.add(LayerType(
         name=_name, label=_label, tip=_tip, spec_model=_model, output_shape=pool_shape,
         build=f"{_BUILD}:build_pool", shown_output=lambda layer, k: f"pool{k}",
-        view=LayerView(**_BOX, caption=lambda layer, shape: f"pool {layer.size}×{layer.size} → "
-                                                            f"{'×'.join(map(str, shape))}"),
+        view=LayerView(**_BOX, short=_short, caption=lambda layer, shape: f"pool {layer.size}×{layer.size} → "
+                                                                          f"{'×'.join(map(str, shape))}"),
         python_code=f"{_BUILD}:python_code", fused=lambda layer: "pooling layers are not on the fused engine",
         same_in_eval=lambda layer: True))
 

@@ -107,7 +107,7 @@ CONV1D = LAYER_TYPES.add(LayerType(
     tip="Slides small learned filters along the time steps: each filter gives one output per step.",
     spec_model=Conv1dSpec, output_shape=conv1d_shape, build=f"{_BUILD}:build_conv1d",
     shown_output=lambda layer, k: f"{ACTIVATIONS[layer.activation].name}{k}",
-    view=LayerView(**_BOX, caption=lambda layer, shape: f"{layer.filters} filters of {layer.kernel_size} → "
-                                                        f"{'×'.join(map(str, shape))}"),
+    view=LayerView(**_BOX, short="Conv 1-D", caption=lambda layer, shape: f"{layer.filters} filters of "
+                                                                          f"{layer.kernel_size} → {'×'.join(map(str, shape))}"),
     python_code=f"{_BUILD}:python_code", fused=lambda layer: "convolution layers are not on the fused engine",
     same_in_eval=lambda layer: ACTIVATIONS[layer.activation].same_in_eval))
