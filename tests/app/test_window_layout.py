@@ -161,3 +161,21 @@ def test_the_health_panel_opens_where_the_views_keep_their_room(make_window, siz
     _settle(window, size)
     assert window.dockWidgetArea(window.health) == getattr(Qt.DockWidgetArea, f"{area}DockWidgetArea")
     assert window.minimumSizeHint().height() <= size[1]
+
+
+def test_the_image_views_are_not_cut_off_at_1366(qtbot, make_window):
+    """The output panel scrolls only up and down: at 1366 px its content (gallery, drawing, probabilities)
+    must get its whole width, not be clipped on the right."""
+    from pathlib import Path
+
+    from core.spec import load_experiment
+
+    window = make_window(load_experiment(Path(__file__).parents[2] / "examples" / "digits_cnn.json"))
+    window.resize(*LAPTOP)
+    qtbot.waitUntil(lambda: window.output_panel.modality_panels["image"].isVisible(), timeout=30_000)
+    _settle(window, LAPTOP)
+    scroll = window.findChild(QWidget, "outputScroll")
+    assert scroll.widget().width() <= scroll.viewport().width()
+    bars = window.output_panel.modality_panels["image"].probabilities
+    right = bars.mapTo(scroll.viewport(), QPoint(bars.width(), 0)).x()
+    assert right <= scroll.viewport().width()
