@@ -98,6 +98,9 @@ class Sweep:
             if process.is_alive():
                 process.terminate()
                 process.join(2.0)
+            if process.is_alive():  # SIGTERM not taken yet (a busy disk mid-import): no orphan either way
+                process.kill()
+                process.join(5.0)
         self.pool.shutdown(wait=True, cancel_futures=True)
         messages += self.poll()
         self.queue.close()
