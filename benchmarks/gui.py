@@ -31,6 +31,7 @@ import statistics
 import sys
 import threading
 import time
+from typing import Any
 from pathlib import Path
 
 from _table import print_table
@@ -81,7 +82,7 @@ def headless_epochs_per_second(seconds: float) -> tuple[float, str]:
 def window_figures(seconds: float) -> dict[str, float]:
     """Train in a real MainWindow; epochs/s, redraws/s, snapshots delivered/s, the GUI thread's CPU
     time and event-loop lateness while it trains."""
-    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     qt_app = QApplication.instance() or QApplication([])
@@ -89,16 +90,7 @@ def window_figures(seconds: float) -> dict[str, float]:
     from app.look.style import apply_app_style
 
     apply_app_style(qt_app)
-    window = MainWindow(settings=None, restore=False, spec=bench_spec())
-    window.resize(1440, 880)
-    window.show()
-    window.controller.ensure_started()
-    loop = QEventLoop()
-    ready = QTimer(interval=20)
-    ready.timeout.connect(lambda: loop.quit() if window.controller.dataset is not None and window.frames.redraw_count else None)
-    ready.start()
-    loop.exec()
-    ready.stop()
+    window, loop = _open_window(MainWindow)
     marks: dict[str, float] = {}
     lateness: list[float] = []
     ticker = QTimer(interval=10)
@@ -182,15 +174,11 @@ def recorded_snapshots(epochs: int) -> list:
     return snaps
 
 
-def replay_ms_per_snapshot(snaps: list) -> float:
-    """GUI-thread CPU ms per snapshot, beyond idle, replaying `snaps` into a paused window at REPLAY_HZ."""
+def _open_window(main_window: Any) -> tuple[Any, Any]:
+    """The benchmark's window, shown and started, once its data is drawn; and an event loop to run it."""
     from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
 
-    QApplication.instance() or QApplication([])
-    from app.window import MainWindow
-
-    window = MainWindow(settings=None, restore=False, spec=bench_spec())
+    window = main_window(settings=None, restore=False, spec=bench_spec())
     window.resize(1440, 880)
     window.show()
     window.controller.ensure_started()
@@ -200,6 +188,18 @@ def replay_ms_per_snapshot(snaps: list) -> float:
     ready.start()
     loop.exec()
     ready.stop()
+    return window, loop
+
+
+def replay_ms_per_snapshot(snaps: list) -> float:
+    """GUI-thread CPU ms per snapshot, beyond idle, replaying `snaps` into a paused window at REPLAY_HZ."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.instance() or QApplication([])
+    from app.window import MainWindow
+
+    window, loop = _open_window(MainWindow)
     # the first snapshot sets things up once (the health panel's plots, ...): not a per-snapshot cost
     window.controller._on_snapshot(snaps[0])
     QTimer.singleShot(1000, loop.quit)
