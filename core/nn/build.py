@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -51,6 +52,17 @@ def build_model(spec: Experiment, n_inputs: int, n_outputs: int,
     if math.prod(in_shape) != n_inputs:
         raise ValueError(f"build_model: input_shape {in_shape} does not hold n_inputs={n_inputs} values")
     shapes = layer_shapes(spec, in_shape, n_outputs)
+    with _SEEDED_BUILD:
+        return _build_seeded(spec, in_shape, shapes, n_inputs, n_outputs)
+
+
+# torch draws initial weights from its one global generator: two threads building at once (the run thread
+# and the test, the summary dialog, a checkpoint check) would interleave their draws, and the same seed
+# would not give the same weights. Seeding and building hold this lock.
+_SEEDED_BUILD = threading.RLock()
+
+
+def _build_seeded(spec: Experiment, in_shape: Shape, shapes: list, n_inputs: int, n_outputs: int) -> nn.Sequential:
     torch.manual_seed(spec.seed)
     parts: OrderedDict[str, nn.Module] = OrderedDict()
     shown = []

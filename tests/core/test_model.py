@@ -30,6 +30,36 @@ def make_spec(**changes) -> Experiment:
 # ------------------------------------------------------------------ model
 
 
+def test_the_same_seed_gives_the_same_weights_while_another_thread_builds():
+    """torch's initial weights come from its one global generator: a run thread and another thread
+    building at once interleaved their draws (a window sweep's figures then differed from a headless run)."""
+    import sys
+    import threading
+
+    specs = [make_spec(seed=seed, layers=[{"units": 64, "activation": "tanh"}] * 6) for seed in (1, 2)]
+    alone = [build_model(spec, n_inputs=64, n_outputs=1).state_dict() for spec in specs]
+    built: dict[int, list] = {0: [], 1: []}
+
+    def build(k: int) -> None:
+        for _ in range(15):
+            built[k].append(build_model(specs[k], n_inputs=64, n_outputs=1).state_dict())
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can: draws interleave
+    try:
+        threads = [threading.Thread(target=build, args=(k,)) for k in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    for k in (0, 1):
+        for state in built[k]:
+            assert all(torch.equal(state[name], alone[k][name]) for name in alone[k])
+
+
+
 def test_names_read_like_the_diagram():
     spec = make_spec(layers=[{"units": 4, "activation": "tanh", "norm": "batch", "dropout": 0.2},
                              {"units": 3, "activation": "leaky_relu", "norm": "layer"},
