@@ -59,3 +59,39 @@ def open_window(qtbot: Any, spec: Experiment | None = None, settings: Any = None
     qtbot.waitUntil(lambda: window.controller.dataset is not None and window.frames.redraw_count > 0,
                     timeout=60_000)
     return window
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended (what a killed LayerLab leaves in its autosave lock)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def as_if_killed(window: Any) -> Any:
+    """End `window`'s autosave as a kill would: no clean exit, its files stay, and the lock names a
+    process that is gone. Returns the autosave's session folder (a Path)."""
+    import json
+    from pathlib import Path
+
+    session = Path(window.files.autosave.session_dir)
+    window.files.autosave.stop(clean=False)
+    window.files.autosave = None
+    lock = json.loads((session / "lock").read_text())
+    (session / "lock").write_text(json.dumps({**lock, "pid": dead_pid()}))
+    return session
+
+
+def recovering_window(qtbot: Any, session: Any, spec: Experiment) -> Any:
+    """A new, shown window on `spec` whose autosave store holds the killed session's folder."""
+    from app.window import MainWindow
+    from core.files.autosave import AutosaveStore
+
+    window = MainWindow(settings=None, restore=False, spec=spec, autosave=AutosaveStore(session.parent))
+    window.files.ask_unsaved = lambda parent, name: "discard"
+    qtbot.addWidget(window)
+    window.show()
+    return window

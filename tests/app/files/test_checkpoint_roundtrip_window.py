@@ -6,8 +6,6 @@ with the same weights and loss curve."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ import pytest
 from core.files.autosave import MANIFEST, AutosaveStore
 from core.files.checkpoint import load_checkpoint
 from core.spec import Experiment
+from window_checks import as_if_killed, recovering_window
 
 THREAD_STOP_MS = 30_000
 CURVE = ("epoch", "train_loss", "test_loss")
@@ -44,11 +43,6 @@ def _same_curve(a: dict, b: dict) -> None:
     for name in CURVE:
         np.testing.assert_allclose(b[name], a[name], rtol=1e-12, err_msg=name)
 
-
-def _dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
 
 
 @pytest.mark.parametrize("engine", ["fused", "torch"])
@@ -91,17 +85,8 @@ class TestWindowRoundTrip:
             session = Path(crashed.files.autosave.session_dir)
             assert json.loads((session / MANIFEST).read_text())["checkpoint"]
             saved, spec, curve = crashed.frames.latest, crashed.controller.spec, _curve(crashed)
-            # A kill: no clean exit, the files stay, and the lock names a process that is gone.
-            crashed.files.autosave.stop(clean=False)
-            crashed.files.autosave = None
-            lock = json.loads((session / "lock").read_text())
-            (session / "lock").write_text(json.dumps({**lock, "pid": _dead_pid()}))
-
-            window = MainWindow(settings=None, restore=False, spec=_spec(engine, seed=3),
-                                autosave=AutosaveStore(session.parent))
-            window.files.ask_unsaved = lambda parent, name: "discard"
-            qtbot.addWidget(window)
-            window.show()
+            as_if_killed(crashed)  # no clean exit, the files stay, the lock names a process that is gone
+            window = recovering_window(qtbot, session, _spec(engine, seed=3))
             assert window.files.offer_recovery(ask=lambda parent, recovery: recovery.checkpoint_path is not None)
             assert "could not be restored" not in window.last_message
             assert window.controller.spec == spec and window.isWindowModified()

@@ -24,6 +24,7 @@ from PySide6.QtGui import QGuiApplication, QImage
 
 from core.files.autosave import EXPERIMENT, MANIFEST, AutosaveStore
 from core.spec import Experiment, parse_experiment
+from window_checks import as_if_killed, recovering_window
 
 REPO = Path(__file__).resolve().parents[3]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -434,31 +435,17 @@ def test_autosave_appears_after_a_change_and_a_clean_exit_leaves_nothing(qtbot, 
     assert AutosaveStore.find_recoverable(root) is None
 
 
-def _dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
 def test_recovery_restores_the_trained_run_from_the_autosaved_checkpoint(qtbot, autosave_window):
-    from app.window import MainWindow
-
     crashed = autosave_window
     train(qtbot, crashed, 3)
     session = Path(crashed.files.autosave.session_dir)
     assert crashed.files.autosave.save_now(wait=True)  # the last autosave before the "crash" saw epoch 3
     assert json.loads((session / MANIFEST).read_text())["checkpoint"]
     weights, spec = crashed.frames.latest.weights, crashed.controller.spec
-    crashed.files.autosave.stop(clean=False)  # a crash: no clean exit, the files stay
-    crashed.files.autosave = None
-    lock = json.loads((session / "lock").read_text())
-    (session / "lock").write_text(json.dumps({**lock, "pid": _dead_pid()}))
+    as_if_killed(crashed)  # a crash: no clean exit, the files stay
 
-    window = MainWindow(settings=None, restore=False, spec=quick_spec(seed=5), autosave=AutosaveStore(session.parent))
-    window.files.ask_unsaved = lambda parent, name: "discard"
-    qtbot.addWidget(window)
+    window = recovering_window(qtbot, session, quick_spec(seed=5))
     try:
-        window.show()
         assert window.files.offer_recovery(ask=lambda parent, recovery: recovery.checkpoint_path is not None)
         assert window.controller.spec == spec and window.isWindowModified() and not session.exists()
         qtbot.waitUntil(lambda: window.frames.latest is not None and window.frames.latest.epoch == 3, timeout=20_000)

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from core.spec import load_experiment
-from window_checks import quick_spec
+from window_checks import as_if_killed, quick_spec, recovering_window
 
 
 def _train(qtbot, window, epochs: int) -> None:
@@ -138,15 +138,6 @@ def test_keeping_renaming_or_deleting_a_run_is_unsaved_work_that_closing_asks_ab
     answer["value"] = "discard"
 
 
-def _dead_pid() -> int:
-    import subprocess
-    import sys
-
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
-
-
 def test_the_autosave_holds_the_kept_runs_and_recovering_it_brings_them_back(qtbot, make_window, tmp_path,
                                                                              monkeypatch):
     from app.window import MainWindow
@@ -169,18 +160,12 @@ def test_the_autosave_holds_the_kept_runs_and_recovering_it_brings_them_back(qtb
                         and json.loads((session / MANIFEST).read_text())["runs"] == 1, timeout=10_000)
         saved = json.loads((session / EXPERIMENT).read_text())["runs"]
         assert [(r["name"], r["epochs"]) for r in saved] == [("three epochs", 3)]
-        crashed.files.autosave.stop(clean=False)   # a crash: no clean exit, the files stay
-        crashed.files.autosave = None
+        as_if_killed(crashed)   # a crash: no clean exit, the files stay
     finally:
         crashed.close()
-    lock = json.loads((session / "lock").read_text())
-    (session / "lock").write_text(json.dumps({**lock, "pid": _dead_pid()}))
 
-    window = MainWindow(settings=None, restore=False, spec=quick_spec(seed=5), autosave=AutosaveStore(session.parent))
-    window.files.ask_unsaved = lambda parent, name: "discard"
-    qtbot.addWidget(window)
+    window = recovering_window(qtbot, session, quick_spec(seed=5))
     try:
-        window.show()
         assert window.files.offer_recovery(ask=lambda parent, recovery: True)
         runs = window.run_keeper.runs
         assert [(r.name, r.epochs, r.ended) for r in runs] == [("three epochs", 3, "reset")]
