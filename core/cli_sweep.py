@@ -107,9 +107,10 @@ def run(args: argparse.Namespace, error) -> int:
         print(f"wrote {out / 'sweep.csv'}")
     failed = [(r, folder) for r, (_, _, folder) in zip(rows, jobs) if r["exit_code"] != 0]
     if failed:
-        reasons = "; ".join(f"{key}={r['value']}: {_last_error(folder)}" for r, folder in failed[:3])
-        more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
-        raise error(f"{len(failed)} of {len(rows)} variants failed: {reasons}{more}; "
+        from core.runs.pool import failures_line
+
+        reasons = failures_line([(f"{key}={r['value']}", _last_error(folder)) for r, folder in failed])
+        raise error(f"{len(failed)} of {len(rows)} variants failed: {reasons}; "
                     f"see train.log in their folders under {out}", 1)
     return 0
 

@@ -212,7 +212,7 @@ class SweepDialog(QDialog):
         lut = colormaps.diverging_colormap().getLookupTable(0.0, 1.0, 256)
         for i, variant in enumerate(self.variants):
             colour = variant.colour
-            label = f"{self._short()}={value_text(variant.value)}"
+            label = self._label(variant)
             self._curves.append(self.loss_plot.plot(pen=pg.mkPen(colour, width=2), name=label))
             cell = QWidget()
             cell_layout = QVBoxLayout(cell)
@@ -333,7 +333,7 @@ class SweepDialog(QDialog):
             best = m.get("best_test_loss")
             best_text = f"{_fmt(best)} ({m.get('best_epoch')})" if best is not None else "–"
             rate = m.get("epochs_per_second") or (epochs / variant.seconds if variant.seconds else None)
-            cells = [f"{self._short()}={value_text(variant.value)}", variant.state, str(epochs), _fmt(test_loss),
+            cells = [self._label(variant), variant.state, str(epochs), _fmt(test_loss),
                      best_text, _fmt(accuracy, percent=True), _fmt(rate)]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -385,17 +385,18 @@ class SweepDialog(QDialog):
         self.finished_all.emit()
 
     def _label(self, variant: _Variant) -> str:
+        """'lr=0.01': the variant's name in its title, the table, the run list and the status."""
         return f"{self._short()}={value_text(variant.value)}"
 
     def _failures(self) -> str:
         """' N failed: lr=10: why; ...' for the final status, so a sweep where every variant failed
         says why instead of only '0 variants added'."""
-        failed = [v for v in self.variants if v.state == "failed"]
+        from core.runs.pool import failures_line
+
+        failed = [(self._label(v), v.error or "no reason given") for v in self.variants if v.state == "failed"]
         if not failed:
             return ""
-        reasons = "; ".join(f"{self._label(v)}: {v.error or 'no reason given'}" for v in failed[:3])
-        more = f" (and {len(failed) - 3} more)" if len(failed) > 3 else ""
-        return f" {len(failed)} failed: {reasons}{more}. Hover a failed row for its reason."
+        return f" {len(failed)} failed: {failures_line(failed)}. Hover a failed row for its reason."
 
     def _record(self, variant: _Variant) -> Any:
         from core.runs import RunRecorder
@@ -404,7 +405,7 @@ class SweepDialog(QDialog):
         recorder = RunRecorder(variant.spec.to_dict())
         recorder.add([EpochRecord(int(e), 0, float(tr), float(te), a, b) for e, tr, te, a, b in variant.records],
                      variant.metrics.get("best_epoch"), variant.metrics.get("epochs_per_second"))
-        run = recorder.finish(f"{self._short()}={value_text(variant.value)}", "sweep")
+        run = recorder.finish(self._label(variant), "sweep")
         if run is not None:  # the figures after training, as 'layerlab train' reports them
             for key in ("epochs", "train_loss", "test_loss", "train_accuracy", "test_accuracy", "best_epoch",
                         "best_test_loss"):

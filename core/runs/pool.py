@@ -30,6 +30,13 @@ def failure_text(err: BaseException) -> str:
     return f"{type(err).__name__}: {err}"
 
 
+def failures_line(failed: list[tuple[str, str]], shown: int = 3) -> str:
+    """'lr=10: why; batch=1: why (and 2 more)' from (variant, reason) pairs: what the sweep window's status
+    and `layerlab sweep`'s error say of the variants that failed."""
+    more = f" (and {len(failed) - shown} more)" if len(failed) > shown else ""
+    return "; ".join(f"{name}: {reason}" for name, reason in failed[:shown]) + more
+
+
 def default_workers(n_variants: int) -> int:
     """One process per variant, at most one per core."""
     return max(1, min(n_variants, os.cpu_count() or 1))
