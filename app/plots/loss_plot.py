@@ -170,7 +170,6 @@ class LossPlot(pg.GraphicsLayoutWidget):
         # The key: one short line of its own above the curves, so it never covers them.
         self.legend = pg.LabelItem(_legend_html(), justify="right")
         self._legend_runs: tuple = ()   # (name, rgb) of the overlaid runs
-        self._legend_shown: tuple = ((), 0)
         self.ci.addItem(self.legend, row=0, col=0)
         self.loss_item = self.addPlot(row=1, col=0, axisItems={"bottom": EpochAxis("bottom")})
         self.acc_item = self.addPlot(row=2, col=0, axisItems={"bottom": EpochAxis("bottom")})
@@ -304,10 +303,9 @@ class LossPlot(pg.GraphicsLayoutWidget):
         self.refresh()
 
     def _set_legend(self) -> None:
-        chars = max(16, int(self.width() / LEGEND_CHAR_PX))
-        if (self._legend_runs, chars if self._legend_runs else 0) != self._legend_shown:
-            self._legend_shown = (self._legend_runs, chars if self._legend_runs else 0)
-            self.legend.setText(_legend_html(self._legend_runs, chars))
+        html = _legend_html(self._legend_runs, max(16, int(self.width() / LEGEND_CHAR_PX)))
+        if html != self.legend.text:  # a resize that moves no name onto another line changes nothing
+            self.legend.setText(html)
 
     def resizeEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
         super().resizeEvent(event)

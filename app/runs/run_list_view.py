@@ -127,11 +127,7 @@ class RunListView(QWidget):
                                  "No runs yet: Reset or finish a run to keep it")
         self.delete_button.setEnabled(bool(self.table.selectionModel().selectedRows()))
         self.export_button.setEnabled(bool(runs))
-        overlays = self.overlays()
-        overlaid = tuple((id(run), run.name, colour) for run, colour in overlays)
-        if overlaid != self._overlaid:
-            self._overlaid = overlaid
-            self.overlaysChanged.emit(overlays)
+        self._send_overlays(only_if_changed=True)
 
     def _fill_row(self, row: int, run: RunRecord) -> None:
         pixmap = QPixmap(10, 10)
@@ -178,8 +174,16 @@ class RunListView(QWidget):
         if item is not None and (item.checkState() == Qt.CheckState.Checked) != on:
             with Blocked([self.table]):
                 item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+        self._send_overlays(only_if_changed=False)
+
+    def _send_overlays(self, only_if_changed: bool) -> None:
+        """overlaysChanged with the ticked runs; `only_if_changed`: not when the same runs, names and colours
+        are overlaid already (a new spec alone redraws no curve)."""
         overlays = self.overlays()
-        self._overlaid = tuple((id(run), run.name, colour) for run, colour in overlays)
+        overlaid = tuple((id(run), run.name, colour) for run, colour in overlays)
+        if only_if_changed and overlaid == self._overlaid:
+            return
+        self._overlaid = overlaid
         self.overlaysChanged.emit(overlays)
 
     def overlays(self) -> list[tuple[RunRecord, tuple[int, int, int]]]:
