@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from core.data.features import FeatureMap, ImageInput, SequenceInput, Standardize
+from core.data.input_modules import FeatureMap, ImageInput, SequenceInput, Standardize
 from core.nn.activations import record_of
 from core.nn.layers import LAYER_TYPES
 from core.registry import resolve

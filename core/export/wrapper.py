@@ -118,7 +118,7 @@ def build_deployable(spec: Experiment, dataset: Dataset, model: nn.Module,
     transform does not reproduce the inputs the model was trained on.
     """
     if preprocess is None:
-        from core.data.features import preprocess_module
+        from core.data.input_modules import preprocess_module
 
         try:
             preprocess = preprocess_module(dataset)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
-
-import torch
+from typing import TYPE_CHECKING
 
 from core.spec import Experiment, ScheduleKind, ScheduleSpec
+
+if TYPE_CHECKING:  # torch-free at run time: the window's first epochs use the schedule before torch loads
+    import torch
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:

@@ -13,7 +13,8 @@ import torch
 from core.data import DataError, load_dataset
 from core.data import toy
 from core.data.build import split_indices
-from core.data.features import FeatureMap, Standardize, compute_features, fit_standardization, preprocess_module
+from core.data.features import compute_features, fit_standardization
+from core.data.input_modules import FeatureMap, Standardize, preprocess_module
 from core.data.tabular import load_bundled, load_csv
 from core.spec import TOY_CLASSIFICATION, TOY_REGRESSION, DataSource, Experiment, Feature
 
