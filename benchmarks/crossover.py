@@ -3,7 +3,7 @@
 For spiral (500 points, 250 training rows), two relu hidden layers of width W, SGD and Adam, it
 times Trainer.train_epochs on the fused engine (blocks, as Trainer.run trains) and
 Trainer.train_epoch on the torch engine, and prints, per row, both rates, the measured winner, the
-engine `auto` picks (core.engines.fused.estimated_epoch_seconds) and whether that is the faster one, then
+engine `auto` picks (core.engines.fused_fit.estimated_epoch_seconds) and whether that is the faster one, then
 the crossover width per batch size and optimizer. Figures are medians of --runs windows.
 
     python3 benchmarks/crossover.py [--seconds 0.3] [--runs 1] [--widths 8,32,64,128,256,512]

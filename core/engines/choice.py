@@ -27,7 +27,7 @@ def engine_notice(trainer: Any) -> str:
         return f"Torch engine: {why}" if why else ""
     if any(LAYER_TYPES[layer.type].fused(layer) for layer in trainer.spec.layers):
         return f"Torch engine: {why}"  # the fused engine cannot run this net at all: no cost to compare
-    from core.engines.fused import estimated_epoch_seconds
+    from core.engines.fused_fit import estimated_epoch_seconds
 
     linears = linear_layers(trainer.model)
     widths = [linears[0].in_features] + [m.out_features for m in linears]

@@ -26,9 +26,7 @@ is computed as 1 - 2/(exp(2z)+1), within 2e-7 of libm's and 5x faster).
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import time
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -42,68 +40,15 @@ from core.engines import fused_optim, fused_warmup
 from core.engines.fused_kernels import KernelOptimizer
 from core.engines.fused_layout import NetPlan, net_plan, read_layout
 from core.engines.fused_layout import parameters as fused_layout_parameters
+from core.engines import fused_arrays
+from core.engines.fused_arrays import INCLUDE_PENALTY_IN_LOSS, confusion_matrix, eval_kind, eval_rows, row_targets
+from core.engines.fused_fit import (  # noqa: F401 - estimated_epoch_seconds: part of this module's API
+    REG_CODES, buffers_too_large, estimated_epoch_seconds, loss_code, numba_available, optimizer_name,
+)
 from core.nn.layers import LAYER_TYPES
-from core.nn.losses import LOSSES, Loss
-from core.nn.optimizers import OPTIMIZERS
-from core.spec import RegularizationKind, Task
-
-_REG_CODES = {RegularizationKind.none: kernels.REG_NONE, RegularizationKind.l1: kernels.REG_L1,
-              RegularizationKind.l2: kernels.REG_L2}
-
-# Per-epoch cost models, fitted to benchmarks/crossover.py on the 2-core dev machine (torch 2.13, one
-# thread; spiral, two relu layers of 8..512 units, batches 10..250, SGD and Adam). Fused: multiply-adds
-# (3 per weight per row: forward, backward, gradient) at ~2.3e10/s, since layers of >= 256 weights go
-# through single-threaded BLAS (re-fitted 2026-12-02 on widths 64..512: 31 of 32 rows right, the miss
-# Adam at batch 250 and width 512, where torch runs at 0.7x; plain loops made it ~9e9/s), plus the
-# optimizer's pass over every parameter each step, plus a fixed cost per epoch (evaluation,
-# bookkeeping). Torch: ~200 µs per Linear per minibatch in op calls (~20 % more for the adaptive
-# optimizers' steps), plus BLAS, whose rate grows with the batch:
-# TORCH_MACS_PER_SECOND * b / (b + TORCH_HALF_RATE_BATCH).
-FUSED_MACS_PER_SECOND = 2.3e10
-FUSED_SECONDS_PER_PARAMETER_STEP = {"sgd": 3.5e-9, "adaptive": 4.5e-9}
-FUSED_SECONDS_PER_EPOCH = 2e-4
-TORCH_MACS_PER_SECOND = 2.4e10
-TORCH_HALF_RATE_BATCH = 25.0
-TORCH_SECONDS_PER_LAYER_STEP = {"sgd": 200e-6, "adaptive": 240e-6}
-MAX_BUFFER_ELEMENTS = 32_000_000
-
 
 # --------------------------------------------------------------------------------------------
 # What the fused path can run
-
-
-def _numba_available() -> bool:
-    # scipy too: numba's np.dot (the kernels' BLAS calls for wide layers) goes through its BLAS
-    return importlib.util.find_spec("numba") is not None and importlib.util.find_spec("scipy") is not None
-
-
-def _loss_code(spec: Any, n_outputs: int) -> tuple[int | None, bool, str]:
-    """(kernel loss code, whether it applies to sigmoid(logit), "") or (None, False, why not)."""
-    loss = Loss(spec.loss)
-    record = LOSSES[loss]
-    if Task(spec.task) == Task.autoencoder:  # the kernels read the targets from the inputs
-        if loss == Loss.mse:
-            return kernels.RECON_MSE, False, ""
-        return None, False, f"an autoencoder's '{loss.value}' loss is not on the fused engine (mse is)"
-    if not record.fused:
-        return None, False, f"loss '{loss.value}' is not on the fused engine"
-    if n_outputs > 1:
-        if loss == Loss.cross_entropy:
-            return kernels.SOFTMAX_CE, False, ""
-        return None, False, f"loss '{loss.value}' needs one output; this model has {n_outputs}"
-    if Task(spec.task) == Task.regression:
-        if record.regression and record.fused:
-            return getattr(kernels, record.fused), False, ""
-        return None, False, f"loss '{loss.value}' does not fit regression"
-    if loss in (Loss.bce, Loss.cross_entropy):  # cross entropy on one logit is bce
-        return kernels.BCE, False, ""
-    if loss == Loss.hinge:
-        return kernels.HINGE, False, ""
-    return getattr(kernels, record.fused), record.on_probability, ""
-
-
-def _optimizer_name(spec: Any) -> str:
-    return getattr(spec.optimizer.name, "value", str(spec.optimizer.name))
 
 
 def supports(trainer: Any, *, check_speed: bool = True) -> tuple[bool, str]:
@@ -113,7 +58,7 @@ def supports(trainer: Any, *, check_speed: bool = True) -> tuple[bool, str]:
     estimated to be faster. Cheap and side-effect free: it reads the spec, the model and the data,
     and never imports numba.
     """
-    if not _numba_available():
+    if not numba_available():
         return False, "numba (or scipy) not installed"
     spec = trainer.spec
     for i, layer in enumerate(spec.layers):
@@ -135,39 +80,22 @@ def supports(trainer: Any, *, check_speed: bool = True) -> tuple[bool, str]:
     dataset = trainer.dataset
     if dataset.x_train.ndim != 2 or dataset.x_train.shape[1] != widths[0]:
         return False, f"the data has shape {dataset.x_train.shape}, the model takes {widths[0]} inputs"
-    code, _, why = _loss_code(spec, widths[-1])
+    code, _, why = loss_code(spec, widths[-1])
     if code is None:
         return False, why
-    if spec.regularization.kind not in _REG_CODES:
+    if spec.regularization.kind not in REG_CODES:
         return False, f"regularization '{spec.regularization.kind.value}' is not supported"
     n_rows = len(dataset.x_train)
     rows = min(int(trainer.batch_size), n_rows)
-    if (len(widths) * max(widths) * rows * 5) > MAX_BUFFER_ELEMENTS:
+    if buffers_too_large(widths, rows):
         return False, f"batch size {trainer.batch_size} is too large for the fused engine's buffers"
     if not check_speed:
         return True, ""
-    fused_s, torch_s = estimated_epoch_seconds(widths, n_rows, rows, _optimizer_name(spec))
+    fused_s, torch_s = estimated_epoch_seconds(widths, n_rows, rows, optimizer_name(spec))
     if fused_s > torch_s:
         return False, (f"the torch engine is faster for this net and batch size (about {torch_s * 1e3:.1f} "
                        f"vs {fused_s * 1e3:.1f} ms per epoch)")
     return True, ""
-
-
-def estimated_epoch_seconds(widths: list[int], n_rows: int, batch_size: int,
-                            optimizer: str = "sgd") -> tuple[float, float]:
-    """(fused, torch) rough seconds per epoch for Linear widths [inputs, hidden..., outputs] trained
-    with `optimizer` (an OptimizerName value; anything but 'sgd' costs as the adaptive ones do)."""
-    record = OPTIMIZERS.get(optimizer)
-    kind = "adaptive" if record is None or record.adaptive else "sgd"
-    macs = 3.0 * n_rows * sum(a * b for a, b in zip(widths, widths[1:]))
-    n_params = sum(a * b + b for a, b in zip(widths, widths[1:]))
-    batch = max(1, min(batch_size, n_rows))
-    steps = -(-n_rows // batch)
-    fused_s = (macs / FUSED_MACS_PER_SECOND + steps * n_params * FUSED_SECONDS_PER_PARAMETER_STEP[kind]
-               + FUSED_SECONDS_PER_EPOCH)
-    blas = TORCH_MACS_PER_SECOND * batch / (batch + TORCH_HALF_RATE_BATCH)
-    torch_s = steps * (len(widths) - 1) * TORCH_SECONDS_PER_LAYER_STEP[kind] + macs / blas
-    return fused_s, torch_s
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,11 +186,11 @@ def _build_plan(trainer: Any) -> _Plan:
     def pair(t: torch.Tensor, flat: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         return t.detach().numpy(), flat[starts[k]:starts[k + 1]].reshape(tuple(t.shape))
 
-    code, squash, _ = _loss_code(spec, layout.linears[-1].out_features)
+    code, squash, _ = loss_code(spec, layout.linears[-1].out_features)
     opt = KernelOptimizer(
         code=config.code, hyper=config.hyper, state=state, step=np.zeros(1, np.float64),
         factors=np.zeros(fused_optim.N_FACTORS, np.float64), counts_steps=config.counts_steps,
-        reg_code=_REG_CODES[spec.regularization.kind], with_penalty=INCLUDE_PENALTY_IN_LOSS)
+        reg_code=REG_CODES[spec.regularization.kind], with_penalty=INCLUDE_PENALTY_IN_LOSS)
     flat_state = [t for slot in slots for t in slot]
     return _Plan(
         model=model, spec=spec, x_source=dataset.x_train, y_source=dataset.y_train,
@@ -270,17 +198,13 @@ def _build_plan(trainer: Any) -> _Plan:
         state_tensors=flat_state, step_tensors=steps, pointers=_pointers(params),
         # Writeable, aligned, C-ordered float32 always: any other array type would cost a new compile.
         x=np.require(dataset.x_train, np.float32, ["C", "A", "W"]),
-        y=np.require(_row_targets(dataset, dataset.y_train), np.float32, ["C", "A", "W"]),  # class indices are exact in float32
+        y=np.require(row_targets(dataset, dataset.y_train), np.float32, ["C", "A", "W"]),  # class indices are exact in float32
         theta=theta,
         pairs=[pair(p, theta, k) for k, p in enumerate(params)],
         state_pairs=[pair(t, state[s], k) for s, slot in enumerate(slots) for k, t in enumerate(slot)],
         net=net_plan(layout, starts, int(code), squash, int(spec.seed)),
         opt=opt,
     )
-
-
-# Whether the returned epoch loss includes the regularisation penalty (the torch path's choice).
-INCLUDE_PENALTY_IN_LOSS = True
 
 
 def _batch_size(trainer: Any) -> int:
@@ -353,48 +277,19 @@ def evaluate(trainer: Any) -> tuple[float, float, float | None, float | None, np
         np.copyto(flat, live)
     loss_train, loss_test, hits_train, hits_test = kernel(
         x_eval, y_eval, n_train, plan.theta, plan.net, classify, n_classes, confusion)
-    return _figures(loss_train, loss_test, hits_train, hits_test, n_train, len(x_eval) - n_train,
-                    classify) + (_confusion_matrix(confusion, n_classes, classify, len(x_eval) - n_train),)
-
-
-def _row_targets(dataset: Any, y: Any) -> np.ndarray:
-    """One target per row, as the kernels take them; an autoencoder's are its inputs (RECON_MSE reads x),
-    so it passes zeros of the same length."""
-    if getattr(dataset, "task", "") == Task.autoencoder.value:
-        return np.zeros(len(y), np.float32)
-    return np.asarray(y)
+    return fused_arrays.figures(loss_train, loss_test, hits_train, hits_test, n_train, len(x_eval) - n_train,
+                    classify) + (confusion_matrix(confusion, n_classes, classify, len(x_eval) - n_train),)
 
 
 def _eval_arrays(plan: _Plan, dataset: Any) -> tuple[np.ndarray, np.ndarray, int, bool, int]:
     """(x, y of every train row then every test row, n_train, classify, n_classes), built once a plan."""
     sources = (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test)
     if plan.x_eval is None or any(a is not b for a, b in zip(plan.eval_sources, sources)):
-        plan.x_eval = np.require(np.concatenate([np.asarray(dataset.x_train, np.float32),
-                                                 np.asarray(dataset.x_test, np.float32)]),
-                                 np.float32, ["C", "A", "W"])
-        plan.y_eval = np.require(np.concatenate([_row_targets(dataset, dataset.y_train).reshape(-1),
-                                                 _row_targets(dataset, dataset.y_test).reshape(-1)]),
-                                 np.float32, ["C", "A", "W"])
+        plan.x_eval, plan.y_eval = eval_rows(dataset)
         plan.eval_sources = sources
-    classify = getattr(dataset, "task", Task.classification.value) not in (Task.regression.value,
-                                                                            Task.autoencoder.value)
-    n_classes = max(int(getattr(dataset, "n_classes", 2)), 2) if classify else 1
+    classify, n_classes = eval_kind(dataset)
     assert plan.y_eval is not None
     return plan.x_eval, plan.y_eval, len(dataset.x_train), classify, n_classes
-
-
-def _figures(loss_train: float, loss_test: float, hits_train: float, hits_test: float, n_train: int,
-             n_test: int, classify: bool) -> tuple[float, float, float | None, float | None]:
-    """Summed losses and hit counts -> (train_loss, test_loss, train_acc, test_acc) as Trainer.evaluate."""
-    train_loss = float(loss_train / n_train)
-    test_loss = float(loss_test / n_test) if n_test else math.nan
-    train_acc = float(hits_train / n_train) if classify else None  # plain floats: records go into checkpoints
-    test_acc = float(hits_test / n_test) if classify and n_test else None
-    return train_loss, test_loss, train_acc, test_acc
-
-
-def _confusion_matrix(counts: np.ndarray, n_classes: int, classify: bool, n_test: int) -> np.ndarray | None:
-    return counts.reshape(n_classes, n_classes) if classify and n_test else None
 
 
 @dataclass(frozen=True)
@@ -433,14 +328,14 @@ def train_epochs(trainer: Any, orders: np.ndarray, learning_rates: np.ndarray) -
         x_eval, y_eval, n_train, classify, n_classes, confusion,
         np.empty_like(plan.theta), np.empty_like(plan.opt.state), stats))
     _store_flat(plan)  # the last good weights: the kernel rolled a bad epoch back
-    figures = [_figures(row[1], row[2], row[3], row[4], n_train, n_test, classify) for row in stats[:done]]
+    figures = [fused_arrays.figures(row[1], row[2], row[3], row[4], n_train, n_test, classify) for row in stats[:done]]
     bad_loss = math.nan
     if done < len(orders):
         failed = stats[done]
         tried = (failed[0], failed[1] / n_train, failed[2] / n_test if n_test else 0.0)
         bad_loss = next((float(v) for v in tried if not math.isfinite(v)), math.nan)
     return BlockResult(done=done, figures=figures,
-                       confusion=(_confusion_matrix(confusion, n_classes, classify, n_test)
+                       confusion=(confusion_matrix(confusion, n_classes, classify, n_test)
                                   if done == len(orders) else None),
                        bad_loss=bad_loss)
 
