@@ -423,7 +423,7 @@ class MainWindow(QMainWindow):
         self.rate_status.setText(text)
 
     def _on_run_started(self, info: dict) -> None:
-        if not self._devices_listed:
+        if not self._devices_listed and info.get("torch", True):  # listing them imports torch
             self._devices_listed = True
             self._fill_devices()
         device = info.get("device", "?")

@@ -32,6 +32,9 @@ WARM_UP_NOTICE_S = 0.8
 # builds, so the two do not take turns on the interpreter lock in the turn the user is looking at;
 # it builds anyway after this long (nothing may wait on the GUI thread for ever).
 HOLD_LIMIT_S = 0.5
+# Before torch has loaded, a run trains its first epochs without it (core/training/prelude.py) and begins
+# importing torch this long after the first of them went to the window (see _RunThread._torch_ready).
+TORCH_IMPORT_DELAY_S = 0.3
 WARM_UP_NOTICE = ("Preparing the fast engine: the first run on this machine compiles it, which takes a "
                   "few seconds. Later runs start at once.")
 
@@ -56,6 +59,11 @@ def wait_for_all(timeout_ms: int = 30_000) -> bool:
         if not thread.wait(max(1, left_ms)):
             return False
     return not live_threads()
+
+
+def trainer_loaded() -> bool:
+    """Whether torch and the Trainer are imported (before that, runs begin with a prelude)."""
+    return "core.training.trainer" in sys.modules
 
 
 def _skip_dynamo_import() -> None:
@@ -130,7 +138,12 @@ class _RunThread(QThread):
             self._call(fn, future)
 
     def _emit(self, snap: Any) -> None:
-        self._run_jobs()  # emit is called between epochs: a safe point to read the trainer
+        if "first snapshot sent" not in self.phases:
+            self.phases["first snapshot sent"] = time.perf_counter()
+        if snap.epoch and "first epoch sent" not in self.phases:
+            self.phases["first epoch sent"] = time.perf_counter()
+        if self._trainer is not None:  # before it (the prelude's epochs) jobs wait for the trainer
+            self._run_jobs()  # emit is called between epochs: a safe point to read the trainer
         self._last_message = snap.message
         self.snapshot.emit(self.generation, snap)
 
@@ -146,16 +159,21 @@ class _RunThread(QThread):
         gen = self.generation
         self.go.wait(HOLD_LIMIT_S)
         try:
+            prelude = self._prelude()
+            if prelude is not None and not self._run_prelude(prelude):
+                return  # stopped before torch had loaded
             trainer = self._build()
             if trainer is None:
                 return
+            if prelude is not None:
+                prelude.hand_over(trainer)
             self._trainer = trainer
             self.started_info.emit(gen, {"device": str(trainer.device), "engine": trainer.engine,
                                          "device_note": getattr(trainer, "device_note", ""),
                                          "engine_note": getattr(trainer, "engine_note", ""),
                                          "engine_notice": getattr(trainer, "engine_notice", ""),
-                                         "dataset": trainer.dataset})
-            if trainer.engine == "fused":
+                                         "dataset": trainer.dataset, "torch": True})
+            if trainer.engine == "fused" and prelude is None:
                 self._warm_up()  # after started_info: the data is on screen while it compiles
             if self.control.stop_requested:
                 return
@@ -184,7 +202,7 @@ class _RunThread(QThread):
             from core.engines import fused_warmup
 
             fused_warmup.start()  # loads the kernels beside the torch import (they overlap)
-        if "torch" not in sys.modules:
+        if not trainer_loaded():
             self.progress.emit(gen, "Loading PyTorch…")
         from core.training.trainer import Trainer
 
@@ -204,10 +222,58 @@ class _RunThread(QThread):
         self.phases["network"] = time.perf_counter()
         return None if self.control.stop_requested else trainer
 
+    def _prelude(self) -> Any:
+        """A Prelude (core/training/prelude.py) when this run can train its first epochs before torch has
+        loaded; None when torch is in already or the run needs it. Loads the data and the fast engine's
+        kernels here, off the GUI thread."""
+        if self._given_trainer is not None or trainer_loaded() or getattr(self.spec, "engine", "auto") == "torch":
+            return None
+        from core.training import prelude
+
+        gen = self.generation
+        if self.dataset is None:
+            self.progress.emit(gen, "Loading the data…")
+            from core.data import load_dataset
+
+            try:
+                self.dataset = load_dataset(self.spec)
+            except Exception:  # noqa: BLE001 - _build loads it again and reports the error
+                return None
+            self.phases["data"] = time.perf_counter()
+        if prelude.why_not(self.spec, self.dataset):
+            return None
+        # the window draws the data while the kernels load (mostly in LLVM, without the GIL)
+        self.started_info.emit(gen, {"device": "cpu", "engine": "fused", "dataset": self.dataset, "torch": False})
+        try:
+            self._warm_up()
+            return prelude.Prelude(self.spec, self.dataset)
+        except Exception:  # noqa: BLE001 - never lose a run to the fast path: the Trainer starts it
+            traceback.print_exc()
+            return None
+
+    def _run_prelude(self, prelude: Any) -> bool:
+        """Train the prelude's epochs while torch loads beside them; False if the run was stopped."""
+        return prelude.run(self.control, self._emit, self._torch_ready, snapshot_hz=self.snapshot_hz,
+                           grid_hz=self.grid_hz, grid_resolution=GRID_RESOLUTION)
+
+    def _torch_ready(self) -> bool:
+        """Whether torch has loaded. The import begins TORCH_IMPORT_DELAY_S after the first trained epoch
+        went to the window (or after the first picture, while paused): begun sooner, it would take turns on
+        the GIL with drawing them, and the first epoch would show later."""
+        from core.training import torch_loading
+
+        if not torch_loading.started():
+            shown = self.phases.get("first epoch sent") or (
+                self.phases.get("first snapshot sent") if self.control.paused else None)
+            if shown is None or time.perf_counter() - shown < TORCH_IMPORT_DELAY_S:
+                return False
+            torch_loading.start()
+        return torch_loading.ready()
+
     def _warm_up(self) -> None:
         """Compile the fused engine (or load numba's disk cache) before the first epoch; if that is
-        slow (the first run on a machine), tell the user why nothing moves yet."""
-        from core.engines import fused
+        slow (the first run on a machine), tell the user why nothing moves yet. Needs no torch."""
+        from core.engines import fused_warmup
 
         gen = self.generation
         self.progress.emit(gen, "Loading the fast engine…")
@@ -215,7 +281,7 @@ class _RunThread(QThread):
         notice.daemon = True
         notice.start()
         try:
-            fused.warm_up()
+            fused_warmup.warm_up()
         finally:
             notice.cancel()
             self.phases["fast engine"] = time.perf_counter()

@@ -235,6 +235,26 @@ def _epoch_of(trainer: Any) -> int:
     return int(getattr(trainer, "epoch", 0))
 
 
+def flat_parameters(trainer: Any) -> tuple[np.ndarray, NetPlan]:
+    """(a copy of the model's parameters in the kernels' flat layout, the NetPlan the kernels run): what
+    core/training/prelude.py compares with the net it trained before torch had loaded."""
+    plan = _plan_for(trainer)
+    for live, flat in plan.pairs:
+        np.copyto(flat, live)
+    return plan.theta.copy(), plan.net
+
+
+def set_flat_parameters(trainer: Any, theta: np.ndarray) -> None:
+    """Write parameters in the kernels' flat layout (e.g. trained before torch had loaded) into the model.
+    Plain SGD only: optimizers with state keep theirs."""
+    plan = _plan_for(trainer)
+    if theta.shape != plan.theta.shape:
+        raise ValueError(f"{theta.size} parameters given; the model has {plan.theta.size}")
+    np.copyto(plan.theta, theta)
+    for live, flat in plan.pairs:
+        np.copyto(live, flat)
+
+
 def train_epoch(trainer: Any, indices: np.ndarray) -> float:
     """Train one epoch over `trainer.dataset.x_train[indices]`, in minibatches of `trainer.batch_size`.
 

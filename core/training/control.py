@@ -129,6 +129,11 @@ class TrainingControl:
             self._allowance -= granted
             return granted, 0.0
 
+    def has_changes(self) -> bool:
+        """Whether live settings or weight edits wait to be applied (they stay waiting)."""
+        with self._lock:
+            return bool(self._pending or self._weight_edits)
+
     def take_pending(self) -> tuple[dict[str, Any], list[tuple[int, int, int, float]], bool]:
         """(live settings by name, weight edits, whether a grid was asked for), all cleared."""
         with self._lock:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from core.training.control import TrainingControl
+from core.training.pace import BlockPace
 from core.training.rollback import Diverged
 from core.training.snapshot import EpochRecord, RunState, Snapshot
 from core.training.stopping import StopRule
@@ -17,11 +18,6 @@ if TYPE_CHECKING:
     from core.training.trainer import Trainer
 
 log = logging.getLogger("core.training.trainer")  # the run's failures are the trainer's log lines
-
-# Trainer.run trains at most this long (and this many epochs) between two looks at its control.
-MAX_BLOCK_SECONDS = 0.05
-MAX_BLOCK_EPOCHS = 1024
-
 
 def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot], None], max_epochs: int | None = None,
         snapshot_hz: float = 30.0, grid_hz: float = 10.0, *, until_stopped: bool = False,
@@ -45,7 +41,7 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
     clock = time.monotonic
     pending_records: list[EpochRecord] = []
     mark = {"t": clock(), "grid_t": -math.inf, "epoch": trainer.epoch, "step": trainer.step}
-    pace = _BlockPace(clock)
+    pace = BlockPace(clock)
     note = ""
     stopper = trainer.last_stop = StopRule(trainer)  # keeps the previous run's best (the window runs again)
 
@@ -101,7 +97,7 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
                 send(True, RunState.running)
             paused_shown = False
             # Blocks pay off on the fused engine only (a torch epoch is Python per batch anyway),
-            # and there a stop or pause waits for the block (<= MAX_BLOCK_SECONDS).
+            # and there a stop or pause waits for the block (<= pace.MAX_BLOCK_SECONDS).
             blocks = trainer.engine == "fused" and not single_step
             count = pace.epochs_until(mark["t"] + snap_gap) if blocks else 1
             if limit is not None:
@@ -150,24 +146,3 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
                           batch_size=trainer.batch_size, state=state, message=failure,
                           history=tuple(pending_records), device=str(trainer.device), engine=trainer.engine))
     return state
-
-
-class _BlockPace:
-    """How many epochs `run` trains in one `train_epochs` call: as many as fit before the next
-    snapshot is due (so the fused engine holds the GIL once a snapshot, not once an epoch), never
-    more than MAX_BLOCK_SECONDS of work (pause and stop answer within it) or MAX_BLOCK_EPOCHS."""
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._epoch_seconds = math.inf  # unknown until the first block: start with one epoch
-
-    def epochs_until(self, deadline: float) -> int:
-        budget = min(deadline - self._clock(), MAX_BLOCK_SECONDS)
-        if not budget > 0 or not math.isfinite(self._epoch_seconds):
-            return 1
-        return max(1, min(MAX_BLOCK_EPOCHS, int(budget / max(self._epoch_seconds, 1e-7))))
-
-    def record(self, seconds: float, epochs: int) -> None:
-        per_epoch = seconds / max(epochs, 1)
-        known = math.isfinite(self._epoch_seconds)
-        self._epoch_seconds = 0.7 * self._epoch_seconds + 0.3 * per_epoch if known else per_epoch

@@ -1,0 +1,329 @@
+"""The window's first epochs, trained before torch has loaded.
+
+`import torch` takes ~2 s, longer than everything else before a first epoch; the fused kernels need only
+numpy and numba. For a run the fused engine would train anyway (dense layers, plain SGD, the CPU, no stop
+conditions: `why_not` says what else), a Prelude starts from the weights torch would draw
+(core/nn/seeded_init.py), trains with the same kernels on the same row orders and learning rates, and
+sends the window its snapshots while torch loads beside it. `hand_over(trainer)` then gives the Trainer
+built from the same spec its weights, counters and history, and the Trainer carries on: the run is the one
+the Trainer alone would have trained (tests check it epoch by epoch). Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from core.data.dataset import check_dataset
+from core.engines import fused_act, fused_kernels as kernels, fused_optim
+from core.engines.dropout_mask import keep_scale, keep_threshold, run_key
+from core.engines.fused_arrays import INCLUDE_PENALTY_IN_LOSS, confusion_matrix, eval_kind, eval_rows, figures, row_targets
+from core.engines.fused_fit import REG_CODES, buffers_too_large, estimated_epoch_seconds, loss_code, numba_available
+from core.engines.fused_kernels import KernelOptimizer
+from core.engines.fused_plan import NetPlan
+from core.engines.numpy_forward import forward
+from core.nn.activations import ACTIVATIONS
+from core.nn.layers import LAYER_TYPES
+from core.nn.losses import validate_loss_for
+from core.nn.seeded_init import linear_init
+from core.spec import Engine, Experiment, Norm, OptimizerName, Task
+from core.training.control import TrainingControl
+from core.training.pace import BlockPace
+from core.training.schedule import LRSchedule
+from core.training.shuffle import epoch_orders
+from core.training.snapshot import EpochRecord, RunState, Snapshot
+
+log = logging.getLogger(__name__)
+
+# Activation parameters as torch's modules default them (nn.LeakyReLU's slope, nn.ELU's alpha), which is
+# how build_model makes them; a test compares the plan with the Trainer's.
+_DEFAULT_PARAMS = {fused_act.LEAKY_RELU: 0.01, fused_act.ELU: 1.0}
+_LAYER_NORM_EPS = 1e-5  # nn.LayerNorm's default
+# Trainer's AUTO_ACCELERATOR_MIN_PARAMETERS: from this size "auto" may pick a GPU; below it, always the CPU.
+_CPU_ONLY_BELOW = 100_000
+
+
+def why_not(spec: Experiment, dataset: Any) -> str:
+    """"" if a Prelude can train this run before torch loads, else why not (the Trainer then starts it)."""
+    if not numba_available():
+        return "numba is not installed"
+    if Engine(spec.engine) == Engine.torch:
+        return "the torch engine was chosen"
+    if dataset.modality not in ("points", "table") or dataset.task == Task.autoencoder.value:
+        return f"{dataset.modality or 'this'} data trains on the Trainer"
+    if spec.optimizer.name != OptimizerName.sgd or spec.optimizer.momentum > 0:
+        return "only plain SGD starts before torch (other optimizers keep state in torch)"
+    if spec.stop.active or spec.stop.at_epochs:
+        return "stop conditions are the Trainer's"
+    for layer in spec.layers:
+        if layer.type != "dense" or layer.norm == Norm.batch or LAYER_TYPES[layer.type].fused(layer):
+            return f"a {layer.type} layer like this one trains on the Trainer"
+        record = ACTIVATIONS[layer.activation]
+        if not (record.fused and isinstance(record.module, str) and record.name in fused_act.CODES):
+            return f"activation '{record.name}' trains on the Trainer"
+    try:
+        check_dataset(dataset)
+        validate_loss_for(dataset, spec.loss)
+    except ValueError as err:
+        return str(err)
+    widths = _widths(spec, dataset)
+    if loss_code(spec, widths[-1])[0] is None or spec.regularization.kind not in REG_CODES:
+        return "the loss or regularisation is not on the fused engine"
+    n_rows = len(dataset.x_train)
+    if n_rows == 0 or buffers_too_large(widths, min(int(spec.batch_size), n_rows)):
+        return "the batch does not fit the fused engine's buffers"
+    device = spec.device.strip().lower()
+    if device not in ("auto", "cpu"):
+        return f"device '{spec.device}' was chosen"
+    if device == "auto" and sum(a * b + b for a, b in zip(widths, widths[1:])) >= _CPU_ONLY_BELOW:
+        return "a net this large may train on an accelerator"
+    fused_s, torch_s = estimated_epoch_seconds(widths, n_rows, int(spec.batch_size), spec.optimizer.name.value)
+    if Engine(spec.engine) == Engine.auto and fused_s > torch_s:
+        return "the torch engine is faster for this net"
+    return ""
+
+
+def _widths(spec: Experiment, dataset: Any) -> list[int]:
+    return [dataset.n_inputs] + [int(layer.units) for layer in spec.layers] + [dataset.n_outputs]
+
+
+def _flat_net(spec: Experiment, widths: list[int], code: int, squash: bool) -> tuple[np.ndarray, NetPlan]:
+    """(initial theta, NetPlan) in the layout of core/engines/fused_layout.py: each Linear's weight and
+    bias, then its layer norm's weight (ones) and bias (zeros)."""
+    parts, offsets, norm_offsets, acts, params, drops = [], [], [], [], [], []
+    at = 0
+    hidden = list(spec.layers)
+    for k, (weight, bias) in enumerate(linear_init(spec.seed, widths)):
+        offsets.append(at)
+        parts += [weight.ravel(), bias]
+        at += weight.size + bias.size
+        layer = hidden[k] if k < len(hidden) else None
+        if layer is not None and layer.norm == Norm.layer:
+            norm_offsets.append(at)
+            parts += [np.ones(bias.size, np.float32), np.zeros(bias.size, np.float32)]
+            at += 2 * bias.size
+        else:
+            norm_offsets.append(-1)
+        act = fused_act.CODES[ACTIVATIONS[layer.activation].name] if layer is not None else fused_act.LINEAR
+        acts.append(act)
+        params.append(_DEFAULT_PARAMS.get(act, 0.0))
+        drops.append(float(layer.dropout) if layer is not None else 0.0)
+    net = NetPlan(
+        offsets=np.asarray(offsets, np.int64), acts=np.asarray(acts, np.int64),
+        act_params=np.asarray(params, np.float32), widths=np.asarray(widths, np.int64),
+        loss_code=int(code), squash=bool(squash),
+        drop_thresholds=np.asarray([keep_threshold(p) for p in drops], np.int64),
+        drop_scales=np.asarray([keep_scale(p) if p else 1.0 for p in drops], np.float32),
+        drop_run=run_key(int(spec.seed)),
+        norm_offsets=np.asarray(norm_offsets, np.int64),
+        norm_eps=np.asarray([_LAYER_NORM_EPS if o >= 0 else 0.0 for o in norm_offsets], np.float32))
+    return np.concatenate(parts).astype(np.float32), net
+
+
+def same_net(a: NetPlan, b: NetPlan) -> bool:
+    """Whether two plans run the same maths (every field equal)."""
+    return all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(a, b))
+
+
+class Prelude:
+    """One run's weights, counters and records from its first epoch until the Trainer takes over."""
+
+    def __init__(self, spec: Experiment, dataset: Any) -> None:
+        self.spec = spec
+        self.dataset = dataset
+        widths = _widths(spec, dataset)
+        code, squash, _ = loss_code(spec, widths[-1])
+        self.theta, self.net = _flat_net(spec, widths, int(code), squash)
+        self.initial_theta = self.theta.copy()
+        self.opt = KernelOptimizer(
+            code=fused_optim.SGD, hyper=np.zeros(fused_optim.N_HYPER), state=np.zeros((1, 1), np.float32),
+            step=np.zeros(1, np.float64), factors=np.zeros(fused_optim.N_FACTORS, np.float64), counts_steps=False,
+            reg_code=REG_CODES[spec.regularization.kind], with_penalty=INCLUDE_PENALTY_IN_LOSS)
+        self.x = np.require(dataset.x_train, np.float32, ["C", "A", "W"])
+        self.y = np.require(row_targets(dataset, dataset.y_train), np.float32, ["C", "A", "W"])
+        self.x_eval, self.y_eval = eval_rows(dataset)
+        self.classify, self.n_classes = eval_kind(dataset)
+        self.schedule = LRSchedule.from_spec(spec)
+        self.batch_size = int(spec.batch_size)
+        self.epoch = 0
+        self.step = 0
+        self.records: list[EpochRecord] = []
+        self.diverged = False
+        self._confusion = np.zeros(self.n_classes * self.n_classes, np.int64)
+        self.figures = self._evaluate()
+
+    # ------------------------------------------------------------------ training
+    @property
+    def n_train(self) -> int:
+        return len(self.x)
+
+    def _evaluate(self) -> tuple[float, float, float | None, float | None]:
+        loss_train, loss_test, hits_train, hits_test = kernels.eval_kernel()(
+            self.x_eval, self.y_eval, self.n_train, self.theta, self.net, self.classify, self.n_classes,
+            self._confusion)
+        return figures(loss_train, loss_test, hits_train, hits_test, self.n_train, self.n_test, self.classify)
+
+    @property
+    def n_test(self) -> int:
+        return len(self.x_eval) - self.n_train
+
+    def train(self, count: int) -> list[EpochRecord]:
+        """Train `count` epochs in one kernel call, as Trainer.train_epochs does on the fused engine; an epoch
+        that diverges is rolled back and ends the prelude (`diverged`: the Trainer redoes it and says so)."""
+        lrs = [self.schedule.lr_at(self.epoch + k) for k in range(count)]
+        orders = epoch_orders(self.spec.seed, self.epoch, count, self.n_train)
+        stats = np.full((count, kernels.STATS_COLUMNS), np.nan, np.float64)
+        done = int(kernels.block_kernel()(
+            self.x, self.y, orders, self.batch_size, self.theta, self.net, self.opt, np.asarray(lrs, np.float32),
+            np.float32(self.spec.regularization.rate), self.epoch, self.x_eval, self.y_eval, self.n_train,
+            self.classify, self.n_classes, self._confusion, np.empty_like(self.theta),
+            np.empty_like(self.opt.state), stats))
+        steps = -(-self.n_train // max(1, min(self.batch_size, self.n_train)))
+        records = []
+        for lr, row in zip(lrs[:done], stats[:done]):
+            self.epoch += 1
+            self.step += steps
+            self.figures = figures(row[1], row[2], row[3], row[4], self.n_train, self.n_test, self.classify)
+            records.append(EpochRecord(self.epoch, self.step, *self.figures, learning_rate=lr))
+        if done < count:
+            self.diverged = True
+            self.figures = self._evaluate()  # the kept weights' figures (and confusion)
+        self.records += records
+        return records
+
+    # ------------------------------------------------------------------ pictures
+    def snapshot(self, grid: bool, resolution: int, state: RunState, history: tuple[EpochRecord, ...] = (),
+                 epochs_per_second: float = 0.0, steps_per_second: float = 0.0) -> Snapshot:
+        """What Evaluator.snapshot gives on the Trainer (no probe views: those need torch)."""
+        pictures: dict[str, Any] = {}
+        if grid and self.dataset.is_planar:
+            pictures = self._grid(int(resolution))
+        elif grid and self.classify and self.n_test:
+            _, out = forward(self.theta, self.net, self.x_eval[self.n_train:])
+            pictures = {"test_predictions": self._labels(out)}
+        weights, biases = [], []
+        for layer in range(len(self.net.widths) - 1):
+            n_in, n_out = int(self.net.widths[layer]), int(self.net.widths[layer + 1])
+            start = int(self.net.offsets[layer])
+            weights.append(self.theta[start:start + n_out * n_in].reshape(n_out, n_in).copy())
+            biases.append(self.theta[start + n_out * n_in:start + n_out * n_in + n_out].copy())
+        train_loss, test_loss, train_acc, test_acc = self.figures
+        return Snapshot(
+            epoch=self.epoch, step=self.step, train_loss=train_loss, test_loss=test_loss, train_accuracy=train_acc,
+            test_accuracy=test_acc, learning_rate=self.schedule.lr_at(max(self.epoch - 1, 0)),
+            batch_size=self.batch_size, state=state, history=tuple(history),
+            epochs_per_second=float(epochs_per_second), steps_per_second=float(steps_per_second),
+            confusion=confusion_matrix(self._confusion.copy(), self.n_classes, self.classify, self.n_test),
+            weights=tuple(weights), biases=tuple(biases), extent=tuple(float(v) for v in self.dataset.extent),
+            device="cpu", engine="fused", **pictures)
+
+    def _labels(self, out: np.ndarray) -> np.ndarray:
+        return (out[:, 0] > 0).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1).astype(np.int64)
+
+    def _grid(self, resolution: int) -> dict[str, Any]:
+        """Evaluator.grid's pictures: row 0 is the lowest x2."""
+        from core.data.features import compute_features
+
+        x1min, x1max, x2min, x2max = self.dataset.extent
+        gx, gy = np.meshgrid(np.linspace(x1min, x1max, resolution, dtype=np.float32),
+                             np.linspace(x2min, x2max, resolution, dtype=np.float32))
+        features = compute_features(np.stack([gx.ravel(), gy.ravel()], axis=1), self.dataset.features)
+        hidden, out = forward(self.theta, self.net, features)
+        res = (resolution, resolution)
+        pictures: dict[str, Any] = {
+            "input_outputs": features.T.reshape(-1, resolution, resolution).copy(),
+            "neuron_outputs": tuple(h.T.reshape(-1, resolution, resolution).copy() for h in hidden),
+            "confidence": None,
+        }
+        if self.dataset.task == Task.regression.value:
+            scale = (self.dataset.y_std, self.dataset.y_mean)
+            value = out.reshape(res)
+            pictures["boundary"] = (value * np.float32(scale[0]) + np.float32(scale[1])
+                                    if None not in scale else value).astype(np.float32)
+        elif out.shape[1] == 1:
+            with np.errstate(over="ignore"):
+                pictures["boundary"] = (1 / (1 + np.exp(-out.reshape(res)))).astype(np.float32)
+        else:
+            shifted = np.exp(out - out.max(axis=1, keepdims=True))
+            probs = shifted / shifted.sum(axis=1, keepdims=True)
+            pictures["boundary"] = probs.argmax(axis=1).reshape(res).astype(np.int64)
+            pictures["confidence"] = probs.max(axis=1).reshape(res).astype(np.float32)
+        return pictures
+
+    # ------------------------------------------------------------------ the loop and the hand-over
+    def run(self, control: TrainingControl, emit: Callable[[Snapshot], None], ready: Callable[[], bool],
+            snapshot_hz: float = 30.0, grid_hz: float = 10.0, grid_resolution: int = 50) -> bool:
+        """Train and emit snapshots as Trainer.run would, until `ready()` (torch has loaded) or the run needs
+        the Trainer (a live change or weight edit waits, the run diverged); while paused, only wait (a step
+        waits for the Trainer). Returns False if the run was stopped."""
+        clock = time.monotonic
+        snap_gap = 1.0 / snapshot_hz if snapshot_hz > 0 else 0.0
+        grid_gap = 1.0 / grid_hz if grid_hz > 0 else 0.0
+        mark = {"t": clock(), "grid_t": -math.inf, "epoch": self.epoch, "step": self.step}
+        pace = BlockPace(clock)
+        pending: list[EpochRecord] = []
+
+        def send(grid: bool, state: RunState) -> None:
+            now = clock()
+            dt = now - mark["t"]
+            emit(self.snapshot(grid, grid_resolution, state, tuple(pending),
+                               (self.epoch - mark["epoch"]) / dt if dt > 0 else 0.0,
+                               (self.step - mark["step"]) / dt if dt > 0 else 0.0))
+            pending.clear()
+            mark.update(t=now, epoch=self.epoch, step=self.step)
+            if grid:
+                mark["grid_t"] = now
+
+        paused_shown = control.paused
+        send(True, RunState.paused if paused_shown else RunState.running)
+        while not ready() and not self.diverged:
+            if control.stop_requested:
+                return False
+            if control.has_changes():
+                break
+            if control.paused:
+                if not paused_shown or pending:
+                    send(True, RunState.paused)
+                    paused_shown = True
+                control.wait(0.02)
+                continue
+            count, wait = control.grant_epochs(pace.epochs_until(mark["t"] + snap_gap))
+            if count == 0:
+                control.wait(min(wait, 0.02))
+                continue
+            started = clock()
+            pending += self.train(count)
+            now = clock()
+            pace.record(now - started, count)
+            paused_shown = False
+            if now - mark["t"] >= snap_gap:
+                send(now - mark["grid_t"] >= grid_gap, RunState.running)
+        if pending:  # every record reaches the window before the Trainer takes over
+            send(True, RunState.paused if control.paused else RunState.running)
+        return not control.stop_requested
+
+    def hand_over(self, trainer: Any) -> bool:
+        """Give `trainer` (built from the same spec and data, now that torch has loaded) this prelude's
+        weights, counters and records. Returns whether the trainer started from the same weights and runs
+        the same net, i.e. whether the run is exactly the one the Trainer alone would have trained (a
+        torch build whose random numbers differ would make it differ by rounding)."""
+        from core.engines import fused
+        from core.training.schedule import set_lr
+
+        start, net = fused.flat_parameters(trainer)
+        same = np.array_equal(start, self.initial_theta) and same_net(net, self.net)
+        if not same:
+            log.warning("the first epochs (trained before torch loaded) did not start from the Trainer's weights")
+        fused.set_flat_parameters(trainer, self.theta)
+        trainer.epoch, trainer.step = self.epoch, self.step
+        for record in self.records:
+            trainer.history.append(record)
+        if self.epoch:
+            set_lr(trainer.optimizer, self.schedule.lr_at(self.epoch - 1))  # as train_epoch leaves it
+        trainer._weights_changed()
+        return same
