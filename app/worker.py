@@ -50,7 +50,10 @@ def live_threads() -> list[QThread]:
 
 
 def wait_for_all(timeout_ms: int = 30_000) -> bool:
-    """Stop every run thread and wait for it (at application exit); True if all ended."""
+    """Stop every run thread and wait for it, and for a torch import under way (at application exit);
+    True if all ended."""
+    from core.training import torch_loading
+
     deadline = time.monotonic() + timeout_ms / 1000
     for thread in live_threads():
         if isinstance(thread, _RunThread):
@@ -58,7 +61,7 @@ def wait_for_all(timeout_ms: int = 30_000) -> bool:
         left_ms = int((deadline - time.monotonic()) * 1000)
         if not thread.wait(max(1, left_ms)):
             return False
-    return not live_threads()
+    return torch_loading.join(max(0.0, deadline - time.monotonic())) and not live_threads()
 
 
 def trainer_loaded() -> bool:

@@ -235,24 +235,25 @@ def _epoch_of(trainer: Any) -> int:
     return int(getattr(trainer, "epoch", 0))
 
 
-def flat_parameters(trainer: Any) -> tuple[np.ndarray, NetPlan]:
-    """(a copy of the model's parameters in the kernels' flat layout, the NetPlan the kernels run): what
-    core/training/prelude.py compares with the net it trained before torch had loaded."""
+def flat_state(trainer: Any) -> tuple[np.ndarray, NetPlan, KernelOptimizer]:
+    """(a copy of the parameters in the kernels' flat layout, the NetPlan, a copy of the optimizer as the
+    kernels take it): what core/training/prelude.py compares with what it trained before torch loaded."""
     plan = _plan_for(trainer)
-    for live, flat in plan.pairs:
-        np.copyto(flat, live)
-    return plan.theta.copy(), plan.net
+    _load_flat(plan)
+    return plan.theta.copy(), plan.net, plan.opt._replace(state=plan.opt.state.copy(), step=plan.opt.step.copy())
 
 
-def set_flat_parameters(trainer: Any, theta: np.ndarray) -> None:
-    """Write parameters in the kernels' flat layout (e.g. trained before torch had loaded) into the model.
-    Plain SGD only: optimizers with state keep theirs."""
+def set_flat_state(trainer: Any, theta: np.ndarray, state: np.ndarray, step: float) -> None:
+    """Write parameters and optimizer state in the kernels' flat layout (e.g. trained before torch had
+    loaded) into the model and the torch optimizer's own state tensors."""
     plan = _plan_for(trainer)
-    if theta.shape != plan.theta.shape:
-        raise ValueError(f"{theta.size} parameters given; the model has {plan.theta.size}")
+    if theta.shape != plan.theta.shape or state.shape != plan.opt.state.shape:
+        raise ValueError(f"{theta.size} parameters and state {state.shape} given; the model has "
+                         f"{plan.theta.size} and state {plan.opt.state.shape}")
     np.copyto(plan.theta, theta)
-    for live, flat in plan.pairs:
-        np.copyto(live, flat)
+    np.copyto(plan.opt.state, state)
+    plan.opt.step[0] = float(step)
+    _store_flat(plan)
 
 
 def train_epoch(trainer: Any, indices: np.ndarray) -> float:

@@ -90,12 +90,44 @@ def read_optimizer(optimizer: Any, spec: Any) -> tuple[OptimizerConfig | None, s
     hyper[HP_LR_DECAY] = float(group.get("lr_decay", 0.0))
     if code == SGD and hyper[HP_WEIGHT_DECAY]:
         return None, "SGD with weight_decay is not supported by the fused engine (use l2 regularization)"
-    slots = records[code].state_keys
+    return OptimizerConfig(code, hyper, _slots(code, hyper, records[code]), code != SGD), ""
+
+
+def _slots(code: int, hyper: np.ndarray, record: OptimizerRecord) -> tuple[str, ...]:
+    """The state tensors the update keeps: none for plain SGD, no momentum buffer for RMSprop without it."""
     if code == SGD and not hyper[HP_MOMENTUM]:
-        slots = ()
-    elif code == RMSPROP and not hyper[HP_MOMENTUM]:
-        slots = slots[:1]
-    return OptimizerConfig(code, hyper, slots, code != SGD), ""
+        return ()
+    if code == RMSPROP and not hyper[HP_MOMENTUM]:
+        return record.state_keys[:1]
+    return record.state_keys
+
+
+# torch.optim's defaults for what the spec does not set, by kernel code (AdamW's weight decay 0.01 among
+# them): the config of the optimizer build_optimizer makes, known without building it. A test compares
+# `config_from_spec` with `read_optimizer` of the built optimizer, for every optimizer.
+_TORCH_DEFAULTS = {
+    SGD: {},
+    ADAM: {HP_BETA1: 0.9, HP_BETA2: 0.999, HP_EPS: 1e-8},
+    ADAMW: {HP_BETA1: 0.9, HP_BETA2: 0.999, HP_EPS: 1e-8, HP_WEIGHT_DECAY: 0.01},
+    RMSPROP: {HP_ALPHA: 0.99, HP_EPS: 1e-8},
+    ADAGRAD: {HP_EPS: 1e-10},
+}
+_SPEC_OPTIONS = {"momentum": HP_MOMENTUM, "nesterov": HP_NESTEROV}
+
+
+def config_from_spec(spec: Any) -> OptimizerConfig | None:
+    """What `read_optimizer` says of the optimizer build_optimizer makes from `spec`, without torch (the
+    window's first epochs train before it loads: core/training/prelude.py); None if not fused."""
+    record = OPTIMIZERS[spec.optimizer.name]
+    code = _CODES.get(record.fused or "")
+    if code is None:
+        return None
+    hyper = np.zeros(N_HYPER, np.float64)
+    for index, value in _TORCH_DEFAULTS[code].items():
+        hyper[index] = value
+    for option in record.options:
+        hyper[_SPEC_OPTIONS[option]] = float(getattr(spec.optimizer, option))
+    return OptimizerConfig(code, hyper, _slots(code, hyper, record), code != SGD)
 
 
 def state_tensors(optimizer: Any, params: list[torch.Tensor], config: OptimizerConfig

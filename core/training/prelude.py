@@ -1,11 +1,11 @@
 """The window's first epochs, trained before torch has loaded.
 
 `import torch` takes ~2 s, longer than everything else before a first epoch; the fused kernels need only
-numpy and numba. For a run the fused engine would train anyway (dense layers, plain SGD, the CPU, no stop
-conditions: `why_not` says what else), a Prelude starts from the weights torch would draw
-(core/nn/seeded_init.py), trains with the same kernels on the same row orders and learning rates, and
+numpy and numba. For a run the fused engine would train anyway (dense layers, the CPU, no stop conditions:
+`why_not` says what else), a Prelude starts from the weights torch would draw (core/nn/seeded_init.py)
+and the optimizer state torch starts from (zeros, step 0), trains with the same kernels on the same row orders and learning rates, and
 sends the window its snapshots while torch loads beside it. `hand_over(trainer)` then gives the Trainer
-built from the same spec its weights, counters and history, and the Trainer carries on: the run is the one
+built from the same spec its weights, optimizer state, counters and history, and the Trainer carries on: the run is the one
 the Trainer alone would have trained (tests check it epoch by epoch). Nothing here imports torch.
 """
 
@@ -31,7 +31,7 @@ from core.nn.activations import ACTIVATIONS
 from core.nn.layers import LAYER_TYPES
 from core.nn.losses import validate_loss_for
 from core.nn.seeded_init import linear_init
-from core.spec import Engine, Experiment, Norm, OptimizerName, Task
+from core.spec import Engine, Experiment, Norm, Task
 from core.training.control import TrainingControl
 from core.training.pace import BlockPace
 from core.training.schedule import LRSchedule
@@ -56,8 +56,8 @@ def why_not(spec: Experiment, dataset: Any) -> str:
         return "the torch engine was chosen"
     if dataset.modality not in ("points", "table") or dataset.task == Task.autoencoder.value:
         return f"{dataset.modality or 'this'} data trains on the Trainer"
-    if spec.optimizer.name != OptimizerName.sgd or spec.optimizer.momentum > 0:
-        return "only plain SGD starts before torch (other optimizers keep state in torch)"
+    if fused_optim.config_from_spec(spec) is None:
+        return f"optimizer '{spec.optimizer.name.value}' is not on the fused engine"
     if spec.stop.active or spec.stop.at_epochs:
         return "stop conditions are the Trainer's"
     for layer in spec.layers:
@@ -140,10 +140,15 @@ class Prelude:
         code, squash, _ = loss_code(spec, widths[-1])
         self.theta, self.net = _flat_net(spec, widths, int(code), squash)
         self.initial_theta = self.theta.copy()
-        self.opt = KernelOptimizer(
-            code=fused_optim.SGD, hyper=np.zeros(fused_optim.N_HYPER), state=np.zeros((1, 1), np.float32),
-            step=np.zeros(1, np.float64), factors=np.zeros(fused_optim.N_FACTORS, np.float64), counts_steps=False,
-            reg_code=REG_CODES[spec.regularization.kind], with_penalty=INCLUDE_PENALTY_IN_LOSS)
+        config = fused_optim.config_from_spec(spec)
+        assert config is not None
+        slots = len(config.slots)
+        self.opt = KernelOptimizer(  # the optimizer's state starts as torch starts it: zeros, step 0
+            code=config.code, hyper=config.hyper,
+            state=np.zeros((slots, self.theta.size) if slots else (1, 1), np.float32),
+            step=np.zeros(1, np.float64), factors=np.zeros(fused_optim.N_FACTORS, np.float64),
+            counts_steps=config.counts_steps, reg_code=REG_CODES[spec.regularization.kind],
+            with_penalty=INCLUDE_PENALTY_IN_LOSS)
         self.x = np.require(dataset.x_train, np.float32, ["C", "A", "W"])
         self.y = np.require(row_targets(dataset, dataset.y_train), np.float32, ["C", "A", "W"])
         self.x_eval, self.y_eval = eval_rows(dataset)
@@ -315,11 +320,13 @@ class Prelude:
         from core.engines import fused
         from core.training.schedule import set_lr
 
-        start, net = fused.flat_parameters(trainer)
-        same = np.array_equal(start, self.initial_theta) and same_net(net, self.net)
+        start, net, opt = fused.flat_state(trainer)
+        same = (np.array_equal(start, self.initial_theta) and same_net(net, self.net) and opt.code == self.opt.code
+                and np.array_equal(opt.hyper, self.opt.hyper) and opt.counts_steps == self.opt.counts_steps
+                and opt.state.shape == self.opt.state.shape and not opt.state.any() and opt.step[0] == 0)
         if not same:
             log.warning("the first epochs (trained before torch loaded) did not start from the Trainer's weights")
-        fused.set_flat_parameters(trainer, self.theta)
+        fused.set_flat_state(trainer, self.theta, self.opt.state, float(self.opt.step[0]))
         trainer.epoch, trainer.step = self.epoch, self.step
         for record in self.records:
             trainer.history.append(record)

@@ -40,3 +40,9 @@ def started() -> bool:
 def ready() -> bool:
     """Whether the import `start()` began is over (True also when it failed)."""
     return _done.is_set()
+
+
+def join(timeout: float) -> bool:
+    """Wait up to `timeout` seconds for a begun import to end (at exit: an interpreter must not shut down
+    under a thread still importing); True if none is under way."""
+    return _done.wait(timeout) if _thread is not None else True

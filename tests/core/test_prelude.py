@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 from core.data import load_dataset
+from core.engines.fused_optim import config_from_spec, read_optimizer
 from core.nn.activations import ACTIVATIONS
+from core.nn.optimizers import OPTIMIZERS
 from core.spec import parse_experiment
 from core.training.control import TrainingControl
 from core.training.prelude import Prelude, why_not
@@ -33,6 +35,12 @@ SPECS = {
                             "layers": [{"units": 6, "activation": "gelu"}]},
     "plane regression": {"task": "regression", "data": {"source": "plane", "samples": 200}, "loss": "mse",
                          "layers": [{"units": 5, "activation": "elu"}]},
+    "adam": {"optimizer": {"name": "adam", "lr": 0.01}, "data": {"source": "xor", "samples": 200}},
+    "adamw, l1": {"optimizer": {"name": "adamw", "lr": 0.01}, "regularization": {"kind": "l1", "rate": 0.001}},
+    "rmsprop with momentum": {"optimizer": {"name": "rmsprop", "lr": 0.003, "momentum": 0.5}},
+    "adagrad, exponential schedule": {"optimizer": {"name": "adagrad", "lr": 0.1},
+                                      "schedule": {"kind": "exponential", "gamma": 0.9}},
+    "sgd nesterov": {"optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9, "nesterov": True}},
 }
 
 
@@ -99,9 +107,22 @@ def test_every_fused_activation_runs_the_trainers_net(activation):
     assert Prelude(spec, data).hand_over(Trainer(spec, dataset=data))
 
 
+@pytest.mark.parametrize("optimizer", [
+    {"name": name, "lr": 0.01, **extra} for name in OPTIMIZERS.names()
+    for extra in ({}, {"momentum": 0.7}, {"momentum": 0.7, "nesterov": True})
+    if "momentum" in OPTIMIZERS[name].options or not extra
+    if "nesterov" in OPTIMIZERS[name].options or "nesterov" not in extra])
+def test_the_optimizer_config_from_the_spec_is_the_built_optimizers(optimizer):
+    spec = _spec(optimizer=optimizer)
+    trainer = Trainer(spec, dataset=load_dataset(spec))
+    built, why = read_optimizer(trainer.optimizer, spec)
+    assert why == ""
+    guessed = config_from_spec(spec)
+    assert (guessed.code, guessed.slots, guessed.counts_steps) == (built.code, built.slots, built.counts_steps)
+    np.testing.assert_array_equal(guessed.hyper, built.hyper)
+
+
 @pytest.mark.parametrize("raw, words", [
-    ({"optimizer": {"name": "adam", "lr": 0.01}}, "plain SGD"),
-    ({"optimizer": {"name": "sgd", "lr": 0.01, "momentum": 0.9}}, "plain SGD"),
     ({"engine": "torch"}, "torch engine"),
     ({"device": "cuda"}, "device 'cuda'"),
     ({"stop": {"patience": 5}}, "stop conditions"),
