@@ -3,10 +3,9 @@ at once, torch loads beside them, and the Trainer carries on with the very run i
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
+from window_checks import as_if_torch_not_loaded
 
 from app.worker import TrainingWorker
 from core.spec import Experiment
@@ -15,11 +14,7 @@ from core.training.trainer import Trainer
 
 @pytest.fixture
 def before_torch(monkeypatch):
-    """As if torch had not loaded yet: runs begin with a prelude, and torch 'loads' (it is in already)
-    once the worker begins the import."""
-    monkeypatch.setattr("app.worker.trainer_loaded", lambda: False)
-    monkeypatch.setattr("core.training.torch_loading._thread", None)
-    monkeypatch.setattr("core.training.torch_loading._done", threading.Event())
+    as_if_torch_not_loaded(monkeypatch)
 
 
 def _spec() -> Experiment:

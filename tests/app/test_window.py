@@ -4,8 +4,10 @@ window shows (epoch counter, loss curve, boundary picture, network, messages).""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QWidget
+from window_checks import as_if_torch_not_loaded
 
 from app.worker import live_threads
 from core.training.snapshot import RunState
@@ -278,18 +280,21 @@ def test_typing_a_weight_reaches_the_trainer_without_reset(qtbot, window):
     assert window.controller.epoch == 1 and window.controller.undo_stack.count() == 0
 
 
+@pytest.mark.parametrize("torch_in", [True, False], ids=["torch loaded", "before torch"])
 def test_a_slow_first_compile_shows_the_data_at_once_and_says_why_training_waits(qtbot, monkeypatch,
-                                                                                spec_factory):
+                                                                                spec_factory, torch_in):
     """On a new machine the fused engine compiles for seconds before its first epoch: the data is
-    drawn meanwhile and the status bar says what is happening."""
+    drawn meanwhile and the status bar says what is happening (also when the run begins before torch)."""
     import threading
 
     from app import worker as worker_module
     from app.window import MainWindow
-    from core.engines import fused
+    from core.engines import fused_warmup
 
+    if not torch_in:
+        as_if_torch_not_loaded(monkeypatch)
     release = threading.Event()
-    monkeypatch.setattr(fused, "warm_up", lambda: release.wait(20) and 0.0)
+    monkeypatch.setattr(fused_warmup, "warm_up", lambda: release.wait(20) and 0.0)
     monkeypatch.setattr(worker_module, "WARM_UP_NOTICE_S", 0.05)
     window = MainWindow(settings=None, restore=False, spec=spec_factory(engine="fused"))
     window.files.ask_unsaved = lambda parent, name: "discard"
@@ -311,14 +316,17 @@ def test_a_slow_first_compile_shows_the_data_at_once_and_says_why_training_waits
     qtbot.waitUntil(lambda: not live_threads(), timeout=30_000)
 
 
-def test_closing_while_the_fused_engine_compiles_ends_cleanly(qtbot, monkeypatch, spec_factory):
+@pytest.mark.parametrize("torch_in", [True, False], ids=["torch loaded", "before torch"])
+def test_closing_while_the_fused_engine_compiles_ends_cleanly(qtbot, monkeypatch, spec_factory, torch_in):
     import threading
 
     from app.window import MainWindow
-    from core.engines import fused
+    from core.engines import fused_warmup
 
+    if not torch_in:
+        as_if_torch_not_loaded(monkeypatch)
     entered, release = threading.Event(), threading.Event()
-    monkeypatch.setattr(fused, "warm_up", lambda: entered.set() or release.wait(20) and 0.0)
+    monkeypatch.setattr(fused_warmup, "warm_up", lambda: entered.set() or release.wait(20) and 0.0)
     window = MainWindow(settings=None, restore=False, spec=spec_factory(engine="fused"))
     window.files.ask_unsaved = lambda parent, name: "discard"
     qtbot.addWidget(window)
