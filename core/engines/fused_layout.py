@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from core.engines import dropout_mask, fused_act
-from core.engines.fused_plan import NetPlan
+from core.engines import fused_act
+from core.engines.fused_plan import NetPlan, make_plan
 
 
 @dataclass(frozen=True)
@@ -119,13 +119,6 @@ def net_plan(layout: Layout, starts: np.ndarray, loss_code: int, squash: bool, s
         norm_offsets.append(starts[k + 2] if norm is not None else -1)
         k += 2 if norm is None else 4
     widths = [layout.linears[0].in_features] + [m.out_features for m in layout.linears]
-    return NetPlan(
-        offsets=np.asarray(offsets, np.int64), acts=np.asarray(layout.activations, np.int64),
-        act_params=np.asarray(layout.act_params, np.float32), widths=np.asarray(widths, np.int64),
-        loss_code=int(loss_code), squash=bool(squash),
-        drop_thresholds=np.asarray([dropout_mask.keep_threshold(p) for p in layout.dropouts], np.int64),
-        drop_scales=np.asarray([dropout_mask.keep_scale(p) if p else 1.0 for p in layout.dropouts], np.float32),
-        drop_run=dropout_mask.run_key(seed),
-        norm_offsets=np.asarray(norm_offsets, np.int64),
-        norm_eps=np.asarray([norm.eps if norm is not None else 0.0 for norm in layout.norms], np.float32),
-    )
+    return make_plan(widths, list(layout.activations), list(layout.act_params), list(layout.dropouts),
+                     [norm.eps if norm is not None else None for norm in layout.norms], offsets, norm_offsets,
+                     loss_code, squash, seed)

@@ -48,16 +48,24 @@ def activate(code: int, z: np.ndarray, param: float) -> np.ndarray:
     return z
 
 
+def linear_parameters(theta: np.ndarray, net: NetPlan) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(weight (out, in), bias (out,)) of each Linear: views into theta."""
+    out = []
+    for layer in range(len(net.widths) - 1):
+        n_in, n_out = int(net.widths[layer]), int(net.widths[layer + 1])
+        start = int(net.offsets[layer])
+        end = start + n_out * n_in
+        out.append((theta[start:end].reshape(n_out, n_in), theta[end:end + n_out]))
+    return out
+
+
 def forward(theta: np.ndarray, net: NetPlan, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """(each hidden layer's output after its norm and activation (rows, units), the output (rows, outputs))."""
     h = np.asarray(x, np.float32)
     hidden = []
     n_layers = len(net.widths) - 1
-    for layer in range(n_layers):
-        n_in, n_out = int(net.widths[layer]), int(net.widths[layer + 1])
-        start = int(net.offsets[layer])
-        weight = theta[start:start + n_out * n_in].reshape(n_out, n_in)
-        bias = theta[start + n_out * n_in:start + n_out * n_in + n_out]
+    for layer, (weight, bias) in enumerate(linear_parameters(theta, net)):
+        n_out = weight.shape[0]
         h = h @ weight.T + bias
         norm = int(net.norm_offsets[layer])
         if norm >= 0:

@@ -21,12 +21,11 @@ import numpy as np
 
 from core.data.dataset import check_dataset
 from core.engines import fused_act, fused_kernels as kernels, fused_optim
-from core.engines.dropout_mask import keep_scale, keep_threshold, run_key
 from core.engines.fused_arrays import INCLUDE_PENALTY_IN_LOSS, confusion_matrix, eval_kind, eval_rows, figures, row_targets
 from core.engines.fused_fit import REG_CODES, buffers_too_large, estimated_epoch_seconds, loss_code, numba_available
 from core.engines.fused_kernels import KernelOptimizer
-from core.engines.fused_plan import NetPlan
-from core.engines.numpy_forward import forward
+from core.engines.fused_plan import NetPlan, make_plan
+from core.engines.numpy_forward import forward, linear_parameters
 from core.nn.activations import ACTIVATIONS
 from core.nn.layers import LAYER_TYPES
 from core.nn.losses import validate_loss_for
@@ -113,15 +112,8 @@ def _flat_net(spec: Experiment, widths: list[int], code: int, squash: bool) -> t
         acts.append(act)
         params.append(_DEFAULT_PARAMS.get(act, 0.0))
         drops.append(float(layer.dropout) if layer is not None else 0.0)
-    net = NetPlan(
-        offsets=np.asarray(offsets, np.int64), acts=np.asarray(acts, np.int64),
-        act_params=np.asarray(params, np.float32), widths=np.asarray(widths, np.int64),
-        loss_code=int(code), squash=bool(squash),
-        drop_thresholds=np.asarray([keep_threshold(p) for p in drops], np.int64),
-        drop_scales=np.asarray([keep_scale(p) if p else 1.0 for p in drops], np.float32),
-        drop_run=run_key(int(spec.seed)),
-        norm_offsets=np.asarray(norm_offsets, np.int64),
-        norm_eps=np.asarray([_LAYER_NORM_EPS if o >= 0 else 0.0 for o in norm_offsets], np.float32))
+    net = make_plan(widths, acts, params, drops, [_LAYER_NORM_EPS if o >= 0 else None for o in norm_offsets],
+                    offsets, norm_offsets, code, squash, spec.seed)
     return np.concatenate(parts).astype(np.float32), net
 
 
@@ -211,12 +203,7 @@ class Prelude:
         elif grid and self.classify and self.n_test:
             _, out = forward(self.theta, self.net, self.x_eval[self.n_train:])
             pictures = {"test_predictions": self._labels(out)}
-        weights, biases = [], []
-        for layer in range(len(self.net.widths) - 1):
-            n_in, n_out = int(self.net.widths[layer]), int(self.net.widths[layer + 1])
-            start = int(self.net.offsets[layer])
-            weights.append(self.theta[start:start + n_out * n_in].reshape(n_out, n_in).copy())
-            biases.append(self.theta[start + n_out * n_in:start + n_out * n_in + n_out].copy())
+        linears = linear_parameters(self.theta, self.net)
         train_loss, test_loss, train_acc, test_acc = self.figures
         return Snapshot(
             epoch=self.epoch, step=self.step, train_loss=train_loss, test_loss=test_loss, train_accuracy=train_acc,
@@ -224,7 +211,7 @@ class Prelude:
             batch_size=self.batch_size, state=state, history=tuple(history),
             epochs_per_second=float(epochs_per_second), steps_per_second=float(steps_per_second),
             confusion=confusion_matrix(self._confusion.copy(), self.n_classes, self.classify, self.n_test),
-            weights=tuple(weights), biases=tuple(biases), extent=tuple(float(v) for v in self.dataset.extent),
+            weights=tuple(w.copy() for w, _ in linears), biases=tuple(b.copy() for _, b in linears), extent=tuple(float(v) for v in self.dataset.extent),
             device="cpu", engine="fused", **pictures)
 
     def _labels(self, out: np.ndarray) -> np.ndarray:
