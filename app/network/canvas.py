@@ -3,8 +3,8 @@
 Painting is plain QPainter over geometry computed once per resize / structure change; a snapshot
 only swaps the thumbnail images and the link pens, so a redraw costs no Python work per pixel.
 Where things go is `app.network.geometry`, how they look `app.network.painter`, when to re-render
-`app.network.render_cache`; this widget owns the state (structure, the latest weights and images),
-its words and the mouse.
+`app.network.render_cache`, what the tooltips say `app.network.tooltips`; this widget owns the state
+(structure, the latest weights and images) and the mouse.
 Indices in signals are 0-based; text shown to the user counts from 1 ("unit 3").
 """
 
@@ -18,17 +18,16 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from app.network import feature_maps, neuron_images
+from app.network import feature_maps, neuron_images, tooltips
 from app.network.layer_header import LayerHeader
 from app.network.geometry import (HEADER_HEIGHT, HEADER_TOP, MAX_DRAWN, MIN_NODE, Column, Links,
                                   build_links, measure_labels, minimum_size, more_column_at, node_hit,
-                                  place_columns, pretty_feature, snapshot_fits, unit_name)
+                                  place_columns, pretty_feature, snapshot_fits)
 from app.network.painter import (BACKGROUND, DiagramPainter, bias_fills, link_keys, output_subtitle,
                                  paint_labels, paint_nodes)
 from app.network.render_cache import RenderCache
 from app.network.weight_editor import WeightEditor
 from core.nn.activations import ACTIVATIONS
-from core.nn.layers import LAYER_TYPES
 from core.training.snapshot import RunState, Snapshot
 from core.spec import LayerSpec
 
@@ -343,61 +342,25 @@ class NetworkCanvas(QWidget):
             return None
         return self._links.nearest(pos)
 
-    # --- words --------------------------------------------------------------------------------------
-    def _linear_name(self, layer: int) -> str:
-        return "output" if layer == len(self._hidden) else f"dense{layer + 1}"
-
-    def _unit_name(self, column: int, unit: int) -> str:
-        return unit_name(self._columns[column], unit)
-
+    # --- words (app.network.tooltips) ------------------------------------------------------------
     def weight(self, layer: int, out_index: int, in_index: int) -> float | None:
         if self._weights is None:
             return None
         return float(self._weights[layer][out_index, in_index])
 
-    def link_tooltip(self, layer: int, out_index: int, in_index: int) -> str:
-        """E.g. 'dense2: unit 3 ← unit 1, weight -0.42'."""
-        target = self._unit_name(layer + 1, out_index)
-        source = self._unit_name(layer, in_index)
-        value = self.weight(layer, out_index, in_index)
-        shown = "not known yet" if value is None else f"{value:.3g}"
-        return f"{self._linear_name(layer)}: {target} ← {source}, weight {shown}\nClick to type a new weight."
-
-    def node_tooltip(self, kind: str, layer: int, unit: int) -> str:
-        column = self.column_index(kind, layer)
-        if kind == "input":
-            if self._input_shape is not None:
-                return "The focused image (click one in the gallery, or draw one), channel " \
-                       f"{self._columns[0].labels[unit]}"
-            return f"{self._input_names[unit]}: an input feature (its value over the plane)"
-        bias = "" if self._biases is None else f", bias {float(self._biases[column - 1][unit]):.3g}"
-        name = self._unit_name(column, unit)
-        if kind == "hidden":
-            spec = self._hidden[layer]
-            if self._columns[column].pictures:
-                text = (f"layer {layer + 1} ({LAYER_TYPES[spec.type].label}): channel {unit + 1}'s feature map "
-                        "for the focused image (blue positive, orange negative)")
-                if spec.type == "conv2d":
-                    text += ("\nLeft of it, its learned filter (its weights for each input channel, "
-                             f"the first {feature_maps.MOSAIC} input channels)")
-                return text
-            if not _is_dense(spec):
-                return f"layer {layer + 1}: {LAYER_TYPES[spec.type].label}"
-            return f"{self._linear_name(layer)}: {name} ({ACTIVATIONS[spec.activation].name}){bias}"
-        return f"{name}{bias}"
-
     def tooltip_at(self, pos: QPointF) -> str:
+        """What a neuron, a link (with its weight) or a column's '+N more' is; '' elsewhere."""
         node = self.node_at(pos)
         if node is not None:
-            return self.node_tooltip(*node)
+            kind, layer, unit = node
+            return tooltips.node_tooltip(self._columns, self.column_index(kind, layer), self._hidden,
+                                         self._input_names, self._input_shape is not None, self._biases,
+                                         kind, layer, unit)
         link = self.link_at(pos)
         if link is not None:
-            return self.link_tooltip(*link)
+            return tooltips.link_tooltip(self._columns, len(self._hidden), *link, self.weight(*link))
         column = more_column_at(self._columns, pos)
-        if column is not None:
-            return (f"{column.hidden_count} more neurons are not drawn, to keep the diagram readable; "
-                    "they train like the others.")
-        return ""
+        return "" if column is None else tooltips.more_tooltip(column)
 
     # --- events -------------------------------------------------------------------------------------
     def event(self, event) -> bool:
@@ -530,10 +493,6 @@ def _channel_names(channels: int) -> list[str]:
                                             [f"channel {c + 1}" for c in range(channels)])
 
 
-def _is_dense(spec) -> bool:
-    return getattr(spec, "type", "dense") == "dense"
-
-
 def _width(spec) -> int:
     """Nodes in a layer's column: its units for dense layers, one plain box for other types."""
-    return spec.units if _is_dense(spec) else 1
+    return spec.units if tooltips.is_dense(spec) else 1
