@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from app.controller import SessionController
 from app.frames import SnapshotFrames
@@ -28,6 +28,7 @@ from app.network.view import NetworkView
 from app.panels.output_panel import MODALITY_VIEWS, OutputPanel
 from app.settings import AppSettings
 from app.panels.speed_readout import SpeedReadout
+from app.look.side_scroll import side_scroll
 from app.look.style import STYLESHEET
 from app.menus import build_menus
 from app.files.actions import FileActions
@@ -139,9 +140,9 @@ class MainWindow(QMainWindow):
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(8)
-        self.splitter.addWidget(_scrolling(self.data_panel, "dataScroll"))
+        self.splitter.addWidget(side_scroll(self.data_panel, "dataScroll"))
         self.splitter.addWidget(self.network_view)
-        self.splitter.addWidget(_scrolling(self.output_panel, "outputScroll", keep_width=True))
+        self.splitter.addWidget(side_scroll(self.output_panel, "outputScroll", keep_width=True))
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
@@ -612,26 +613,3 @@ def _layer_shapes(spec, dataset) -> list | None:
         return layer_shapes(spec, dataset.input_shape, dataset.n_outputs)
     except ValueError:
         return None
-
-
-class _VerticalScroll(QScrollArea):
-    """Scrolls up and down only, so it is never narrower than its panel's minimum width (the image views'
-    probabilities were cut off at 1366 px when the splitter could squeeze the panel under it)."""
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        hint = super().minimumSizeHint()
-        inner = self.widget().minimumSizeHint().width() if self.widget() is not None else 0
-        return QSize(max(hint.width(), inner + self.verticalScrollBar().sizeHint().width()), hint.height())
-
-
-def _scrolling(panel: QWidget, name: str, keep_width: bool = False) -> QScrollArea:
-    """A side panel that scrolls vertically once the window is shorter than the panel's minimum (a
-    1366x768 screen with the runs dock and a banner open), instead of pushing the window's bottom,
-    status bar included, off the screen. No frame and no horizontal scrolling: it looks like the panel."""
-    area = _VerticalScroll() if keep_width else QScrollArea()  # the data panel's text wraps narrower
-    area.setObjectName(name)
-    area.setWidget(panel)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return area
