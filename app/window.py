@@ -3,8 +3,9 @@ training controls on top.
 
 The window only lays out views, menus and the status bar, and draws snapshots on a frame timer:
 the spec, undo history, data and run belong to its SessionController (`window.controller`), the
-File menu to its FileActions (`window.files`). Torch is imported only after the first paint, so
-the window shows fast.
+File menu to its FileActions (`window.files`), the status bar's run readouts and notices to its
+RunStatus (`window.run_status`). Torch is imported only after the first paint, so the window
+shows fast.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from app.controller import SessionController
 from app.frames import SnapshotFrames
@@ -27,15 +28,14 @@ from app.panels.message_bar import MessageBar
 from app.network.view import NetworkView
 from app.panels.output_panel import MODALITY_VIEWS, OutputPanel
 from app.settings import AppSettings
-from app.panels.speed_readout import SpeedReadout
 from app.look.side_scroll import side_scroll
 from app.look.style import STYLESHEET
 from app.menus import build_menus
 from app.files.actions import FileActions
+from app.run_status import RunStatus
 from app.runs.install import install_runs
 from app.worker import TrainingWorker
 from core.nn.activations import ACTIVATIONS
-from core.training.snapshot import RunState
 from core.spec import DataSource, Experiment, Task
 
 
@@ -95,16 +95,13 @@ class MainWindow(QMainWindow):
         s.playingChanged.connect(self._playing_changed)
         s.documentReplaced.connect(self.files.document_replaced)
         s.message.connect(self.show_message)
-        s.status.connect(self._show_status)
         s.snapshotArrived.connect(self._on_snapshot)
         s.runStarted.connect(self._on_run_started)
-        s.worker.runNotice.connect(self._on_run_notice)
-        s.worker.runProgress.connect(self._on_run_progress)
-        self._notice = ""  # a run notice still in the status bar, cleared by the run's first epochs
-        self._progress = ""  # the start-up phase shown in the status bar, replaced by the first snapshot
-        self.speed = SpeedReadout()  # the one steps/s figure both bars show
 
         self._build_ui()
+        s.status.connect(self.run_status.show_status)
+        s.worker.runNotice.connect(self.run_status.notice)
+        s.worker.runProgress.connect(self.run_status.progress)
         self.health = HealthDock(self)  # View ▸ Training health; hidden until asked for
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.health)
         self.health.hide()
@@ -162,20 +159,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(body, 1)
         self.setCentralWidget(central)
 
-        self.engine_notice = ""  # why the torch engine runs, as last shown ("" on the fused engine)
-        self.device_status = QLabel("Device: –")
-        self.device_status.setObjectName("deviceStatus")
-        self.epoch_status = QLabel("Epoch 0")
-        self.epoch_status.setObjectName("epochStatus")
-        self.rate_status = QLabel("")
-        self.rate_status.setObjectName("rateStatus")
-        for label, widest in ((self.device_status, "Device: cuda:0 · fused"),
-                              (self.epoch_status, "Epoch 0,000,000,000"),
-                              (self.rate_status, "0,000,000 steps/s · 000,000 epochs/s")):
-            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest) + 20)
-            label.setFixedHeight(label.fontMetrics().height() + 4)
-            label.setMaximumWidth(label.minimumWidth())
-            self.statusBar().addPermanentWidget(label)
+        self.run_status = RunStatus(self.statusBar(), self.controls, self.message_bar, parent=self)
+        self.run_status.message.connect(self.show_message)
+        self.speed = self.run_status.speed  # the one steps/s figure both bars show
+        self.device_status = self.run_status.device_status
+        self.epoch_status = self.run_status.epoch_status
+        self.rate_status = self.run_status.rate_status
 
         s, c = self.controller, self.controls
         c.playClicked.connect(s.toggle_play)
@@ -228,7 +217,7 @@ class MainWindow(QMainWindow):
         o.logScaleToggled.connect(self._set_log_scale)
         o.epochViewChosen.connect(self._set_epoch_view)
         o.focusChosen.connect(self._set_focus)
-        self.loss_plot.hoveredEpoch.connect(self._show_hovered_epoch)
+        self.loss_plot.hoveredEpoch.connect(self.run_status.show_hint)
 
     def picture_views(self) -> dict[str, QWidget]:
         """What File ▸ Export Picture offers, by key (FileHost)."""
@@ -321,19 +310,11 @@ class MainWindow(QMainWindow):
     def _resumed(self, history: list, epoch: int) -> None:
         self.loss_plot.append(history)
         self.loss_plot.refresh()
-        self.controls.set_epoch(epoch)
-        self.epoch_status.setText(f"Epoch {epoch:,}")
+        self.run_status.show_epoch(epoch)
 
     def _playing_changed(self, playing: bool) -> None:
         self.controls.set_playing(playing)
-        if playing and self.statusBar().currentMessage().startswith("Ready: press Play"):
-            self.statusBar().clearMessage()  # done as it said
-
-    def _show_status(self, text: str, timeout_ms: int) -> None:
-        if text:
-            self.statusBar().showMessage(text, timeout_ms)
-        else:
-            self.statusBar().clearMessage()
+        self.run_status.playing_changed(playing)
 
     def _on_clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
@@ -379,75 +360,30 @@ class MainWindow(QMainWindow):
 
     def _restart_views(self) -> None:
         """Epoch 0, empty curves, no boundary yet: what a fresh run looks like."""
-        self.controls.set_epoch(0)
-        self.epoch_status.setText("Epoch 0")
-        self.speed.reset()
-        self._show_speed()
+        self.run_status.restart()
         self.frames.clear(self.controller.dataset)
-
-    def _on_run_progress(self, text: str) -> None:
-        self._progress = text
-        if not self._notice:  # a slow-compile notice says more; keep it
-            self.statusBar().showMessage(text)
-
-    def _on_run_notice(self, text: str) -> None:
-        self._notice = text
-        self.show_message(text, "info")
 
     def _on_snapshot(self, snap: Any) -> None:
         """Queued from the worker: keep the history, remember the latest, draw on the next frame."""
-        if self._notice and snap.history:  # the notice said why nothing moved; now it moves
-            if self.statusBar().currentMessage() == self._notice:
-                self.statusBar().clearMessage()
-            self._notice = ""
-        if self._progress:  # the run is ready: the start-up phases are over
-            if self.statusBar().currentMessage() in (self._progress, "Loading PyTorch…"):
-                if self.controller.playing:
-                    self.statusBar().clearMessage()
-                else:
-                    self.statusBar().showMessage("Ready: press Play (Space) to train.", 5000)
-            self._progress = ""
-        self.speed.observe(snap.epoch, snap.step, snap.state == RunState.running)
+        self.run_status.snapshot_arrived(snap, self.controller.playing)
         self.files.autosave_changed(snap)
         self.frames.take(snap)
 
     def _show_counters(self, snap: Any) -> None:
         """Every frame: the epoch and speed of the snapshot drawn."""
         self.controller.note_shown(snap)
-        self.controls.set_epoch(snap.epoch)
-        self.epoch_status.setText(f"Epoch {snap.epoch:,}")
-        self._show_speed()
-
-    def _show_speed(self) -> None:
-        text = self.speed.text
-        self.controls.set_rate_text(self.speed.short_text, text)
-        self.rate_status.setText(text)
+        self.run_status.show_counters(snap)
 
     def _on_run_started(self, info: dict) -> None:
         if not self._devices_listed and info.get("torch", True):  # listing them imports torch
             self._devices_listed = True
             self._fill_devices()
-        device = info.get("device", "?")
-        engine = info.get("engine", "")
-        self.device_status.setText(f"Device: {device}" + (f" · {engine}" if engine else ""))
-        notice = info.get("engine_notice") or ""
-        self.device_status.setToolTip(notice or (f"Training on the {engine} engine." if engine else ""))
-        note = info.get("device_note") or ""
-        if note:
-            self.show_message(note, "warning")
-        self._show_engine_notice(notice, banner=not note)
+        self.run_status.run_started(info)
 
-    def _show_engine_notice(self, notice: str, banner: bool) -> None:
-        """Say once, in the banner, why training runs on the slower torch engine; take it away
-        when a change brings the fast engine back."""
-        previous, self.engine_notice = self.engine_notice, notice
-        if notice == previous:
-            return
-        if previous and self.message_bar.text == previous:
-            self.message_bar.dismiss()
-        if notice and banner:
-            self.show_message(notice, "info")
-            self.message_bar.show_message(notice, "info")
+    @property
+    def engine_notice(self) -> str:
+        """Why the torch engine runs, as last shown ("" on the fused engine)."""
+        return self.run_status.engine_notice
 
     # ================================================================ hover, view toggles
     def _set_focus(self, value: Any) -> None:
@@ -478,10 +414,6 @@ class MainWindow(QMainWindow):
     def _set_log_scale(self, on: bool) -> None:
         self.loss_plot.set_log_scale(on)
         self.settings.set_flag("log_scale", on)
-
-    def _show_hovered_epoch(self, text: str) -> None:
-        if text:
-            self.statusBar().showMessage(text, 4000)
 
     def _set_epoch_view(self, view: str) -> None:
         self.loss_plot.set_epoch_view(view)
