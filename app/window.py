@@ -4,8 +4,8 @@ training controls on top.
 The window only lays out views, menus and the status bar, and draws snapshots on a frame timer:
 the spec, undo history, data and run belong to its SessionController (`window.controller`), the
 File menu to its FileActions (`window.files`), the status bar's run readouts and notices to its
-RunStatus (`window.run_status`). Torch is imported only after the first paint, so the window
-shows fast.
+RunStatus (`window.run_status`), its dialogs to WindowDialogs (`window.dialogs`). Torch is imported
+only after the first paint, so the window shows fast.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from app.controller import SessionController
@@ -23,7 +23,7 @@ from app.sequence_edit import with_recurrent_layer
 from app.panels.controls_bar import ControlsBar
 from app.panels.data_panel import DataPanel
 from app.panels.health_dock import HealthDock
-from app.panels.help import ColourLegend, show_about
+from app.panels.help import show_about
 from app.panels.message_bar import MessageBar
 from app.network.view import NetworkView
 from app.panels.output_panel import MODALITY_VIEWS, OutputPanel
@@ -34,9 +34,10 @@ from app.menus import build_menus
 from app.files.actions import FileActions
 from app.run_status import RunStatus
 from app.runs.install import install_runs
+from app.window_dialogs import WindowDialogs
 from app.worker import TrainingWorker
 from core.nn.activations import ACTIVATIONS
-from core.spec import DataSource, Experiment, Task
+from core.spec import Experiment, Task
 
 
 
@@ -75,9 +76,6 @@ class MainWindow(QMainWindow):
         self.messages: list[tuple[str, str]] = []
         self.first_paint_time: float | None = None
         self._hovered: tuple[str, int, int] | None = None
-        self._legend: ColourLegend | None = None
-        self._guide = None
-        self.lr_finder_dialog = None  # Train ▸ Find a learning rate, while open
         self._split_chosen = False  # the main splitter's sizes came from settings or the first show
         self._devices_listed = False
         self._boundary_data = None  # a data set the hidden boundary view is still to show (see _show)
@@ -165,6 +163,7 @@ class MainWindow(QMainWindow):
         self.device_status = self.run_status.device_status
         self.epoch_status = self.run_status.epoch_status
         self.rate_status = self.run_status.rate_status
+        self.dialogs = WindowDialogs(self, self.controller, self.data_panel)
 
         s, c = self.controller, self.controls
         c.playClicked.connect(s.toggle_play)
@@ -186,9 +185,9 @@ class MainWindow(QMainWindow):
 
         d = self.data_panel
         d.sourceChosen.connect(s.choose_source)
-        d.csvRequested.connect(self.open_csv_dialog)
-        d.csvSeriesRequested.connect(lambda: self.open_csv_dialog(series=True))
-        d.imageFolderRequested.connect(self.open_image_folder)
+        d.csvRequested.connect(self.dialogs.open_csv)
+        d.csvSeriesRequested.connect(lambda: self.dialogs.open_csv(series=True))
+        d.imageFolderRequested.connect(self.dialogs.open_image_folder)
         d.noiseChanged.connect(s.choose_noise)
         d.trainFractionChanged.connect(s.choose_train_fraction)
         d.samplesChanged.connect(s.choose_samples)
@@ -319,38 +318,6 @@ class MainWindow(QMainWindow):
     def _on_clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
 
-    def open_csv_dialog(self, series: bool = False) -> None:
-        """A CSV table (a target column and input columns), or with `series` one column as a time series."""
-        from app.files.csv_dialog import CsvDialog
-
-        spec = self.controller.spec
-        source = DataSource.csv_series if series else DataSource.csv
-        start = spec.data.path if spec.data.source == source else None
-        dialog = CsvDialog(self, start, series=series)
-        if not start:
-            dialog.choose_file()
-            if not dialog.path_edit.text():
-                self.data_panel.set_spec(self.controller.spec)
-                return
-        if dialog.exec() == CsvDialog.DialogCode.Accepted and (choice := dialog.choice()) is not None:
-            if series:
-                self.controller.load_csv_series(choice.path, choice.target)
-            else:
-                self.controller.load_csv(choice.path, choice.target, choice.columns, choice.task)
-        else:
-            self.data_panel.set_spec(self.controller.spec)
-
-    def open_image_folder(self) -> None:
-        """Pick a folder with one sub-folder of images per class; a bad folder or unreadable files
-        give one message and the data stays as it was."""
-        from PySide6.QtWidgets import QFileDialog
-
-        spec = self.controller.spec
-        start = str(spec.data.path) if spec.data.source == DataSource.image_folder and spec.data.path else ""
-        folder = QFileDialog.getExistingDirectory(self, "Image folder: one sub-folder of images per class", start)
-        if not folder or not self.controller.load_image_folder(folder):
-            self.data_panel.set_spec(self.controller.spec)
-
     def set_speed_limit(self, epochs_per_second: float) -> None:
         """At most this many epochs a second (0: as fast as possible); a view setting, not the experiment's."""
         rate = max(0.0, float(epochs_per_second))
@@ -423,26 +390,25 @@ class MainWindow(QMainWindow):
         show_about(self)
 
     def show_model_summary(self):  # noqa: ANN201 - returns the dialog (tests read it)
-        from app.panels.summary_dialog import ModelSummaryDialog
-
-        dialog = ModelSummaryDialog(self.controller.spec, self.controller.dataset, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        return self.dialogs.show_model_summary()
 
     def show_guide(self) -> None:
-        from app.panels.guide import GuideDialog
-
-        if self._guide is None:
-            self._guide = GuideDialog(self.findChildren(QAction), self)
-        self._guide.show()
-        self._guide.raise_()
+        self.dialogs.show_guide()
 
     def show_colour_legend(self) -> None:
-        if self._legend is None:
-            self._legend = ColourLegend(self)
-        self._legend.show()
-        self._legend.raise_()
+        self.dialogs.show_colour_legend()
+
+    def open_lr_finder(self) -> None:
+        """Train ▸ Find a learning rate; Apply sets the rate live."""
+        self.dialogs.open_lr_finder()
+
+    @property
+    def lr_finder_dialog(self):  # noqa: ANN201 - the LRFinderDialog while open (tests read it)
+        return self.dialogs.lr_finder
+
+    @property
+    def _guide(self):  # noqa: ANN202 - the GuideDialog once shown (tests read it)
+        return self.dialogs.guide
 
     # ================================================================ messages
     def show_message(self, text: str, level: str = "info") -> None:
@@ -501,16 +467,6 @@ class MainWindow(QMainWindow):
         self.settings.set_last_experiment(self.controller.spec)
         self.settings.sync()
 
-    def open_lr_finder(self) -> None:
-        """Train ▸ Find a learning rate (app/panels/lr_finder_dialog.py); Apply sets the rate live."""
-        from app.panels.lr_finder_dialog import LRFinderDialog
-
-        if self.lr_finder_dialog is not None:
-            self.lr_finder_dialog.close()
-        self.lr_finder_dialog = LRFinderDialog(self.controller, self)
-        self.lr_finder_dialog.applied.connect(self.controller.set_learning_rate)
-        self.lr_finder_dialog.show()
-
     def shutdown(self) -> bool:
         """Stop training and wait for the worker; True when it stopped cleanly."""
         return self.controller.worker.stop()
@@ -525,12 +481,7 @@ class MainWindow(QMainWindow):
         if not self.shutdown():
             self.show_message("Training is still finishing an epoch; closing anyway.", "warning")
         self.files.stop_autosave()
-        if self._legend is not None:
-            self._legend.close()
-        if self._guide is not None:
-            self._guide.close()
-        if self.lr_finder_dialog is not None:
-            self.lr_finder_dialog.close()  # cancels the sweep and waits for its thread
+        self.dialogs.close_all()
         if self.sweep_dialog is not None:
             self.sweep_dialog.shutdown()  # ends its worker processes
         event.accept()
