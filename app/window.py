@@ -4,8 +4,9 @@ training controls on top.
 The window only lays out views, menus and the status bar, and draws snapshots on a frame timer:
 the spec, undo history, data and run belong to its SessionController (`window.controller`), the
 File menu to its FileActions (`window.files`), the status bar's run readouts and notices to its
-RunStatus (`window.run_status`), its dialogs to WindowDialogs (`window.dialogs`). Torch is imported
-only after the first paint, so the window shows fast.
+RunStatus (`window.run_status`), its dialogs to WindowDialogs (`window.dialogs`), what it remembers
+between sessions to WindowState (`window.window_state`). Torch is imported only after the first
+paint, so the window shows fast.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from app.files.actions import FileActions
 from app.run_status import RunStatus
 from app.runs.install import install_runs
 from app.window_dialogs import WindowDialogs
+from app.window_state import WindowState
 from app.worker import TrainingWorker
 from core.nn.activations import ACTIVATIONS
 from core.spec import Experiment, Task
@@ -76,7 +78,6 @@ class MainWindow(QMainWindow):
         self.messages: list[tuple[str, str]] = []
         self.first_paint_time: float | None = None
         self._hovered: tuple[str, int, int] | None = None
-        self._split_chosen = False  # the main splitter's sizes came from settings or the first show
         self._devices_listed = False
         self._boundary_data = None  # a data set the hidden boundary view is still to show (see _show)
 
@@ -110,7 +111,7 @@ class MainWindow(QMainWindow):
         self._sync_controls()
         self._show_structure_from_spec()
         if restore:
-            self._restore_window_state()
+            self.window_state.restore(self, self.set_speed_limit)
         else:
             self.resize(1440, 880)
         self.statusBar().showMessage("Loading PyTorch…")
@@ -164,6 +165,7 @@ class MainWindow(QMainWindow):
         self.epoch_status = self.run_status.epoch_status
         self.rate_status = self.run_status.rate_status
         self.dialogs = WindowDialogs(self, self.controller, self.data_panel)
+        self.window_state = WindowState(self.settings, self.splitter, self.output_panel)
 
         s, c = self.controller, self.controls
         c.playClicked.connect(s.toggle_play)
@@ -430,42 +432,11 @@ class MainWindow(QMainWindow):
 
     # ================================================================ window state
     def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
-        if not self._split_chosen:  # first show, no remembered split: fit the panes to this screen
-            self._split_chosen = True
-            width = self.splitter.width() or self.width() - 20
-            output = int(min(max(0.3 * width, 430), 640))  # a larger boundary on a large screen
-            self.splitter.setSizes([250, max(300, width - 250 - output), output])
+        self.window_state.first_show(self)
         super().showEvent(event)
 
-    def _restore_window_state(self) -> None:
-        geometry = self.settings.geometry()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1440, 880)
-        sizes = self.settings.splitter_sizes("main")
-        if sizes and len(sizes) == 3:
-            self.splitter.setSizes(sizes)
-            self._split_chosen = True
-        sizes = self.settings.splitter_sizes("output")
-        if sizes and len(sizes) == 2:
-            self.output_panel.splitter.setSizes(sizes)
-        self.output_panel.show_test_box.setChecked(self.settings.flag("show_test", False))
-        self.output_panel.discretize_box.setChecked(self.settings.flag("discretize", False))
-        self.output_panel.log_box.setChecked(self.settings.flag("log_scale", False))
-        try:
-            self.set_speed_limit(float(self.settings.text("speed_limit", "0")))
-        except ValueError:
-            pass  # a hand-edited setting: keep Max
-        view = self.output_panel.epoch_view_combo.findData(self.settings.text("epoch_view", "all"))
-        self.output_panel.epoch_view_combo.setCurrentIndex(max(0, view))
-
     def save_window_state(self) -> None:
-        self.settings.set_geometry(self.saveGeometry())
-        self.settings.set_splitter_sizes("main", self.splitter.sizes())
-        self.settings.set_splitter_sizes("output", self.output_panel.splitter.sizes())
-        self.settings.set_last_experiment(self.controller.spec)
-        self.settings.sync()
+        self.window_state.save(self, self.controller.spec)
 
     def shutdown(self) -> bool:
         """Stop training and wait for the worker; True when it stopped cleanly."""
