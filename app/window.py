@@ -3,8 +3,10 @@ training controls on top.
 
 The window only lays out views, menus and the status bar, and draws snapshots on a frame timer:
 the spec, undo history, data and run belong to its SessionController (`window.controller`), the
-File menu to its FileActions (`window.files`). Torch is imported only after the first paint, so
-the window shows fast.
+File menu to its FileActions (`window.files`), the status bar's run readouts and notices to its
+RunStatus (`window.run_status`), its dialogs to WindowDialogs (`window.dialogs`), what it remembers
+between sessions to WindowState (`window.window_state`). Torch is imported only after the first
+paint, so the window shows fast.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QApplication, QFrame, QLabel, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from app.controller import SessionController
 from app.frames import SnapshotFrames
@@ -22,20 +24,22 @@ from app.sequence_edit import with_recurrent_layer
 from app.panels.controls_bar import ControlsBar
 from app.panels.data_panel import DataPanel
 from app.panels.health_dock import HealthDock
-from app.panels.help import ColourLegend, show_about
+from app.panels.help import show_about
 from app.panels.message_bar import MessageBar
 from app.network.view import NetworkView
 from app.panels.output_panel import MODALITY_VIEWS, OutputPanel
 from app.settings import AppSettings
-from app.panels.speed_readout import SpeedReadout
+from app.look.side_scroll import side_scroll
 from app.look.style import STYLESHEET
 from app.menus import build_menus
 from app.files.actions import FileActions
+from app.run_status import RunStatus
 from app.runs.install import install_runs
+from app.window_dialogs import WindowDialogs
+from app.window_state import WindowState
 from app.worker import TrainingWorker
 from core.nn.activations import ACTIVATIONS
-from core.training.snapshot import RunState
-from core.spec import DataSource, Experiment, Task
+from core.spec import Experiment, Task
 
 
 
@@ -74,10 +78,6 @@ class MainWindow(QMainWindow):
         self.messages: list[tuple[str, str]] = []
         self.first_paint_time: float | None = None
         self._hovered: tuple[str, int, int] | None = None
-        self._legend: ColourLegend | None = None
-        self._guide = None
-        self.lr_finder_dialog = None  # Train ▸ Find a learning rate, while open
-        self._split_chosen = False  # the main splitter's sizes came from settings or the first show
         self._devices_listed = False
         self._boundary_data = None  # a data set the hidden boundary view is still to show (see _show)
 
@@ -94,16 +94,13 @@ class MainWindow(QMainWindow):
         s.playingChanged.connect(self._playing_changed)
         s.documentReplaced.connect(self.files.document_replaced)
         s.message.connect(self.show_message)
-        s.status.connect(self._show_status)
         s.snapshotArrived.connect(self._on_snapshot)
         s.runStarted.connect(self._on_run_started)
-        s.worker.runNotice.connect(self._on_run_notice)
-        s.worker.runProgress.connect(self._on_run_progress)
-        self._notice = ""  # a run notice still in the status bar, cleared by the run's first epochs
-        self._progress = ""  # the start-up phase shown in the status bar, replaced by the first snapshot
-        self.speed = SpeedReadout()  # the one steps/s figure both bars show
 
         self._build_ui()
+        s.status.connect(self.run_status.show_status)
+        s.worker.runNotice.connect(self.run_status.notice)
+        s.worker.runProgress.connect(self.run_status.progress)
         self.health = HealthDock(self)  # View ▸ Training health; hidden until asked for
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.health)
         self.health.hide()
@@ -114,7 +111,7 @@ class MainWindow(QMainWindow):
         self._sync_controls()
         self._show_structure_from_spec()
         if restore:
-            self._restore_window_state()
+            self.window_state.restore(self, self.set_speed_limit)
         else:
             self.resize(1440, 880)
         self.statusBar().showMessage("Loading PyTorch…")
@@ -139,9 +136,9 @@ class MainWindow(QMainWindow):
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(8)
-        self.splitter.addWidget(_scrolling(self.data_panel, "dataScroll"))
+        self.splitter.addWidget(side_scroll(self.data_panel, "dataScroll"))
         self.splitter.addWidget(self.network_view)
-        self.splitter.addWidget(_scrolling(self.output_panel, "outputScroll", keep_width=True))
+        self.splitter.addWidget(side_scroll(self.output_panel, "outputScroll", keep_width=True))
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
@@ -161,20 +158,14 @@ class MainWindow(QMainWindow):
         layout.addWidget(body, 1)
         self.setCentralWidget(central)
 
-        self.engine_notice = ""  # why the torch engine runs, as last shown ("" on the fused engine)
-        self.device_status = QLabel("Device: –")
-        self.device_status.setObjectName("deviceStatus")
-        self.epoch_status = QLabel("Epoch 0")
-        self.epoch_status.setObjectName("epochStatus")
-        self.rate_status = QLabel("")
-        self.rate_status.setObjectName("rateStatus")
-        for label, widest in ((self.device_status, "Device: cuda:0 · fused"),
-                              (self.epoch_status, "Epoch 0,000,000,000"),
-                              (self.rate_status, "0,000,000 steps/s · 000,000 epochs/s")):
-            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(widest) + 20)
-            label.setFixedHeight(label.fontMetrics().height() + 4)
-            label.setMaximumWidth(label.minimumWidth())
-            self.statusBar().addPermanentWidget(label)
+        self.run_status = RunStatus(self.statusBar(), self.controls, self.message_bar, parent=self)
+        self.run_status.message.connect(self.show_message)
+        self.speed = self.run_status.speed  # the one steps/s figure both bars show
+        self.device_status = self.run_status.device_status
+        self.epoch_status = self.run_status.epoch_status
+        self.rate_status = self.run_status.rate_status
+        self.dialogs = WindowDialogs(self, self.controller, self.data_panel)
+        self.window_state = WindowState(self.settings, self.splitter, self.output_panel)
 
         s, c = self.controller, self.controls
         c.playClicked.connect(s.toggle_play)
@@ -196,9 +187,9 @@ class MainWindow(QMainWindow):
 
         d = self.data_panel
         d.sourceChosen.connect(s.choose_source)
-        d.csvRequested.connect(self.open_csv_dialog)
-        d.csvSeriesRequested.connect(lambda: self.open_csv_dialog(series=True))
-        d.imageFolderRequested.connect(self.open_image_folder)
+        d.csvRequested.connect(self.dialogs.open_csv)
+        d.csvSeriesRequested.connect(lambda: self.dialogs.open_csv(series=True))
+        d.imageFolderRequested.connect(self.dialogs.open_image_folder)
         d.noiseChanged.connect(s.choose_noise)
         d.trainFractionChanged.connect(s.choose_train_fraction)
         d.samplesChanged.connect(s.choose_samples)
@@ -227,7 +218,7 @@ class MainWindow(QMainWindow):
         o.logScaleToggled.connect(self._set_log_scale)
         o.epochViewChosen.connect(self._set_epoch_view)
         o.focusChosen.connect(self._set_focus)
-        self.loss_plot.hoveredEpoch.connect(self._show_hovered_epoch)
+        self.loss_plot.hoveredEpoch.connect(self.run_status.show_hint)
 
     def picture_views(self) -> dict[str, QWidget]:
         """What File ▸ Export Picture offers, by key (FileHost)."""
@@ -320,54 +311,14 @@ class MainWindow(QMainWindow):
     def _resumed(self, history: list, epoch: int) -> None:
         self.loss_plot.append(history)
         self.loss_plot.refresh()
-        self.controls.set_epoch(epoch)
-        self.epoch_status.setText(f"Epoch {epoch:,}")
+        self.run_status.show_epoch(epoch)
 
     def _playing_changed(self, playing: bool) -> None:
         self.controls.set_playing(playing)
-        if playing and self.statusBar().currentMessage().startswith("Ready: press Play"):
-            self.statusBar().clearMessage()  # done as it said
-
-    def _show_status(self, text: str, timeout_ms: int) -> None:
-        if text:
-            self.statusBar().showMessage(text, timeout_ms)
-        else:
-            self.statusBar().clearMessage()
+        self.run_status.playing_changed(playing)
 
     def _on_clean_changed(self, clean: bool) -> None:
         self.setWindowModified(not clean)
-
-    def open_csv_dialog(self, series: bool = False) -> None:
-        """A CSV table (a target column and input columns), or with `series` one column as a time series."""
-        from app.files.csv_dialog import CsvDialog
-
-        spec = self.controller.spec
-        source = DataSource.csv_series if series else DataSource.csv
-        start = spec.data.path if spec.data.source == source else None
-        dialog = CsvDialog(self, start, series=series)
-        if not start:
-            dialog.choose_file()
-            if not dialog.path_edit.text():
-                self.data_panel.set_spec(self.controller.spec)
-                return
-        if dialog.exec() == CsvDialog.DialogCode.Accepted and (choice := dialog.choice()) is not None:
-            if series:
-                self.controller.load_csv_series(choice.path, choice.target)
-            else:
-                self.controller.load_csv(choice.path, choice.target, choice.columns, choice.task)
-        else:
-            self.data_panel.set_spec(self.controller.spec)
-
-    def open_image_folder(self) -> None:
-        """Pick a folder with one sub-folder of images per class; a bad folder or unreadable files
-        give one message and the data stays as it was."""
-        from PySide6.QtWidgets import QFileDialog
-
-        spec = self.controller.spec
-        start = str(spec.data.path) if spec.data.source == DataSource.image_folder and spec.data.path else ""
-        folder = QFileDialog.getExistingDirectory(self, "Image folder: one sub-folder of images per class", start)
-        if not folder or not self.controller.load_image_folder(folder):
-            self.data_panel.set_spec(self.controller.spec)
 
     def set_speed_limit(self, epochs_per_second: float) -> None:
         """At most this many epochs a second (0: as fast as possible); a view setting, not the experiment's."""
@@ -378,75 +329,30 @@ class MainWindow(QMainWindow):
 
     def _restart_views(self) -> None:
         """Epoch 0, empty curves, no boundary yet: what a fresh run looks like."""
-        self.controls.set_epoch(0)
-        self.epoch_status.setText("Epoch 0")
-        self.speed.reset()
-        self._show_speed()
+        self.run_status.restart()
         self.frames.clear(self.controller.dataset)
-
-    def _on_run_progress(self, text: str) -> None:
-        self._progress = text
-        if not self._notice:  # a slow-compile notice says more; keep it
-            self.statusBar().showMessage(text)
-
-    def _on_run_notice(self, text: str) -> None:
-        self._notice = text
-        self.show_message(text, "info")
 
     def _on_snapshot(self, snap: Any) -> None:
         """Queued from the worker: keep the history, remember the latest, draw on the next frame."""
-        if self._notice and snap.history:  # the notice said why nothing moved; now it moves
-            if self.statusBar().currentMessage() == self._notice:
-                self.statusBar().clearMessage()
-            self._notice = ""
-        if self._progress:  # the run is ready: the start-up phases are over
-            if self.statusBar().currentMessage() in (self._progress, "Loading PyTorch…"):
-                if self.controller.playing:
-                    self.statusBar().clearMessage()
-                else:
-                    self.statusBar().showMessage("Ready: press Play (Space) to train.", 5000)
-            self._progress = ""
-        self.speed.observe(snap.epoch, snap.step, snap.state == RunState.running)
+        self.run_status.snapshot_arrived(snap, self.controller.playing)
         self.files.autosave_changed(snap)
         self.frames.take(snap)
 
     def _show_counters(self, snap: Any) -> None:
         """Every frame: the epoch and speed of the snapshot drawn."""
         self.controller.note_shown(snap)
-        self.controls.set_epoch(snap.epoch)
-        self.epoch_status.setText(f"Epoch {snap.epoch:,}")
-        self._show_speed()
-
-    def _show_speed(self) -> None:
-        text = self.speed.text
-        self.controls.set_rate_text(self.speed.short_text, text)
-        self.rate_status.setText(text)
+        self.run_status.show_counters(snap)
 
     def _on_run_started(self, info: dict) -> None:
         if not self._devices_listed and info.get("torch", True):  # listing them imports torch
             self._devices_listed = True
             self._fill_devices()
-        device = info.get("device", "?")
-        engine = info.get("engine", "")
-        self.device_status.setText(f"Device: {device}" + (f" · {engine}" if engine else ""))
-        notice = info.get("engine_notice") or ""
-        self.device_status.setToolTip(notice or (f"Training on the {engine} engine." if engine else ""))
-        note = info.get("device_note") or ""
-        if note:
-            self.show_message(note, "warning")
-        self._show_engine_notice(notice, banner=not note)
+        self.run_status.run_started(info)
 
-    def _show_engine_notice(self, notice: str, banner: bool) -> None:
-        """Say once, in the banner, why training runs on the slower torch engine; take it away
-        when a change brings the fast engine back."""
-        previous, self.engine_notice = self.engine_notice, notice
-        if notice == previous:
-            return
-        if previous and self.message_bar.text == previous:
-            self.message_bar.dismiss()
-        if notice and banner:
-            self.show_message(notice, "info")
-            self.message_bar.show_message(notice, "info")
+    @property
+    def engine_notice(self) -> str:
+        """Why the torch engine runs, as last shown ("" on the fused engine)."""
+        return self.run_status.engine_notice
 
     # ================================================================ hover, view toggles
     def _set_focus(self, value: Any) -> None:
@@ -478,10 +384,6 @@ class MainWindow(QMainWindow):
         self.loss_plot.set_log_scale(on)
         self.settings.set_flag("log_scale", on)
 
-    def _show_hovered_epoch(self, text: str) -> None:
-        if text:
-            self.statusBar().showMessage(text, 4000)
-
     def _set_epoch_view(self, view: str) -> None:
         self.loss_plot.set_epoch_view(view)
         self.settings.set_text("epoch_view", view)
@@ -490,26 +392,25 @@ class MainWindow(QMainWindow):
         show_about(self)
 
     def show_model_summary(self):  # noqa: ANN201 - returns the dialog (tests read it)
-        from app.panels.summary_dialog import ModelSummaryDialog
-
-        dialog = ModelSummaryDialog(self.controller.spec, self.controller.dataset, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        return self.dialogs.show_model_summary()
 
     def show_guide(self) -> None:
-        from app.panels.guide import GuideDialog
-
-        if self._guide is None:
-            self._guide = GuideDialog(self.findChildren(QAction), self)
-        self._guide.show()
-        self._guide.raise_()
+        self.dialogs.show_guide()
 
     def show_colour_legend(self) -> None:
-        if self._legend is None:
-            self._legend = ColourLegend(self)
-        self._legend.show()
-        self._legend.raise_()
+        self.dialogs.show_colour_legend()
+
+    def open_lr_finder(self) -> None:
+        """Train ▸ Find a learning rate; Apply sets the rate live."""
+        self.dialogs.open_lr_finder()
+
+    @property
+    def lr_finder_dialog(self):  # noqa: ANN201 - the LRFinderDialog while open (tests read it)
+        return self.dialogs.lr_finder
+
+    @property
+    def _guide(self):  # noqa: ANN202 - the GuideDialog once shown (tests read it)
+        return self.dialogs.guide
 
     # ================================================================ messages
     def show_message(self, text: str, level: str = "info") -> None:
@@ -531,52 +432,11 @@ class MainWindow(QMainWindow):
 
     # ================================================================ window state
     def showEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt's name
-        if not self._split_chosen:  # first show, no remembered split: fit the panes to this screen
-            self._split_chosen = True
-            width = self.splitter.width() or self.width() - 20
-            output = int(min(max(0.3 * width, 430), 640))  # a larger boundary on a large screen
-            self.splitter.setSizes([250, max(300, width - 250 - output), output])
+        self.window_state.first_show(self)
         super().showEvent(event)
 
-    def _restore_window_state(self) -> None:
-        geometry = self.settings.geometry()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1440, 880)
-        sizes = self.settings.splitter_sizes("main")
-        if sizes and len(sizes) == 3:
-            self.splitter.setSizes(sizes)
-            self._split_chosen = True
-        sizes = self.settings.splitter_sizes("output")
-        if sizes and len(sizes) == 2:
-            self.output_panel.splitter.setSizes(sizes)
-        self.output_panel.show_test_box.setChecked(self.settings.flag("show_test", False))
-        self.output_panel.discretize_box.setChecked(self.settings.flag("discretize", False))
-        self.output_panel.log_box.setChecked(self.settings.flag("log_scale", False))
-        try:
-            self.set_speed_limit(float(self.settings.text("speed_limit", "0")))
-        except ValueError:
-            pass  # a hand-edited setting: keep Max
-        view = self.output_panel.epoch_view_combo.findData(self.settings.text("epoch_view", "all"))
-        self.output_panel.epoch_view_combo.setCurrentIndex(max(0, view))
-
     def save_window_state(self) -> None:
-        self.settings.set_geometry(self.saveGeometry())
-        self.settings.set_splitter_sizes("main", self.splitter.sizes())
-        self.settings.set_splitter_sizes("output", self.output_panel.splitter.sizes())
-        self.settings.set_last_experiment(self.controller.spec)
-        self.settings.sync()
-
-    def open_lr_finder(self) -> None:
-        """Train ▸ Find a learning rate (app/panels/lr_finder_dialog.py); Apply sets the rate live."""
-        from app.panels.lr_finder_dialog import LRFinderDialog
-
-        if self.lr_finder_dialog is not None:
-            self.lr_finder_dialog.close()
-        self.lr_finder_dialog = LRFinderDialog(self.controller, self)
-        self.lr_finder_dialog.applied.connect(self.controller.set_learning_rate)
-        self.lr_finder_dialog.show()
+        self.window_state.save(self, self.controller.spec)
 
     def shutdown(self) -> bool:
         """Stop training and wait for the worker; True when it stopped cleanly."""
@@ -592,12 +452,7 @@ class MainWindow(QMainWindow):
         if not self.shutdown():
             self.show_message("Training is still finishing an epoch; closing anyway.", "warning")
         self.files.stop_autosave()
-        if self._legend is not None:
-            self._legend.close()
-        if self._guide is not None:
-            self._guide.close()
-        if self.lr_finder_dialog is not None:
-            self.lr_finder_dialog.close()  # cancels the sweep and waits for its thread
+        self.dialogs.close_all()
         if self.sweep_dialog is not None:
             self.sweep_dialog.shutdown()  # ends its worker processes
         event.accept()
@@ -612,26 +467,3 @@ def _layer_shapes(spec, dataset) -> list | None:
         return layer_shapes(spec, dataset.input_shape, dataset.n_outputs)
     except ValueError:
         return None
-
-
-class _VerticalScroll(QScrollArea):
-    """Scrolls up and down only, so it is never narrower than its panel's minimum width (the image views'
-    probabilities were cut off at 1366 px when the splitter could squeeze the panel under it)."""
-
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        hint = super().minimumSizeHint()
-        inner = self.widget().minimumSizeHint().width() if self.widget() is not None else 0
-        return QSize(max(hint.width(), inner + self.verticalScrollBar().sizeHint().width()), hint.height())
-
-
-def _scrolling(panel: QWidget, name: str, keep_width: bool = False) -> QScrollArea:
-    """A side panel that scrolls vertically once the window is shorter than the panel's minimum (a
-    1366x768 screen with the runs dock and a banner open), instead of pushing the window's bottom,
-    status bar included, off the screen. No frame and no horizontal scrolling: it looks like the panel."""
-    area = _VerticalScroll() if keep_width else QScrollArea()  # the data panel's text wraps narrower
-    area.setObjectName(name)
-    area.setWidget(panel)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    return area

@@ -2,40 +2,36 @@
 
 Painting is plain QPainter over geometry computed once per resize / structure change; a snapshot
 only swaps the thumbnail images and the link pens, so a redraw costs no Python work per pixel.
-Where things go is `app.network.geometry`, how they look `app.network.painter`; this widget owns
-the state (structure, the latest weights and images), when to re-render, and the mouse.
+Where things go is `app.network.geometry`, how they look `app.network.painter`, when to re-render
+`app.network.render_cache`, what the tooltips say `app.network.tooltips`; this widget owns the state
+(structure, the latest weights and images) and the mouse.
 Indices in signals are 0-based; text shown to the user counts from 1 ("unit 3").
 """
 
 from __future__ import annotations
 
-import numpy as np
-import time
+from collections.abc import Iterable
 
-from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent
+import numpy as np
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from app.network import feature_maps, neuron_images
+from app.network import feature_maps, neuron_images, tooltips
 from app.network.layer_header import LayerHeader
-from app.network.geometry import (HEADER_HEIGHT, HEADER_TOP, MAX_DRAWN, MIN_NODE, NODES_TOP, Column, Links,
+from app.network.geometry import (HEADER_HEIGHT, HEADER_TOP, MAX_DRAWN, MIN_NODE, Column, Links,
                                   build_links, measure_labels, minimum_size, more_column_at, node_hit,
-                                  place_columns, pretty_feature, snapshot_fits, unit_name)
+                                  place_columns, pretty_feature, snapshot_fits)
 from app.network.painter import (BACKGROUND, DiagramPainter, bias_fills, link_keys, output_subtitle,
                                  paint_labels, paint_nodes)
+from app.network.render_cache import RenderCache
 from app.network.weight_editor import WeightEditor
 from core.nn.activations import ACTIVATIONS
-from core.nn.layers import LAYER_TYPES
 from core.training.snapshot import RunState, Snapshot
 from core.spec import LayerSpec
 
 __all__ = ["MAX_DRAWN", "Column", "NetworkCanvas"]
-
-RENDER_INTERVAL = 0.1   # seconds: while training the diagram re-renders at most this often, and
-RENDER_SHARE = 0.25     # big networks less often, so rendering takes at most this share of the time
-LINK_INTERVAL = 0.5     # the links (hundreds of antialiased curves, the costly part) at most this often
-LINK_SHARE = 0.04       # while training, and big networks less often: a share of the GUI thread the
-                        # training thread would otherwise wait for (the interpreter lock)
 
 
 class NetworkCanvas(QWidget):
@@ -79,26 +75,8 @@ class NetworkCanvas(QWidget):
         self._editor = WeightEditor(self)
         self._editor.committed.connect(self._commit_edit)
         self._editor.cancelled.connect(self.cancel_edit)
-        # the rendered diagram; repaints for hover only blit it, snapshots mark it dirty. The links
-        # have an image of their own, re-rendered less often while training (see LINK_INTERVAL).
-        self._cache: QImage | None = None
-        self._links_image: QImage | None = None
-        # image nets: the diagram without its pictures, so that a snapshot repaints only the picture
-        # columns that changed (`_stale_columns`) over it, not the whole diagram
-        self._base: QImage | None = None
-        self._stale_columns: set[int] = set()
-        self.column_renders: dict[int, int] = {}   # column index -> times its pictures were painted
-        self._dirty = True
-        self._links_dirty = True
-        self._links_now = True       # render the links at the next render, whatever the interval
-        self._last_render = -1.0
-        self._render_cost = 0.0
-        self._last_links_render = -1.0
-        self._links_cost = 0.0
-        self.min_render_interval = RENDER_INTERVAL
-        self._render_timer = QTimer(self)
-        self._render_timer.setSingleShot(True)
-        self._render_timer.timeout.connect(self._render_due)
+        # the rendered diagram: hover repaints only blit it, snapshots mark it dirty (this widget is its scene)
+        self._render = RenderCache(self)
         self._small = QFont(self.font())
         self._small.setPointSizeF(max(7.0, self.font().pointSizeF() * 0.85))
 
@@ -147,6 +125,20 @@ class NetworkCanvas(QWidget):
         self.updateGeometry()
         self._relayout()
         self.update()
+
+    @property
+    def column_renders(self) -> dict[int, int]:
+        """Column index -> times its pictures were painted."""
+        return self._render.column_renders
+
+    @property
+    def min_render_interval(self) -> float:
+        """Seconds between renders while training, at least (tests set 0)."""
+        return self._render.min_render_interval
+
+    @min_render_interval.setter
+    def min_render_interval(self, seconds: float) -> None:
+        self._render.min_render_interval = seconds
 
     def _sync_headers(self) -> None:
         for k, spec in enumerate(self._hidden):
@@ -208,10 +200,8 @@ class NetworkCanvas(QWidget):
         changed = False
         if snap.weights:
             self._weights = list(snap.weights)
-            if self._refresh_keys():
-                self._links_dirty = True
-                # a paused, stepped or finished run shows its final weights at once
-                self._links_now |= snap.state != RunState.running
+            if self._refresh_keys():  # a paused, stepped or finished run shows its final weights at once
+                self._render.links_changed(at_once=snap.state != RunState.running)
         if snap.biases:
             self._biases = list(snap.biases)
             if not self._planar:
@@ -219,10 +209,7 @@ class NetworkCanvas(QWidget):
                 changed = True
         if self._planar:
             changed |= self._refresh_images(snap)
-        if changed:
-            self._dirty = True
-        if self._dirty or self._links_dirty:
-            self._schedule_render()
+        self._render.snapshot_changed(changed)
         return True
 
     def _update_feature_maps(self, snap: Snapshot) -> bool:
@@ -241,34 +228,8 @@ class NetworkCanvas(QWidget):
                 self._pictures[column] = pictures[column]
             else:
                 self._pictures.pop(column, None)
-        self._stale_columns |= changed
-        self._schedule_render()
+        self._render.columns_changed(changed)
         return True
-
-    def _links_interval(self) -> float:
-        return max(LINK_INTERVAL, self._links_cost / LINK_SHARE)
-
-    def _links_due(self) -> bool:
-        """Links changed and may be re-rendered now (not too soon after the last time)."""
-        return self._links_dirty and (self._links_now or self._links_image is None or
-                                      time.perf_counter() - self._last_links_render >= self._links_interval())
-
-    def _schedule_render(self) -> None:
-        """Repaint now, or once the render interval has passed since the last render (snapshots can
-        come faster than it is worth redrawing hundreds of links). Changed links alone wait for
-        their own, longer interval."""
-        if self._render_timer.isActive() or not (self._dirty or self._links_dirty or self._stale_columns):
-            return
-        due = self._last_render + max(self.min_render_interval, self._render_cost / RENDER_SHARE)
-        if not self._dirty and not self._links_now and not self._stale_columns:
-            # only the links changed: the next snapshot's thumbnails usually bring them along;
-            # come back by ourselves only if none does
-            due = max(due, self._last_links_render + 1.5 * self._links_interval())
-        wait = due - time.perf_counter()
-        if wait <= 0:
-            self._repaint_diagram()
-        else:
-            self._render_timer.start(max(1, int(wait * 1000) + 1))
 
     def _refresh_images(self, snap: Snapshot) -> bool:
         changed = False
@@ -312,7 +273,7 @@ class NetworkCanvas(QWidget):
     def clear_snapshot(self) -> None:
         self._images.clear()
         self._pictures.clear()
-        self._stale_columns.clear()
+        self._render.forget_columns()
         self.feature_view = None
         self._fills.clear()
         self._weights = None
@@ -333,28 +294,8 @@ class NetworkCanvas(QWidget):
 
     def _invalidate(self) -> None:
         """Re-render now (structure, size or a user's edit changed): no throttling."""
-        self._dirty = True
-        self._links_dirty = True
-        self._links_now = True
-        self._last_render = -1.0
+        self._render.invalidate()
         self.update()
-
-    def _render_due(self) -> None:
-        if self._dirty or self._links_dirty or self._stale_columns:
-            self._repaint_diagram()
-
-    def _repaint_diagram(self) -> None:
-        if self._stale_columns and not (self._dirty or self._links_dirty) and self._base is not None:
-            for column in self._stale_columns:  # only the picture columns that changed
-                self.update(self._column_bounds(column).toAlignedRect())
-            return
-        # the headers above NODES_TOP never change with a snapshot: leave them out of the repaint
-        self.update(QRect(0, NODES_TOP - 8, self.width(), self.height()))
-
-    def _column_bounds(self, column: int) -> QRectF:
-        shown = self._pictures.get(column)
-        return feature_maps.column_bounds(self._columns[column].rects if column < len(self._columns) else [],
-                                          bool(shown and shown.filters))
 
     # --- geometry queries (also used by tests) --------------------------------------------------
     def column_index(self, kind: str, layer: int) -> int:
@@ -401,61 +342,25 @@ class NetworkCanvas(QWidget):
             return None
         return self._links.nearest(pos)
 
-    # --- words --------------------------------------------------------------------------------------
-    def _linear_name(self, layer: int) -> str:
-        return "output" if layer == len(self._hidden) else f"dense{layer + 1}"
-
-    def _unit_name(self, column: int, unit: int) -> str:
-        return unit_name(self._columns[column], unit)
-
+    # --- words (app.network.tooltips) ------------------------------------------------------------
     def weight(self, layer: int, out_index: int, in_index: int) -> float | None:
         if self._weights is None:
             return None
         return float(self._weights[layer][out_index, in_index])
 
-    def link_tooltip(self, layer: int, out_index: int, in_index: int) -> str:
-        """E.g. 'dense2: unit 3 ← unit 1, weight -0.42'."""
-        target = self._unit_name(layer + 1, out_index)
-        source = self._unit_name(layer, in_index)
-        value = self.weight(layer, out_index, in_index)
-        shown = "not known yet" if value is None else f"{value:.3g}"
-        return f"{self._linear_name(layer)}: {target} ← {source}, weight {shown}\nClick to type a new weight."
-
-    def node_tooltip(self, kind: str, layer: int, unit: int) -> str:
-        column = self.column_index(kind, layer)
-        if kind == "input":
-            if self._input_shape is not None:
-                return "The focused image (click one in the gallery, or draw one), channel " \
-                       f"{self._columns[0].labels[unit]}"
-            return f"{self._input_names[unit]}: an input feature (its value over the plane)"
-        bias = "" if self._biases is None else f", bias {float(self._biases[column - 1][unit]):.3g}"
-        name = self._unit_name(column, unit)
-        if kind == "hidden":
-            spec = self._hidden[layer]
-            if self._columns[column].pictures:
-                text = (f"layer {layer + 1} ({LAYER_TYPES[spec.type].label}): channel {unit + 1}'s feature map "
-                        "for the focused image (blue positive, orange negative)")
-                if spec.type == "conv2d":
-                    text += ("\nLeft of it, its learned filter (its weights for each input channel, "
-                             f"the first {feature_maps.MOSAIC} input channels)")
-                return text
-            if not _is_dense(spec):
-                return f"layer {layer + 1}: {LAYER_TYPES[spec.type].label}"
-            return f"{self._linear_name(layer)}: {name} ({ACTIVATIONS[spec.activation].name}){bias}"
-        return f"{name}{bias}"
-
     def tooltip_at(self, pos: QPointF) -> str:
+        """What a neuron, a link (with its weight) or a column's '+N more' is; '' elsewhere."""
         node = self.node_at(pos)
         if node is not None:
-            return self.node_tooltip(*node)
+            kind, layer, unit = node
+            return tooltips.node_tooltip(self._columns, self.column_index(kind, layer), self._hidden,
+                                         self._input_names, self._input_shape is not None, self._biases,
+                                         kind, layer, unit)
         link = self.link_at(pos)
         if link is not None:
-            return self.link_tooltip(*link)
+            return tooltips.link_tooltip(self._columns, len(self._hidden), *link, self.weight(*link))
         column = more_column_at(self._columns, pos)
-        if column is not None:
-            return (f"{column.hidden_count} more neurons are not drawn, to keep the diagram readable; "
-                    "they train like the others.")
-        return ""
+        return "" if column is None else tooltips.more_tooltip(column)
 
     # --- events -------------------------------------------------------------------------------------
     def event(self, event) -> bool:
@@ -480,10 +385,10 @@ class NetworkCanvas(QWidget):
             if node is not None:
                 column = self._columns[node[0]]
                 self.neuronHovered.emit(column.kind, column.layer, node[1])
-            self._repaint_diagram()
+            self._render.repaint()
         if link != self._hover_link:
             self._hover_link = link
-            self._repaint_diagram()
+            self._render.repaint()
         self.setCursor(Qt.CursorShape.PointingHandCursor if link is not None else Qt.CursorShape.ArrowCursor)
         super().mouseMoveEvent(event)
 
@@ -492,7 +397,7 @@ class NetworkCanvas(QWidget):
             self._hover_node = None
             self.neuronUnhovered.emit()
         self._hover_link = None
-        self._repaint_diagram()
+        self._render.repaint()
         super().leaveEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
@@ -537,99 +442,50 @@ class NetworkCanvas(QWidget):
             self._invalidate()
         self.weightEdited.emit(layer, out_index, in_index, float(value))
 
-    # --- painting -------------------------------------------------------------------------------
+    # --- painting (the render cache's scene) --------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         painter = QPainter(self)
         if not self._columns:
             painter.fillRect(event.rect(), BACKGROUND)
             return
-        ratio = self.devicePixelRatioF()
-        size = self.size() * ratio
-        if self._dirty or self._links_due() or self._cache is None or self._cache.size() != size:
-            self._render_cache(size, ratio)
-        elif self._stale_columns:
-            self._render_columns(ratio)
-        dirty = event.rect()
-        painter.drawImage(dirty, self._cache, QRect(dirty.topLeft() * ratio, dirty.size() * ratio))
+        self._render.draw(painter, event.rect(), self.devicePixelRatioF(), pictures=self._input_shape is not None)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self._painter.paint_hover(painter, self._links, self._keys, self._hover_link, self._columns,
                                   self._hover_node, self._planar, self._node)
         painter.end()
-        if self._links_dirty:  # links put off: come back when they are due
-            self._schedule_render()
+        if self._render.links_dirty:  # links put off: come back when they are due
+            self._render.schedule()
 
     def hideEvent(self, event) -> None:  # noqa: ANN001, N802
-        self._render_timer.stop()  # nothing to render for while hidden (or closed); a show repaints
+        self._render.stop()
         super().hideEvent(event)
 
-    def _render_cache(self, size: QSize, ratio: float) -> None:
-        """Draw links, neurons and labels once into an opaque image (opaque images draw fastest).
-        The links come from their own image, re-rendered only when they are due."""
-        started = time.perf_counter()
-        if self._links_image is None or self._links_image.size() != size or self._links_due():
-            self._render_links(size, ratio)
-        if self._cache is None or self._cache.size() != size:
-            self._cache = QImage(size, QImage.Format.Format_RGB32)
-            self._cache.setDevicePixelRatio(ratio)
-        painter = QPainter(self._cache)
-        painter.drawImage(0, 0, self._links_image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+    def column_count(self) -> int:
+        return len(self._columns)
+
+    def column_bounds(self, column: int) -> QRectF:
+        shown = self._pictures.get(column)
+        return feature_maps.column_bounds(self._columns[column].rects if column < len(self._columns) else [],
+                                          bool(shown and shown.filters))
+
+    def picture_columns(self) -> set[int]:
+        return set(self._pictures)
+
+    def paint_links(self, painter: QPainter) -> None:
+        self._painter.paint_links(painter, self._links, self._keys)
+
+    def paint_nodes(self, painter: QPainter) -> None:
         painter.setFont(self.font())
         paint_nodes(painter, self._columns, self._node, self._planar, self._images, self._fills)
         image = self._input_shape
         paint_labels(painter, self.font(), self._small, self._columns, self._label_width, self._right_width,
                      output_subtitle(self._n_outputs, self._regression),
                      f"{image[1]}×{image[2]} image" if image else "")
-        if image is not None:  # the pictures go over a copy kept without them (see _render_columns)
-            painter.end()
-            self._base = self._cache.copy()
-            painter = QPainter(self._cache)
-            self._paint_pictures(painter, set(self._pictures))
-        else:
-            self._base = None
-        painter.end()
-        self._dirty = False
-        self._stale_columns.clear()
-        self._last_render = time.perf_counter()
-        self._render_cost = self._last_render - started
 
-    def _paint_pictures(self, painter: QPainter, columns: set[int]) -> None:
+    def paint_pictures(self, painter: QPainter, columns: set[int]) -> Iterable[int]:
         shown = {c: self._pictures[c] for c in columns if c in self._pictures and c < len(self._columns)}
         feature_maps.paint_columns(painter, {c: self._columns[c].rects for c in shown}, shown)
-        for column in shown:
-            self.column_renders[column] = self.column_renders.get(column, 0) + 1
-
-    def _render_columns(self, ratio: float) -> None:
-        """A snapshot changed some picture columns: put the diagram back under each (from the copy
-        kept without pictures) and paint its new pictures; the rest of the diagram is left as it is."""
-        started = time.perf_counter()
-        painter = QPainter(self._cache)
-        restored = [self._column_bounds(c) for c in self._stale_columns if c < len(self._columns)]
-        for bounds in restored:
-            painter.drawImage(bounds, self._base, QRectF(bounds.topLeft() * ratio, bounds.size() * ratio))
-        # a neighbour's filters may reach under a restored rectangle: paint those columns again too
-        again = {c for c in self._pictures if c not in self._stale_columns
-                 and any(self._column_bounds(c).intersects(bounds) for bounds in restored)}
-        self._paint_pictures(painter, self._stale_columns | again)
-        painter.end()
-        self._stale_columns.clear()
-        self._last_render = time.perf_counter()
-        self._render_cost = self._last_render - started
-
-    def _render_links(self, size: QSize, ratio: float) -> None:
-        started = time.perf_counter()
-        if self._links_image is None or self._links_image.size() != size:
-            self._links_image = QImage(size, QImage.Format.Format_RGB32)
-            self._links_image.setDevicePixelRatio(ratio)
-        self._links_image.fill(BACKGROUND)
-        painter = QPainter(self._links_image)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        self._painter.paint_links(painter, self._links, self._keys)
-        painter.end()
-        self._links_dirty = self._links_now = False
-        self._last_links_render = time.perf_counter()
-        self._links_cost = self._last_links_render - started
+        return shown
 
 
 def _channel_names(channels: int) -> list[str]:
@@ -637,10 +493,6 @@ def _channel_names(channels: int) -> list[str]:
                                             [f"channel {c + 1}" for c in range(channels)])
 
 
-def _is_dense(spec) -> bool:
-    return getattr(spec, "type", "dense") == "dense"
-
-
 def _width(spec) -> int:
     """Nodes in a layer's column: its units for dense layers, one plain box for other types."""
-    return spec.units if _is_dense(spec) else 1
+    return spec.units if tooltips.is_dense(spec) else 1
