@@ -15,6 +15,7 @@ import threading
 import numpy as np
 
 from core.engines import dropout_mask, fused_act, fused_norm, fused_optim
+from core.engines.gc_pause import gc_paused, pause_while_numba_compiles
 from core.engines.fused_act import LEAKY_RELU, LINEAR, RELU, SIGMOID, TANH
 from core.engines.fused_optim import REG_L1, REG_L2, SGD
 
@@ -213,11 +214,13 @@ def compile_all() -> None:
     global activate, activate_grad, opt_factors, opt_slice, dropout_key, dropout_kept
     global norm_fwd, norm_bwd, norm_cols, sgd_slice, forward_extras, backward_extras, adaptive_layer
     global bias_act_rows, dense_update, blas_forward, blas_backward, blas_update, blas_columns
-    with _lock:
+    with _lock, gc_paused():
         if adaptive_layer is not None:
             return
         single_thread_blas()
         from numba import njit
+
+        pause_while_numba_compiles()
 
         def jit(fn, **options):
             return njit(nogil=True, error_model=ERROR_MODEL, **options)(fn)

@@ -1,8 +1,9 @@
 """Load the fused engine's kernels (numba's on-disk cache, or a first compile) without torch.
 
-The window's first epoch waits on two slow loads: `import torch` (~1.5 s) and these kernels (~1 s).
-Loading the kernels runs mostly in llvmlite's C code, which releases the GIL, so `start()` begins it on
-a daemon thread beside the torch import and the two overlap. Nothing here imports torch.
+The window's first epochs wait for these kernels (~1 s) and nothing else: they train before torch has
+loaded (core/training/prelude.py). Where a run needs torch first, `start()` begins the load on a daemon
+thread beside the torch import (it runs mostly in llvmlite's C code, without the GIL) and the two overlap.
+Nothing here imports torch. The garbage collector pauses while the kernels load (core/engines/gc_pause.py).
 """
 
 from __future__ import annotations
@@ -12,12 +13,19 @@ import time
 
 import numpy as np
 
+from core.engines.gc_pause import gc_paused
+
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
 
 
 def warm_up() -> float:
     """Compile the kernels (or load them from the cache) now; returns the seconds taken. Cheap once done."""
+    with gc_paused():
+        return _warm_up()
+
+
+def _warm_up() -> float:
     from core.engines import fused_kernels as kernels
     from core.engines import fused_optim
     from core.engines.fused_plan import NetPlan

@@ -293,8 +293,8 @@ def test_a_slow_first_compile_shows_the_data_at_once_and_says_why_training_waits
 
     if not torch_in:
         as_if_torch_not_loaded(monkeypatch)
-    release = threading.Event()
-    monkeypatch.setattr(fused_warmup, "warm_up", lambda: release.wait(20) and 0.0)
+    release, real_warm_up = threading.Event(), fused_warmup.warm_up
+    monkeypatch.setattr(fused_warmup, "warm_up", lambda: release.wait(20) and real_warm_up())
     monkeypatch.setattr(worker_module, "WARM_UP_NOTICE_S", 0.05)
     window = MainWindow(settings=None, restore=False, spec=spec_factory(engine="fused"))
     window.files.ask_unsaved = lambda parent, name: "discard"
@@ -325,8 +325,8 @@ def test_closing_while_the_fused_engine_compiles_ends_cleanly(qtbot, monkeypatch
 
     if not torch_in:
         as_if_torch_not_loaded(monkeypatch)
-    entered, release = threading.Event(), threading.Event()
-    monkeypatch.setattr(fused_warmup, "warm_up", lambda: entered.set() or release.wait(20) and 0.0)
+    entered, release, real_warm_up = threading.Event(), threading.Event(), fused_warmup.warm_up
+    monkeypatch.setattr(fused_warmup, "warm_up", lambda: entered.set() or release.wait(20) and real_warm_up())
     window = MainWindow(settings=None, restore=False, spec=spec_factory(engine="fused"))
     window.files.ask_unsaved = lambda parent, name: "discard"
     qtbot.addWidget(window)
