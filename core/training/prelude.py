@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import check_dataset
-from core.engines import fused_act, fused_kernels as kernels, fused_optim
+from core.engines import AUTO_ACCELERATOR_MIN_PARAMETERS, fused_act, fused_kernels as kernels, fused_optim
 from core.engines.fused_arrays import INCLUDE_PENALTY_IN_LOSS, confusion_matrix, eval_kind, eval_rows, figures, row_targets
 from core.engines.fused_fit import REG_CODES, buffers_too_large, estimated_epoch_seconds, loss_code, numba_available
 from core.engines.fused_kernels import KernelOptimizer
@@ -43,8 +43,6 @@ log = logging.getLogger(__name__)
 # how build_model makes them; a test compares the plan with the Trainer's.
 _DEFAULT_PARAMS = {fused_act.LEAKY_RELU: 0.01, fused_act.ELU: 1.0}
 _LAYER_NORM_EPS = 1e-5  # nn.LayerNorm's default
-# Trainer's AUTO_ACCELERATOR_MIN_PARAMETERS: from this size "auto" may pick a GPU; below it, always the CPU.
-_CPU_ONLY_BELOW = 100_000
 
 
 def why_not(spec: Experiment, dataset: Any) -> str:
@@ -59,12 +57,8 @@ def why_not(spec: Experiment, dataset: Any) -> str:
         return f"optimizer '{spec.optimizer.name.value}' is not on the fused engine"
     if spec.stop.active or spec.stop.at_epochs:
         return "stop conditions are the Trainer's"
-    for layer in spec.layers:
-        if layer.type != "dense" or layer.norm == Norm.batch or LAYER_TYPES[layer.type].fused(layer):
-            return f"a {layer.type} layer like this one trains on the Trainer"
-        record = ACTIVATIONS[layer.activation]
-        if not (record.fused and isinstance(record.module, str) and record.name in fused_act.CODES):
-            return f"activation '{record.name}' trains on the Trainer"
+    if why := _layers_why_not(spec):
+        return why
     try:
         check_dataset(dataset)
         validate_loss_for(dataset, spec.loss)
@@ -79,11 +73,22 @@ def why_not(spec: Experiment, dataset: Any) -> str:
     device = spec.device.strip().lower()
     if device not in ("auto", "cpu"):
         return f"device '{spec.device}' was chosen"
-    if device == "auto" and sum(a * b + b for a, b in zip(widths, widths[1:])) >= _CPU_ONLY_BELOW:
+    if device == "auto" and sum(a * b + b for a, b in zip(widths, widths[1:])) >= AUTO_ACCELERATOR_MIN_PARAMETERS:
         return "a net this large may train on an accelerator"
     fused_s, torch_s = estimated_epoch_seconds(widths, n_rows, int(spec.batch_size), spec.optimizer.name.value)
     if Engine(spec.engine) == Engine.auto and fused_s > torch_s:
         return "the torch engine is faster for this net"
+    return ""
+
+
+def _layers_why_not(spec: Experiment) -> str:
+    """"" if every layer is dense with an activation the prelude can set up as build_model does."""
+    for layer in spec.layers:
+        if layer.type != "dense" or layer.norm == Norm.batch or LAYER_TYPES[layer.type].fused(layer):
+            return f"a {layer.type} layer like this one trains on the Trainer"
+        record = ACTIVATIONS[layer.activation]
+        if not (record.fused and isinstance(record.module, str) and record.name in fused_act.CODES):
+            return f"activation '{record.name}' trains on the Trainer"
     return ""
 
 

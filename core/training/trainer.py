@@ -28,6 +28,7 @@ from core.training.control import TrainingControl
 from core.training.focus import Focus
 from core.training.live import LIVE
 from core.data.dataset import Dataset, check_dataset
+from core.engines import AUTO_ACCELERATOR_MIN_PARAMETERS
 from core.engines.choice import engine_notice
 from core.engines.device import resolve_device
 from core.engines.dropout_mask import batch_mask
@@ -47,9 +48,6 @@ from core.spec import Engine, Experiment, RegularizationKind, Task
 
 log = logging.getLogger(__name__)
 
-# "auto" puts a net on an accelerator only from this size: below it, per-op launch cost makes a
-# GPU slower than the CPU (and the fused CPU engine is faster still).
-AUTO_ACCELERATOR_MIN_PARAMETERS = 100_000
 
 
 def _clone_tree(value: Any) -> Any:
