@@ -8,6 +8,7 @@ snapshots still queued from a stopped run are recognised and dropped.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -20,6 +21,8 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from core.training.control import TrainingControl
 from core.training.snapshot import RunState
+
+log = logging.getLogger(__name__)
 
 SNAPSHOT_HZ = 30.0  # snapshots reach the window at most this often, however fast training runs
 GRID_HZ = 8.0       # boundary and neuron grids (the costly part of a snapshot) at most this often
@@ -251,7 +254,7 @@ class _RunThread(QThread):
             self._warm_up()
             return prelude.Prelude(self.spec, self.dataset)
         except Exception:  # noqa: BLE001 - never lose a run to the fast path: the Trainer starts it
-            traceback.print_exc()
+            log.warning("could not begin the run before torch; the Trainer starts it", exc_info=True)
             return None
 
     def _run_prelude(self, prelude: Any) -> bool:
