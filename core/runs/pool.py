@@ -23,6 +23,12 @@ CRASHED = ("its process ended unexpectedly (killed, or out of memory); "
            "try fewer variants at once or a smaller network")
 
 
+# A killed process ends only once the kernel lets it (one blocked reading a busy disk, importing torch
+# while the other variants do the same, waits for its read). A 5 s wait was once not enough in CI and the
+# window closed on a live process; the window waits up to 30 s for the whole close.
+KILL_WAIT_S = 20.0
+
+
 def failure_text(err: BaseException) -> str:
     """One line saying why a variant's process gave no result."""
     if isinstance(err, BrokenProcessPool):
@@ -107,7 +113,7 @@ class Sweep:
                 process.join(2.0)
             if process.is_alive():  # SIGTERM not taken yet (a busy disk mid-import): no orphan either way
                 process.kill()
-                process.join(5.0)
+                process.join(KILL_WAIT_S)
         self.pool.shutdown(wait=True, cancel_futures=True)
         messages += self.poll()
         self.queue.close()
