@@ -100,8 +100,10 @@ def recovering_window(qtbot: Any, session: Any, spec: Experiment) -> Any:
 def as_if_torch_not_loaded(monkeypatch: Any) -> None:
     """Runs begin as in a fresh process, before torch has loaded: with a prelude (core/training/prelude.py),
     and torch 'loads' (it is in already) once the run thread begins the import."""
-    import threading
+    import importlib
+
+    from core.background import OnceThread
 
     monkeypatch.setattr("app.worker.trainer_loaded", lambda: False)
-    monkeypatch.setattr("core.training.torch_loading._thread", None)
-    monkeypatch.setattr("core.training.torch_loading._done", threading.Event())
+    monkeypatch.setattr("core.training.torch_loading._import",
+                        OnceThread(lambda: importlib.import_module("core.training.trainer"), "torch-import"))

@@ -8,24 +8,15 @@ Nothing here imports torch. The garbage collector pauses while the kernels load 
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
 
-from core.engines.gc_pause import gc_paused
-
-_lock = threading.Lock()
-_thread: threading.Thread | None = None
+from core.background import OnceThread
 
 
 def warm_up() -> float:
     """Compile the kernels (or load them from the cache) now; returns the seconds taken. Cheap once done."""
-    with gc_paused():
-        return _warm_up()
-
-
-def _warm_up() -> float:
     from core.engines import fused_kernels as kernels
     from core.engines import fused_optim
     from core.engines.fused_plan import NetPlan
@@ -51,16 +42,7 @@ def _warm_up() -> float:
 def start() -> None:
     """Begin `warm_up` on a daemon thread (once per process); a later `warm_up()` call waits for it
     through numba's compile lock and then returns at once. Failures are left for that call to raise."""
-    global _thread
-    with _lock:
-        if _thread is not None:
-            return
-        _thread = threading.Thread(target=_quiet_warm_up, name="fused-warm-up", daemon=True)
-        _thread.start()
+    _background.start()
 
 
-def _quiet_warm_up() -> None:
-    try:
-        warm_up()
-    except Exception:  # noqa: BLE001 - the worker's own warm_up() call reports it
-        pass
+_background = OnceThread(lambda: warm_up(), "fused-warm-up")  # the warm_up of the moment (tests replace it)
