@@ -214,42 +214,36 @@ class _RunThread(QThread):
 
         _skip_dynamo_import()
         self.phases["import torch"] = time.perf_counter()
-        dataset = self.dataset
         if self._given_trainer is not None:
             trainer, self._given_trainer = self._given_trainer, None
         else:
-            if dataset is None:
-                self.progress.emit(gen, "Loading the data…")
-                from core.data import load_dataset
-
-                dataset = load_dataset(self.spec)
-                self.phases["data"] = time.perf_counter()
-            trainer = Trainer(self.spec, dataset=dataset)
+            trainer = Trainer(self.spec, dataset=self._dataset())
         self.phases["network"] = time.perf_counter()
         return None if self.control.stop_requested else trainer
+
+    def _dataset(self) -> Any:
+        """The run's data, loaded here (off the GUI thread) when the window gave none."""
+        if self.dataset is None:
+            self.progress.emit(self.generation, "Loading the data…")
+            from core.data import load_dataset
+
+            self.dataset = load_dataset(self.spec)
+            self.phases["data"] = time.perf_counter()
+        return self.dataset
 
     def _prelude(self) -> Any:
         """A Prelude (core/training/prelude.py) when this run can train its first epochs before torch has
         loaded; None when torch is in already or the run needs it. Loads the data and the fast engine's
         kernels here, off the GUI thread."""
-        if self._given_trainer is not None or trainer_loaded() or getattr(self.spec, "engine", "auto") == "torch":
+        if self._given_trainer is not None or trainer_loaded():
             return None
         from core.training import prelude
 
-        gen = self.generation
-        if self.dataset is None:
-            self.progress.emit(gen, "Loading the data…")
-            from core.data import load_dataset
-
-            try:
-                self.dataset = load_dataset(self.spec)
-            except Exception:  # noqa: BLE001 - _build loads it again and reports the error
-                return None
-            self.phases["data"] = time.perf_counter()
-        if prelude.why_not(self.spec, self.dataset):
+        if prelude.why_not(self.spec, self._dataset()):  # a bad file fails here as it would in _build
             return None
         # the window draws the data while the kernels load (mostly in LLVM, without the GIL)
-        self.started_info.emit(gen, {"device": "cpu", "engine": "fused", "dataset": self.dataset, "torch": False})
+        self.started_info.emit(self.generation, {"device": "cpu", "engine": "fused", "dataset": self.dataset,
+                                                 "torch": False})
         try:
             self._warm_up()
             return prelude.Prelude(self.spec, self.dataset)
