@@ -61,3 +61,13 @@ def fit_standardization(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     std = values.std(axis=0)
     std = np.where(np.isfinite(std) & (std > 1e-12 * np.maximum(1.0, np.abs(mean))), std, 1.0)
     return mean.astype(np.float32), std.astype(np.float32)
+
+
+def grid_points(extent: tuple[float, float, float, float], resolution: int) -> np.ndarray:
+    """(resolution², 2) float32 raw points (x1, x2) covering `extent` (x1 min, max, x2 min, max), row-major,
+    row 0 the lowest x2: where the decision-boundary picture is evaluated."""
+    x1min, x1max, x2min, x2max = extent
+    xs = np.linspace(x1min, x1max, resolution, dtype=np.float32)
+    ys = np.linspace(x2min, x2max, resolution, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)  # gx[i, j] = xs[j], gy[i, j] = ys[i]
+    return np.stack([gx.ravel(), gy.ravel()], axis=1)

@@ -40,8 +40,8 @@ from core.engines import fused_optim, fused_warmup
 from core.engines.fused_kernels import KernelOptimizer
 from core.engines.fused_layout import NetPlan, net_plan, read_layout
 from core.engines.fused_layout import parameters as fused_layout_parameters
-from core.engines import fused_arrays
-from core.engines.fused_arrays import INCLUDE_PENALTY_IN_LOSS, confusion_matrix, eval_kind, eval_rows, row_targets
+from core.engines import fused_flat
+from core.engines.fused_flat import INCLUDE_PENALTY_IN_LOSS, BlockResult, EvalSet, eval_set, training_rows
 from core.engines.fused_fit import (  # noqa: F401 - estimated_epoch_seconds: part of this module's API
     REG_CODES, buffers_too_large, estimated_epoch_seconds, loss_code, numba_available, optimizer_name,
 )
@@ -123,8 +123,7 @@ class _Plan:
     opt: KernelOptimizer
     # Built on the first evaluate(): every train row then every test row, and where the sets came from.
     eval_sources: tuple[Any, ...] = ()
-    x_eval: np.ndarray | None = None
-    y_eval: np.ndarray | None = None
+    eval_rows: EvalSet | None = None
 
 
 _plans: "weakref.WeakKeyDictionary[Any, _Plan]" = weakref.WeakKeyDictionary()
@@ -192,13 +191,12 @@ def _build_plan(trainer: Any) -> _Plan:
         factors=np.zeros(fused_optim.N_FACTORS, np.float64), counts_steps=config.counts_steps,
         reg_code=REG_CODES[spec.regularization.kind], with_penalty=INCLUDE_PENALTY_IN_LOSS)
     flat_state = [t for slot in slots for t in slot]
+    x, y = training_rows(dataset)
     return _Plan(
         model=model, spec=spec, x_source=dataset.x_train, y_source=dataset.y_train,
         optimizer=optimizer, params=params, slot_keys=config.slots if optimizer is not None else (),
         state_tensors=flat_state, step_tensors=steps, pointers=_pointers(params),
-        # Writeable, aligned, C-ordered float32 always: any other array type would cost a new compile.
-        x=np.require(dataset.x_train, np.float32, ["C", "A", "W"]),
-        y=np.require(row_targets(dataset, dataset.y_train), np.float32, ["C", "A", "W"]),  # class indices are exact in float32
+        x=x, y=y,
         theta=theta,
         pairs=[pair(p, theta, k) for k, p in enumerate(params)],
         state_pairs=[pair(t, state[s], k) for s, slot in enumerate(slots) for k, t in enumerate(slot)],
@@ -291,36 +289,19 @@ def evaluate(trainer: Any) -> tuple[float, float, float | None, float | None, np
     C = max(n_classes, 2). Raises ValueError if `supports(trainer)` is False.
     """
     plan = _plan_for(trainer)
-    kernel = kernels.eval_kernel()
-    x_eval, y_eval, n_train, classify, n_classes = _eval_arrays(plan, trainer.dataset)
-    confusion = np.zeros(n_classes * n_classes, np.int64)
     for live, flat in plan.pairs:  # the live weights (edits included) into the kernel's buffer
         np.copyto(flat, live)
-    loss_train, loss_test, hits_train, hits_test = kernel(
-        x_eval, y_eval, n_train, plan.theta, plan.net, classify, n_classes, confusion)
-    return fused_arrays.figures(loss_train, loss_test, hits_train, hits_test, n_train, len(x_eval) - n_train,
-                    classify) + (confusion_matrix(confusion, n_classes, classify, len(x_eval) - n_train),)
+    figures, confusion = fused_flat.evaluate(plan.theta, plan.net, _eval_rows(plan, trainer.dataset))
+    return figures + (confusion,)
 
 
-def _eval_arrays(plan: _Plan, dataset: Any) -> tuple[np.ndarray, np.ndarray, int, bool, int]:
-    """(x, y of every train row then every test row, n_train, classify, n_classes), built once a plan."""
+def _eval_rows(plan: _Plan, dataset: Any) -> EvalSet:
+    """Every train row then every test row, built once a plan (again if the data was replaced)."""
     sources = (dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test)
-    if plan.x_eval is None or any(a is not b for a, b in zip(plan.eval_sources, sources)):
-        plan.x_eval, plan.y_eval = eval_rows(dataset)
+    if plan.eval_rows is None or any(a is not b for a, b in zip(plan.eval_sources, sources)):
+        plan.eval_rows = eval_set(dataset)
         plan.eval_sources = sources
-    classify, n_classes = eval_kind(dataset)
-    assert plan.y_eval is not None
-    return plan.x_eval, plan.y_eval, len(dataset.x_train), classify, n_classes
-
-
-@dataclass(frozen=True)
-class BlockResult:
-    """What `train_epochs` did: `done` good epochs, their figures, and the state after the last one."""
-
-    done: int
-    figures: list[tuple[float, float, float | None, float | None]]  # per good epoch, as evaluate()
-    confusion: np.ndarray | None  # test-set counts after the block (None: regression, no test rows, diverged)
-    bad_loss: float           # diverged: the first non-finite figure of the failed epoch; else nan
+    return plan.eval_rows
 
 
 def train_epochs(trainer: Any, orders: np.ndarray, learning_rates: np.ndarray) -> BlockResult:
@@ -332,33 +313,17 @@ def train_epochs(trainer: Any, orders: np.ndarray, learning_rates: np.ndarray) -
     updated in place with the last good weights. Raises ValueError if `supports(trainer)` is False.
     """
     plan = _plan_for(trainer)
-    kernel = kernels.block_kernel()
     orders = np.require(orders, np.int64, ["C", "A", "W"])
     lrs = np.require(learning_rates, np.float32, ["C", "A", "W"]).reshape(-1)
     if orders.ndim != 2 or len(orders) != len(lrs):
         raise ValueError(f"train_epochs: {len(lrs)} learning rates for orders of shape {orders.shape}")
     batch = _batch_size(trainer)
-    x_eval, y_eval, n_train, classify, n_classes = _eval_arrays(plan, trainer.dataset)
-    n_test = len(x_eval) - n_train
-    confusion = np.zeros(n_classes * n_classes, np.int64)
-    stats = np.full((len(orders), kernels.STATS_COLUMNS), np.nan, np.float64)
+    rows = _eval_rows(plan, trainer.dataset)
     _load_flat(plan)
-    done = int(kernel(
-        plan.x, plan.y, orders, batch, plan.theta, plan.net, plan.opt, lrs,
-        np.float32(trainer.regularization_rate), _epoch_of(trainer),
-        x_eval, y_eval, n_train, classify, n_classes, confusion,
-        np.empty_like(plan.theta), np.empty_like(plan.opt.state), stats))
+    result = fused_flat.train_block(plan.x, plan.y, orders, batch, plan.theta, plan.net, plan.opt, lrs,
+                                    trainer.regularization_rate, _epoch_of(trainer), rows)
     _store_flat(plan)  # the last good weights: the kernel rolled a bad epoch back
-    figures = [fused_arrays.figures(row[1], row[2], row[3], row[4], n_train, n_test, classify) for row in stats[:done]]
-    bad_loss = math.nan
-    if done < len(orders):
-        failed = stats[done]
-        tried = (failed[0], failed[1] / n_train, failed[2] / n_test if n_test else 0.0)
-        bad_loss = next((float(v) for v in tried if not math.isfinite(v)), math.nan)
-    return BlockResult(done=done, figures=figures,
-                       confusion=(confusion_matrix(confusion, n_classes, classify, n_test)
-                                  if done == len(orders) else None),
-                       bad_loss=bad_loss)
+    return result
 
 
 def warm_up() -> float:

@@ -13,6 +13,7 @@ from core.engines import fused_kernels as kernels
 from core.nn.losses import LOSSES, Loss
 from core.nn.optimizers import OPTIMIZERS
 from core.spec import RegularizationKind, Task
+from core.training.shuffle import batches_per_epoch
 
 REG_CODES = {RegularizationKind.none: kernels.REG_NONE, RegularizationKind.l1: kernels.REG_L1,
              RegularizationKind.l2: kernels.REG_L2}
@@ -78,7 +79,7 @@ def estimated_epoch_seconds(widths: list[int], n_rows: int, batch_size: int,
     macs = 3.0 * n_rows * sum(a * b for a, b in zip(widths, widths[1:]))
     n_params = sum(a * b + b for a, b in zip(widths, widths[1:]))
     batch = max(1, min(batch_size, n_rows))
-    steps = -(-n_rows // batch)
+    steps = batches_per_epoch(n_rows, batch_size)
     fused_s = (macs / FUSED_MACS_PER_SECOND + steps * n_params * FUSED_SECONDS_PER_PARAMETER_STEP[kind]
                + FUSED_SECONDS_PER_EPOCH)
     blas = TORCH_MACS_PER_SECOND * batch / (batch + TORCH_HALF_RATE_BATCH)

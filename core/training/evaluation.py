@@ -168,12 +168,9 @@ class Evaluator:
 
     def grid(self, resolution: int) -> dict[str, Any]:
         """The decision-boundary picture over `dataset.extent`: row 0 is the lowest x2."""
-        x1min, x1max, x2min, x2max = self.trainer.dataset.extent
-        xs = np.linspace(x1min, x1max, resolution, dtype=np.float32)
-        ys = np.linspace(x2min, x2max, resolution, dtype=np.float32)
-        gx, gy = np.meshgrid(xs, ys)  # gx[i, j] = xs[j], gy[i, j] = ys[i]
-        raw = np.stack([gx.ravel(), gy.ravel()], axis=1)
-        features = self.preprocess(raw)
+        from core.data.features import grid_points
+
+        features = self.preprocess(grid_points(self.trainer.dataset.extent, resolution))
         x = torch.as_tensor(features, device=self.trainer.device)
         ends = hidden_layer_ends(self.trainer.model)
         units = sum(math.prod(shape) for shape in self.hidden_shapes)

@@ -12,7 +12,6 @@ the Trainer alone would have trained (tests check it epoch by epoch). Nothing he
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,8 +19,9 @@ from typing import Any
 import numpy as np
 
 from core.data.dataset import check_dataset
-from core.engines import AUTO_ACCELERATOR_MIN_PARAMETERS, fused_act, fused_kernels as kernels, fused_optim
-from core.engines.fused_arrays import INCLUDE_PENALTY_IN_LOSS, confusion_matrix, eval_kind, eval_rows, figures, row_targets
+from core.data.features import compute_features, grid_points
+from core.engines import AUTO_ACCELERATOR_MIN_PARAMETERS, fused_act, fused_optim
+from core.engines.fused_flat import INCLUDE_PENALTY_IN_LOSS, eval_set, evaluate, train_block, training_rows
 from core.engines.fused_fit import REG_CODES, buffers_too_large, estimated_epoch_seconds, loss_code, numba_available
 from core.engines.fused_kernels import KernelOptimizer
 from core.engines.fused_plan import NetPlan, make_plan
@@ -32,9 +32,9 @@ from core.nn.losses import validate_loss_for
 from core.nn.seeded_init import linear_init
 from core.spec import Engine, Experiment, Norm, Task
 from core.training.control import TrainingControl
-from core.training.pace import BlockPace
+from core.training.pace import BlockPace, SnapshotClock
 from core.training.schedule import LRSchedule
-from core.training.shuffle import epoch_orders
+from core.training.shuffle import batches_per_epoch, epoch_orders
 from core.training.snapshot import EpochRecord, RunState, Snapshot
 
 log = logging.getLogger(__name__)
@@ -146,55 +146,40 @@ class Prelude:
             step=np.zeros(1, np.float64), factors=np.zeros(fused_optim.N_FACTORS, np.float64),
             counts_steps=config.counts_steps, reg_code=REG_CODES[spec.regularization.kind],
             with_penalty=INCLUDE_PENALTY_IN_LOSS)
-        self.x = np.require(dataset.x_train, np.float32, ["C", "A", "W"])
-        self.y = np.require(row_targets(dataset, dataset.y_train), np.float32, ["C", "A", "W"])
-        self.x_eval, self.y_eval = eval_rows(dataset)
-        self.classify, self.n_classes = eval_kind(dataset)
+        self.x, self.y = training_rows(dataset)
+        self.rows = eval_set(dataset)
         self.schedule = LRSchedule.from_spec(spec)
         self.batch_size = int(spec.batch_size)
         self.epoch = 0
         self.step = 0
         self.records: list[EpochRecord] = []
         self.diverged = False
-        self._confusion = np.zeros(self.n_classes * self.n_classes, np.int64)
-        self.figures = self._evaluate()
+        self.figures, self.confusion = evaluate(self.theta, self.net, self.rows)
 
     # ------------------------------------------------------------------ training
     @property
-    def n_train(self) -> int:
-        return len(self.x)
-
-    def _evaluate(self) -> tuple[float, float, float | None, float | None]:
-        loss_train, loss_test, hits_train, hits_test = kernels.eval_kernel()(
-            self.x_eval, self.y_eval, self.n_train, self.theta, self.net, self.classify, self.n_classes,
-            self._confusion)
-        return figures(loss_train, loss_test, hits_train, hits_test, self.n_train, self.n_test, self.classify)
-
-    @property
-    def n_test(self) -> int:
-        return len(self.x_eval) - self.n_train
+    def learning_rate(self) -> float:
+        """The rate of the last epoch trained (the first's before any), as Trainer.learning_rate says."""
+        return self.schedule.lr_at(max(self.epoch - 1, 0))
 
     def train(self, count: int) -> list[EpochRecord]:
         """Train `count` epochs in one kernel call, as Trainer.train_epochs does on the fused engine; an epoch
         that diverges is rolled back and ends the prelude (`diverged`: the Trainer redoes it and says so)."""
         lrs = [self.schedule.lr_at(self.epoch + k) for k in range(count)]
-        orders = epoch_orders(self.spec.seed, self.epoch, count, self.n_train)
-        stats = np.full((count, kernels.STATS_COLUMNS), np.nan, np.float64)
-        done = int(kernels.block_kernel()(
-            self.x, self.y, orders, self.batch_size, self.theta, self.net, self.opt, np.asarray(lrs, np.float32),
-            np.float32(self.spec.regularization.rate), self.epoch, self.x_eval, self.y_eval, self.n_train,
-            self.classify, self.n_classes, self._confusion, np.empty_like(self.theta),
-            np.empty_like(self.opt.state), stats))
-        steps = -(-self.n_train // max(1, min(self.batch_size, self.n_train)))
+        orders = epoch_orders(self.spec.seed, self.epoch, count, self.rows.n_train)
+        result = train_block(self.x, self.y, orders, self.batch_size, self.theta, self.net, self.opt,
+                             np.asarray(lrs, np.float32), self.spec.regularization.rate, self.epoch, self.rows)
+        steps = batches_per_epoch(self.rows.n_train, self.batch_size)
         records = []
-        for lr, row in zip(lrs[:done], stats[:done]):
+        for lr, figures in zip(lrs, result.figures):
             self.epoch += 1
             self.step += steps
-            self.figures = figures(row[1], row[2], row[3], row[4], self.n_train, self.n_test, self.classify)
-            records.append(EpochRecord(self.epoch, self.step, *self.figures, learning_rate=lr))
-        if done < count:
+            records.append(EpochRecord(self.epoch, self.step, *figures, learning_rate=lr))
+        if result.done < count:
             self.diverged = True
-            self.figures = self._evaluate()  # the kept weights' figures (and confusion)
+            self.figures, self.confusion = evaluate(self.theta, self.net, self.rows)  # the kept weights'
+        else:
+            self.figures, self.confusion = result.figures[-1], result.confusion
         self.records += records
         return records
 
@@ -205,31 +190,26 @@ class Prelude:
         pictures: dict[str, Any] = {}
         if grid and self.dataset.is_planar:
             pictures = self._grid(int(resolution))
-        elif grid and self.classify and self.n_test:
-            _, out = forward(self.theta, self.net, self.x_eval[self.n_train:])
+        elif grid and self.rows.classify and self.rows.n_test:
+            _, out = forward(self.theta, self.net, self.rows.x[self.rows.n_train:])
             pictures = {"test_predictions": self._labels(out)}
         linears = linear_parameters(self.theta, self.net)
         train_loss, test_loss, train_acc, test_acc = self.figures
         return Snapshot(
             epoch=self.epoch, step=self.step, train_loss=train_loss, test_loss=test_loss, train_accuracy=train_acc,
-            test_accuracy=test_acc, learning_rate=self.schedule.lr_at(max(self.epoch - 1, 0)),
+            test_accuracy=test_acc, learning_rate=self.learning_rate,
             batch_size=self.batch_size, state=state, history=tuple(history),
             epochs_per_second=float(epochs_per_second), steps_per_second=float(steps_per_second),
-            confusion=confusion_matrix(self._confusion.copy(), self.n_classes, self.classify, self.n_test),
-            weights=tuple(w.copy() for w, _ in linears), biases=tuple(b.copy() for _, b in linears), extent=tuple(float(v) for v in self.dataset.extent),
-            device="cpu", engine="fused", **pictures)
+            confusion=None if self.confusion is None else self.confusion.copy(),
+            weights=tuple(w.copy() for w, _ in linears), biases=tuple(b.copy() for _, b in linears),
+            extent=tuple(float(v) for v in self.dataset.extent), device="cpu", engine="fused", **pictures)
 
     def _labels(self, out: np.ndarray) -> np.ndarray:
         return (out[:, 0] > 0).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1).astype(np.int64)
 
     def _grid(self, resolution: int) -> dict[str, Any]:
         """Evaluator.grid's pictures: row 0 is the lowest x2."""
-        from core.data.features import compute_features
-
-        x1min, x1max, x2min, x2max = self.dataset.extent
-        gx, gy = np.meshgrid(np.linspace(x1min, x1max, resolution, dtype=np.float32),
-                             np.linspace(x2min, x2max, resolution, dtype=np.float32))
-        features = compute_features(np.stack([gx.ravel(), gy.ravel()], axis=1), self.dataset.features)
+        features = compute_features(grid_points(self.dataset.extent, resolution), self.dataset.features)
         hidden, out = forward(self.theta, self.net, features)
         res = (resolution, resolution)
         pictures: dict[str, Any] = {
@@ -259,22 +239,15 @@ class Prelude:
         the Trainer (a live change or weight edit waits, the run diverged); while paused, only wait (a step
         waits for the Trainer). Returns False if the run was stopped."""
         clock = time.monotonic
-        snap_gap = 1.0 / snapshot_hz if snapshot_hz > 0 else 0.0
-        grid_gap = 1.0 / grid_hz if grid_hz > 0 else 0.0
-        mark = {"t": clock(), "grid_t": -math.inf, "epoch": self.epoch, "step": self.step}
+        timer = SnapshotClock(clock, snapshot_hz, grid_hz, self.epoch, self.step)
         pace = BlockPace(clock)
         pending: list[EpochRecord] = []
 
         def send(grid: bool, state: RunState) -> None:
-            now = clock()
-            dt = now - mark["t"]
-            emit(self.snapshot(grid, grid_resolution, state, tuple(pending),
-                               (self.epoch - mark["epoch"]) / dt if dt > 0 else 0.0,
-                               (self.step - mark["step"]) / dt if dt > 0 else 0.0))
+            now, eps, sps = timer.rates(self.epoch, self.step)
+            emit(self.snapshot(grid, grid_resolution, state, tuple(pending), eps, sps))
             pending.clear()
-            mark.update(t=now, epoch=self.epoch, step=self.step)
-            if grid:
-                mark["grid_t"] = now
+            timer.sent(now, self.epoch, self.step, grid)
 
         paused_shown = control.paused
         send(True, RunState.paused if paused_shown else RunState.running)
@@ -289,7 +262,7 @@ class Prelude:
                     paused_shown = True
                 control.wait(0.02)
                 continue
-            count, wait = control.grant_epochs(pace.epochs_until(mark["t"] + snap_gap))
+            count, wait = control.grant_epochs(pace.epochs_until(timer.next_due))
             if count == 0:
                 control.wait(min(wait, 0.02))
                 continue
@@ -298,8 +271,8 @@ class Prelude:
             now = clock()
             pace.record(now - started, count)
             paused_shown = False
-            if now - mark["t"] >= snap_gap:
-                send(now - mark["grid_t"] >= grid_gap, RunState.running)
+            if timer.due(now):
+                send(timer.grid_due(now), RunState.running)
         if pending:  # every record reaches the window before the Trainer takes over
             send(True, RunState.paused if control.paused else RunState.running)
         return not control.stop_requested
@@ -322,7 +295,6 @@ class Prelude:
         trainer.epoch, trainer.step = self.epoch, self.step
         for record in self.records:
             trainer.history.append(record)
-        if self.epoch:
-            set_lr(trainer.optimizer, self.schedule.lr_at(self.epoch - 1))  # as train_epoch leaves it
+        set_lr(trainer.optimizer, self.learning_rate)  # as train_epoch leaves it
         trainer._weights_changed()
         return same

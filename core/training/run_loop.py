@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from core.training.control import TrainingControl
-from core.training.pace import BlockPace
+from core.training.pace import BlockPace, SnapshotClock
 from core.training.rollback import Diverged
 from core.training.snapshot import EpochRecord, RunState, Snapshot
 from core.training.stopping import StopRule
@@ -36,30 +35,23 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
     epoch, why it stopped) and snapshots carry `best_epoch`.
     """
     limit = None if until_stopped else (trainer.spec.epochs if max_epochs is None else int(max_epochs))
-    snap_gap = 1.0 / snapshot_hz if snapshot_hz > 0 else 0.0
-    grid_gap = 1.0 / grid_hz if grid_hz > 0 else 0.0
     clock = time.monotonic
     pending_records: list[EpochRecord] = []
-    mark = {"t": clock(), "grid_t": -math.inf, "epoch": trainer.epoch, "step": trainer.step}
+    timer = SnapshotClock(clock, snapshot_hz, grid_hz, trainer.epoch, trainer.step)
     pace = BlockPace(clock)
     note = ""
     stopper = trainer.last_stop = StopRule(trainer)  # keeps the previous run's best (the window runs again)
 
     def send(grid: bool, state: RunState, message: str = "") -> None:
         nonlocal note
-        now = clock()
-        dt = now - mark["t"]
-        eps = (trainer.epoch - mark["epoch"]) / dt if dt > 0 else 0.0
-        sps = (trainer.step - mark["step"]) / dt if dt > 0 else 0.0
+        now, eps, sps = timer.rates(trainer.epoch, trainer.step)
         text = "; ".join(t for t in (message, note) if t)
         snap = trainer.snapshot(grid=grid, resolution=grid_resolution, state=state, message=text,
                              history=tuple(pending_records), epochs_per_second=eps, steps_per_second=sps,
                              best_epoch=stopper.best.epoch if stopper.best is not None else None)
         pending_records.clear()
         note = ""
-        mark.update(t=now, epoch=trainer.epoch, step=trainer.step)
-        if grid:
-            mark["grid_t"] = now
+        timer.sent(now, trainer.epoch, trainer.step, grid)
         emit(snap)
 
     state = RunState.running
@@ -99,7 +91,7 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
             # Blocks pay off on the fused engine only (a torch epoch is Python per batch anyway),
             # and there a stop or pause waits for the block (<= pace.MAX_BLOCK_SECONDS).
             blocks = trainer.engine == "fused" and not single_step
-            count = pace.epochs_until(mark["t"] + snap_gap) if blocks else 1
+            count = pace.epochs_until(timer.next_due) if blocks else 1
             if limit is not None:
                 count = min(count, limit - trainer.epoch)
             if not single_step:  # the user's speed limit (a requested step always runs)
@@ -125,8 +117,8 @@ def run(trainer: "Trainer", control: TrainingControl, emit: Callable[[Snapshot],
             if single_step:
                 send(True, RunState.paused)
                 paused_shown = True
-            elif now - mark["t"] >= snap_gap:
-                send(now - mark["grid_t"] >= grid_gap, RunState.running)
+            elif timer.due(now):
+                send(timer.grid_due(now), RunState.running)
         if state == RunState.finished:
             lead = f"Stopped at epoch {trainer.epoch}: the epoch limit ('Stop at epochs')" if until_stopped else ""
             message = stopper.finish(finished=True, lead=lead)

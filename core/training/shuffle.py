@@ -35,3 +35,9 @@ def epoch_orders(seed: int, first_epoch: int, count: int, n_rows: int) -> np.nda
         keys = _splitmix(epochs[:, None] + np.arange(n_rows, dtype=np.uint64)[None, :] * _MIX2)
     # Equal 64-bit keys (odds ~n²/2^65) are the only way two machines could order rows differently.
     return np.argsort(keys, axis=1).astype(np.int64, copy=False)
+
+
+def batches_per_epoch(n_rows: int, batch_size: int) -> int:
+    """Minibatches in an epoch of `n_rows` rows: batch_size rows each, the last may be short (without batch
+    norm, which joins a trailing 1-row batch to the one before: Trainer.batch_bounds)."""
+    return -(-n_rows // max(1, min(batch_size, n_rows)))

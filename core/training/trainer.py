@@ -42,7 +42,7 @@ from core.nn.build import build_model, count_parameters, linear_layers
 from core.nn.optimizers import build_optimizer
 from core.training.schedule import LRSchedule, get_lr, set_lr
 from core.training.rollback import Diverged, StateBackup
-from core.training.shuffle import epoch_orders
+from core.training.shuffle import batches_per_epoch, epoch_orders
 from core.training.snapshot import EpochRecord, RunState, Snapshot
 from core.spec import Engine, Experiment, RegularizationKind, Task
 
@@ -265,7 +265,7 @@ class Trainer:
         """len(batch_bounds(n_rows)) without building the list (it is called every epoch)."""
         if self._has_batch_norm:
             return len(self.batch_bounds(n_rows))
-        return -(-n_rows // max(1, min(self.batch_size, n_rows)))
+        return batches_per_epoch(n_rows, self.batch_size)
 
     def _backup_for_epoch(self) -> StateBackup:
         """The rollback copy, refreshed in place (rebuilt if the model or optimizer was replaced)."""
