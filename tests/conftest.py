@@ -69,6 +69,17 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
     return result
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fused_kernels_compiled() -> None:
+    """The fused engine's kernels compiled (or loaded from numba's disk cache) once, before the first test.
+    On a fresh checkout the cache is empty and the compile takes ~45 s on two cores: it would otherwise fall
+    inside whichever window test starts a fused run first and use up its start-up timeout (it did in CI).
+    Later processes (the CLI, sweeps) load the cache this writes. The compile-notice tests fake a slow one."""
+    from core.engines import fused_warmup
+
+    fused_warmup.warm_up()
+
+
 @pytest.fixture
 def isolated_user_files(tmp_path, monkeypatch):
     """Autosave writes under tmp_path, and closing a window with unsaved changes discards them
