@@ -31,6 +31,9 @@ GRID_HZ = 8.0       # boundary and neuron grids (the costly part of a snapshot) 
 GRID_RESOLUTION = 100
 # A fused-engine warm-up still running after this long is a first-time compile: say so.
 WARM_UP_NOTICE_S = 0.8
+# Kernels not in after this long are compiling (about a minute on a machine's first run; numba's disk cache
+# loads them in ~1 s): the run trains on torch meanwhile (Trainer.hold_fused) and moves over when they are.
+KERNEL_WAIT_S = 3.0
 # A run started with `hold=True` waits for `release()` (the window has shown the new data) before it
 # builds, so the two do not take turns on the interpreter lock in the turn the user is looking at;
 # it builds anyway after this long (nothing may wait on the GUI thread for ever).
@@ -38,8 +41,8 @@ HOLD_LIMIT_S = 0.5
 # Before torch has loaded, a run trains its first epochs without it (core/training/prelude.py) and begins
 # importing torch this long after the first of them went to the window (see _RunThread._torch_ready).
 TORCH_IMPORT_DELAY_S = 0.3
-WARM_UP_NOTICE = ("Preparing the fast engine: the first run on this machine compiles it, which takes a "
-                  "few seconds. Later runs start at once.")
+WARM_UP_NOTICE = ("Preparing the fast engine: the first run on this machine compiles it, in about a minute; "
+                  "training starts on PyTorch meanwhile. Later runs start at once.")
 
 # Every run thread started and not yet seen finished, strongly referenced so that Qt never destroys
 # one while it runs (even if its worker is dropped); the test suite fails if one is left behind.
@@ -111,6 +114,7 @@ class _RunThread(QThread):
         self._last_message = ""
         self._given_trainer = trainer  # e.g. restored from a checkpoint; this thread owns it from now on
         self._trainer: Any = None
+        self._engine_shown = ""  # the engine the window was last told of
         self._jobs: list[tuple[Callable[[Any], Any], Future]] = []
         self._jobs_lock = threading.Lock()
         self._done = False
@@ -150,6 +154,8 @@ class _RunThread(QThread):
             self.phases["first epoch sent"] = time.perf_counter()
         if self._trainer is not None:  # before it (the prelude's epochs) jobs wait for the trainer
             self._run_jobs()  # emit is called between epochs: a safe point to read the trainer
+            if self._trainer.engine != self._engine_shown:  # the kernels compiled, or the fast path failed
+                self._started(self._trainer)
         self._last_message = snap.message
         self.snapshot.emit(self.generation, snap)
 
@@ -165,8 +171,9 @@ class _RunThread(QThread):
         gen = self.generation
         self.go.wait(HOLD_LIMIT_S)
         try:
-            prelude = self._prelude()
-            if prelude is not None and not self._run_prelude(prelude):
+            kernels = self._load_kernels()
+            prelude = self._prelude(kernels)
+            if (prelude is not None and not self._run_prelude(prelude)) or self.control.stop_requested:
                 return  # stopped before torch had loaded
             trainer = self._build()
             if trainer is None:
@@ -174,13 +181,10 @@ class _RunThread(QThread):
             if prelude is not None:
                 prelude.hand_over(trainer)
             self._trainer = trainer
-            self.started_info.emit(gen, {"device": str(trainer.device), "engine": trainer.engine,
-                                         "device_note": getattr(trainer, "device_note", ""),
-                                         "engine_note": getattr(trainer, "engine_note", ""),
-                                         "engine_notice": getattr(trainer, "engine_notice", ""),
-                                         "dataset": trainer.dataset, "torch": True})
-            if trainer.engine == "fused" and prelude is None:
-                self._warm_up()  # after started_info: the data is on screen while it compiles
+            self._started(trainer)
+            if kernels is not None and trainer.engine == "fused" and not self._await_kernels(kernels):
+                trainer.hold_fused(kernels.ready)  # a first compile: train on torch meanwhile
+                self._started(trainer)
             if self.control.stop_requested:
                 return
             while not self.control.stop_requested:
@@ -200,16 +204,27 @@ class _RunThread(QThread):
             detail = traceback.format_exception_only(type(err), err)[-1].strip()
             self.failed.emit(gen, f"Could not train this network: {detail}")
 
+    def _started(self, trainer: Any) -> None:
+        """Tell the window the run's device and engine (again whenever the engine changes mid-run)."""
+        self._engine_shown = trainer.engine
+        self.started_info.emit(self.generation, {
+            "device": str(trainer.device), "engine": trainer.engine,
+            "device_note": getattr(trainer, "device_note", ""), "engine_note": getattr(trainer, "engine_note", ""),
+            "engine_notice": getattr(trainer, "engine_notice", ""), "dataset": trainer.dataset, "torch": True})
+
+    def _load_kernels(self) -> Any:
+        """The fast engine's kernels, loading from now on beside the data and torch (None: engine torch)."""
+        if getattr(self.spec, "engine", "auto") == "torch":
+            return None
+        from core.engines import fused_warmup
+
+        return fused_warmup.load_kernels()
+
     def _build(self) -> Any:
         """Data (if not given), model and optimizer; the first call also imports torch here, off the
         GUI thread. Returns None if stopped meanwhile."""
-        gen = self.generation
-        if getattr(self.spec, "engine", "auto") != "torch":
-            from core.engines import fused_warmup
-
-            fused_warmup.start()  # loads the kernels beside the torch import (they overlap)
         if not trainer_loaded():
-            self.progress.emit(gen, "Loading PyTorch…")
+            self.progress.emit(self.generation, "Loading PyTorch…")
         from core.training.trainer import Trainer
 
         _skip_dynamo_import()
@@ -231,11 +246,12 @@ class _RunThread(QThread):
             self.phases["data"] = time.perf_counter()
         return self.dataset
 
-    def _prelude(self) -> Any:
+    def _prelude(self, kernels: Any) -> Any:
         """A Prelude (core/training/prelude.py) when this run can train its first epochs before torch has
-        loaded; None when torch is in already or the run needs it. Loads the data and the fast engine's
-        kernels here, off the GUI thread."""
-        if self._given_trainer is not None or trainer_loaded():
+        loaded and the fast engine's kernels are in; None when torch is in already, the run needs it, or the
+        kernels are compiling for the first time (the Trainer trains on torch meanwhile). Loads the data
+        here, off the GUI thread."""
+        if kernels is None or self._given_trainer is not None or trainer_loaded():
             return None
         from core.training import prelude
 
@@ -244,8 +260,9 @@ class _RunThread(QThread):
         # the window draws the data while the kernels load (mostly in LLVM, without the GIL)
         self.started_info.emit(self.generation, {"device": "cpu", "engine": "fused", "dataset": self.dataset,
                                                  "torch": False})
+        if not self._await_kernels(kernels):
+            return None
         try:
-            self._warm_up()
             return prelude.Prelude(self.spec, self.dataset)
         except Exception:  # noqa: BLE001 - never lose a run to the fast path: the Trainer starts it
             log.warning("could not begin the run before torch; the Trainer starts it", exc_info=True)
@@ -270,21 +287,24 @@ class _RunThread(QThread):
             torch_loading.start()
         return torch_loading.ready()
 
-    def _warm_up(self) -> None:
-        """Compile the fused engine (or load numba's disk cache) before the first epoch; if that is
-        slow (the first run on a machine), tell the user why nothing moves yet. Needs no torch."""
-        from core.engines import fused_warmup
-
-        gen = self.generation
-        self.progress.emit(gen, "Loading the fast engine…")
-        notice = threading.Timer(WARM_UP_NOTICE_S, lambda: self.notice.emit(gen, WARM_UP_NOTICE))
-        notice.daemon = True
-        notice.start()
-        try:
-            fused_warmup.warm_up()
-        finally:
-            notice.cancel()
-            self.phases["fast engine"] = time.perf_counter()
+    def _await_kernels(self, kernels: Any) -> bool:
+        """Wait up to KERNEL_WAIT_S for the fast engine's kernels (loaded from numba's disk cache in ~1 s);
+        False if they are still compiling (a machine's first run) or the run was stopped. A wait past
+        WARM_UP_NOTICE_S tells the user why nothing moves yet. Waits once per run (the prelude's or the
+        Trainer's)."""
+        if "fast engine" in self.phases:
+            return kernels.ready()
+        self.progress.emit(self.generation, "Loading the fast engine…")
+        noticed, t0 = False, time.perf_counter()
+        while not kernels.join(0.05):
+            waited = time.perf_counter() - t0
+            if self.control.stop_requested or waited >= KERNEL_WAIT_S:
+                break
+            if not noticed and waited >= WARM_UP_NOTICE_S:
+                self.notice.emit(self.generation, WARM_UP_NOTICE)
+                noticed = True
+        self.phases["fast engine"] = time.perf_counter()
+        return kernels.ready() and not self.control.stop_requested
 
 class TrainingWorker(QObject):
     """Starts, steers and stops one training run at a time; signals arrive on the GUI thread."""

@@ -1,6 +1,6 @@
-"""Work begun once per process on a daemon thread, so the caller goes on meanwhile and asks later whether
-it is over: importing torch (core/training/torch_loading.py) and loading the fused kernels
-(core/engines/fused_warmup.py)."""
+"""Work begun on a daemon thread, so the caller goes on meanwhile and asks later whether it is over:
+importing torch, once per process (core/training/torch_loading.py), and each run's load of the fused
+kernels (core/engines/fused_warmup.py)."""
 
 from __future__ import annotations
 

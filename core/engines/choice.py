@@ -10,6 +10,9 @@ from core.spec import Engine
 
 # The engine notice names a slowdown only from this factor on (below it the estimate is noise).
 NOTICE_MIN_SLOWDOWN = 1.5
+# Why torch trains while the fused kernels compile (Trainer.hold_fused); 45 s on two cores.
+FUSED_COMPILING = ("the fast engine is compiling for its first run on this machine (about a minute); "
+                   "the run moves to it when it is ready")
 
 
 def engine_notice(trainer: Any) -> str:
@@ -21,6 +24,8 @@ def engine_notice(trainer: Any) -> str:
     why = getattr(trainer, "engine_why", "") or trainer.engine_note
     if trainer.engine_note.startswith("the fused engine failed"):
         return trainer.engine_note
+    if why == FUSED_COMPILING:  # for a minute only: no cost to weigh
+        return f"Torch engine: {why}"
     if "torch engine is faster" in why:
         return "Torch engine: faster than the fast path for this net and batch size"
     if trainer.device.type != "cpu" or not why:

@@ -328,5 +328,5 @@ def train_epochs(trainer: Any, orders: np.ndarray, learning_rates: np.ndarray) -
 
 def warm_up() -> float:
     """Compile the kernels (or load them from numba's on-disk cache) now; returns the seconds taken.
-    See fused_warmup.py, which also starts this beside the torch import."""
+    See fused_warmup.py, whose load_kernels() also runs it on a thread beside the torch import."""
     return fused_warmup.warm_up()

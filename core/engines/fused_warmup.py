@@ -1,9 +1,11 @@
 """Load the fused engine's kernels (numba's on-disk cache, or a first compile) without torch.
 
-The window's first epochs wait for these kernels (~1 s) and nothing else: they train before torch has
-loaded (core/training/prelude.py). Where a run needs torch first, `start()` begins the load on a daemon
-thread beside the torch import (it runs mostly in llvmlite's C code, without the GIL) and the two overlap.
-Nothing here imports torch. The garbage collector pauses while the kernels load (core/engines/gc_pause.py).
+The window's first epochs wait for these kernels (~1 s from numba's disk cache) and nothing else: they
+train before torch has loaded (core/training/prelude.py). Each run begins `load_kernels()` on a daemon
+thread, so the load overlaps the torch import where a run needs torch first. On a machine's first run the
+kernels compile for about a minute (45 s on two cores): the run then trains on torch meanwhile
+(`Trainer.hold_fused`) instead of waiting. Nothing here imports torch. The garbage collector pauses while
+the kernels load (core/engines/gc_pause.py).
 """
 
 from __future__ import annotations
@@ -39,10 +41,11 @@ def warm_up() -> float:
     return time.perf_counter() - t0
 
 
-def start() -> None:
-    """Begin `warm_up` on a daemon thread (once per process); a later `warm_up()` call waits for it
-    through numba's compile lock and then returns at once. Failures are left for that call to raise."""
-    _background.start()
-
-
-_background = OnceThread(lambda: warm_up(), "fused-warm-up")  # the warm_up of the moment (tests replace it)
+def load_kernels() -> OnceThread:
+    """`warm_up()` begun now on a daemon thread for one run, which asks later whether it is over (`ready`,
+    `join`). Once the kernels are in, a later load ends at once; loads at the same time wait for one compile
+    (numba's lock). A failure is left for the fused engine's own first call, which reports it and falls
+    back to torch."""
+    load = OnceThread(lambda: warm_up(), "fused-warm-up")  # the warm_up of the moment (tests make it slow)
+    load.start()
+    return load

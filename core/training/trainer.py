@@ -29,7 +29,7 @@ from core.training.focus import Focus
 from core.training.live import LIVE
 from core.data.dataset import Dataset, check_dataset
 from core.engines import AUTO_ACCELERATOR_MIN_PARAMETERS
-from core.engines.choice import engine_notice
+from core.engines.choice import FUSED_COMPILING, engine_notice
 from core.engines.device import resolve_device
 from core.engines.dropout_mask import batch_mask
 from core.training.health import LossWatch
@@ -124,6 +124,7 @@ class Trainer:
         self._backup: StateBackup | None = None  # the rollback copy, refreshed before every epoch
         self._finite_check: tuple[nn.Module | None, list[torch.Tensor]] = (None, [])
         self.engine, self.engine_note = "torch", ""
+        self._kernels_ready: Callable[[], bool] | None = None  # set by hold_fused while the kernels compile
         self.choose_engine()
 
     # ------------------------------------------------------------------ setup helpers
@@ -149,10 +150,26 @@ class Trainer:
             ok, why = fused.supports(self, check_speed=wanted == Engine.auto)
         except Exception as err:  # fused.py absent or broken: the torch path always works
             ok, why = False, f"the fused engine is not available ({type(err).__name__}: {err})"
+        if ok and self._kernels_ready is not None:
+            if not self._kernels_ready():
+                ok, why = False, FUSED_COMPILING
+            else:
+                self._kernels_ready = None  # compiled: the fast engine from now on
         self.engine = "fused" if ok else "torch"
         self.engine_note = "" if ok else f"{why}; using the torch engine"
         self.engine_why = why  # the bare reason (engine_note adds "; using the torch engine")
         return self.engine
+
+    def hold_fused(self, ready: Callable[[], bool]) -> None:
+        """Train on torch until `ready()` says the fused kernels are in, then on the engine `choose_engine`
+        picks: on a machine's first run they compile for about a minute, and no run waits for that."""
+        self._kernels_ready = ready
+        self.choose_engine()
+
+    def _fused_if_compiled(self) -> None:
+        """Between epochs: move to the fast engine once the kernels `hold_fused` waited for are in."""
+        if self._kernels_ready is not None and self._kernels_ready():
+            self.choose_engine()
 
     @property
     def engine_notice(self) -> str:
@@ -331,6 +348,7 @@ class Trainer:
 
     def train_epoch(self) -> EpochRecord:
         """Train one epoch and record it; raises Diverged (weights already rolled back) on NaN/inf."""
+        self._fused_if_compiled()
         lr = self.schedule.lr_at(self.epoch)
         set_lr(self.optimizer, lr)
         backup = self._backup_for_epoch()
@@ -398,6 +416,7 @@ class Trainer:
         the failed epoch; the epochs finished before it are recorded and in `err.records`).
         """
         count = int(count)
+        self._fused_if_compiled()
         if count > 1 and self.engine == "fused":
             try:
                 return self._fused_block(count)

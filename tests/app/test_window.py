@@ -281,10 +281,11 @@ def test_typing_a_weight_reaches_the_trainer_without_reset(qtbot, window):
 
 
 @pytest.mark.parametrize("torch_in", [True, False], ids=["torch loaded", "before torch"])
-def test_a_slow_first_compile_shows_the_data_at_once_and_says_why_training_waits(qtbot, monkeypatch,
-                                                                                spec_factory, torch_in):
-    """On a new machine the fused engine compiles for seconds before its first epoch: the data is
-    drawn meanwhile and the status bar says what is happening (also when the run begins before torch)."""
+def test_a_first_compile_shows_the_data_at_once_trains_on_torch_meanwhile_then_moves_to_fused(
+        qtbot, monkeypatch, spec_factory, torch_in):
+    """On a new machine the fused engine compiles for about a minute: the data is drawn at once, the status
+    bar says why, the run trains on torch meanwhile (the status bar and the banner say so) and moves to the
+    fast engine when it is ready (also when the run begins before torch)."""
     import threading
 
     from app import worker as worker_module
@@ -294,24 +295,33 @@ def test_a_slow_first_compile_shows_the_data_at_once_and_says_why_training_waits
     if not torch_in:
         as_if_torch_not_loaded(monkeypatch)
     release, real_warm_up = threading.Event(), fused_warmup.warm_up
-    monkeypatch.setattr(fused_warmup, "warm_up", lambda: release.wait(20) and real_warm_up())
+    monkeypatch.setattr(fused_warmup, "warm_up", lambda: release.wait(30) and real_warm_up())
     monkeypatch.setattr(worker_module, "WARM_UP_NOTICE_S", 0.05)
+    monkeypatch.setattr(worker_module, "KERNEL_WAIT_S", 1.0)
     window = MainWindow(settings=None, restore=False, spec=spec_factory(engine="fused"))
     window.files.ask_unsaved = lambda parent, name: "discard"
     qtbot.addWidget(window)
     window.show()
     window.controller.ensure_started()
+    device = window.run_status.device_status
     try:
         qtbot.waitUntil(lambda: window.controller.dataset is not None, timeout=20_000)  # drawn while compiling
         qtbot.waitUntil(lambda: worker_module.WARM_UP_NOTICE in window.statusBar().currentMessage(),
                         timeout=5_000)
         assert window.controller.epoch == 0
+        window.controller.play()
+        qtbot.waitUntil(lambda: window.controller.epoch > 3, timeout=60_000)  # trains while it compiles
+        assert window.frames.latest.engine == "torch" and device.text().endswith("· torch")
+        assert "fast engine is compiling" in window.engine_notice
+        assert "fast engine is compiling" in window.message_bar.text
+        assert worker_module.WARM_UP_NOTICE not in window.statusBar().currentMessage()  # it moves now
     finally:
         release.set()
-    window.controller.play()
-    qtbot.waitUntil(lambda: window.controller.epoch > 3, timeout=60_000)
-    qtbot.waitUntil(lambda: worker_module.WARM_UP_NOTICE not in window.statusBar().currentMessage(),
-                    timeout=5_000)  # training moves: the notice has done its job
+    moved_at = window.controller.epoch
+    qtbot.waitUntil(lambda: window.frames.latest.engine == "fused", timeout=60_000)
+    qtbot.waitUntil(lambda: device.text().endswith("· fused") and window.engine_notice == "", timeout=10_000)
+    assert "fast engine is compiling" not in window.message_bar.text
+    assert window.controller.epoch > moved_at  # the same run went on
     window.close()
     qtbot.waitUntil(lambda: not live_threads(), timeout=30_000)
 

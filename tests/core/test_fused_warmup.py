@@ -12,10 +12,27 @@ def test_the_kernels_and_their_warm_up_import_no_torch():
     assert out.stdout.strip() == "False"
 
 
-def test_start_runs_the_warm_up_once_and_a_later_call_is_cheap():
+def test_a_kernel_load_reports_when_a_slow_compile_ends_and_survives_a_failing_one(monkeypatch):
+    import threading
+
     from core.engines import fused_warmup
 
-    fused_warmup.start()
-    fused_warmup.start()  # a second start is a no-op
-    assert fused_warmup._background.join(300)  # the thread ended
-    assert fused_warmup.warm_up() < 1.0  # compiled (or cache-loaded) already
+    release = threading.Event()
+    monkeypatch.setattr(fused_warmup, "warm_up", lambda: release.wait(20))
+    load = fused_warmup.load_kernels()
+    assert not load.join(0.1) and not load.ready()  # still compiling: the run asks again later
+    release.set()
+    assert load.join(20) and load.ready()
+
+    def broken() -> None:
+        raise RuntimeError("no LLVM here")
+
+    monkeypatch.setattr(fused_warmup, "warm_up", broken)
+    assert fused_warmup.load_kernels().join(20)  # over (the fused engine's own call reports the failure)
+
+
+def test_a_load_after_the_kernels_are_in_ends_at_once():
+    from core.engines import fused_warmup
+
+    fused_warmup.warm_up()  # compiled (or cache-loaded) once per process
+    assert fused_warmup.load_kernels().join(1.0)
