@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from core.export.formats import FORMATS
 
 EXPORT_CHOICES = FORMATS.names()  # every export format, the order --export all writes them
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+COMPILE_NOTE_S = 1.5  # numba's disk cache loads the fused kernels in ~1 s; still loading after this: compiling
 
 
 class CliError(Exception):
@@ -184,6 +186,22 @@ _PACKAGES = {"PySide6": "PySide6-Essentials", "shiboken6": "PySide6-Essentials"}
 
 
 # --------------------------------------------------------------------------------------- train
+def _load_fast_engine(trainer: Any, out: Output) -> None:
+    """The fused kernels in before the clock starts, so the epochs/s figure is training's; on a machine's
+    first run they compile for about a minute, and the note says why nothing moves (Ctrl+C still works).
+    Unlike the window, the CLI waits: a short run that ended first would never write numba's cache."""
+    if trainer.engine != "fused":
+        return
+    from core.engines import fused_warmup
+
+    load = fused_warmup.load_kernels()
+    if not load.join(COMPILE_NOTE_S):
+        out.note("note: the fast engine compiles for its first run on this machine (about a minute); "
+                 "later runs start at once")
+        while not load.join(0.25):
+            pass
+
+
 def _train(args: argparse.Namespace) -> int:
     from core.training.control import TrainingControl
     from core.spec import SpecError, load_experiment
@@ -208,6 +226,7 @@ def _train(args: argparse.Namespace) -> int:
         out.note(f"note: {trainer.device_note}")
     out.line(f"training {path.name}: {trainer.dataset.description or spec.data.source.value}, "
              f"{spec.epochs} epochs on {trainer.device} ({trainer.engine} engine)")
+    _load_fast_engine(trainer, out)
 
     control = TrainingControl()
     progress = Progress(out, total=spec.epochs, start_epoch=trainer.epoch)

@@ -60,6 +60,27 @@ def test_train_writes_metrics_and_history(tmp_path, capsys):
     assert float(rows[-1]["test_loss"]) == pytest.approx(metrics["test_loss"])
 
 
+def test_a_first_compile_of_the_fast_engine_is_named_and_kept_out_of_the_speed(tmp_path, capsys, monkeypatch):
+    import time
+
+    from core import cli
+    from core.engines import fused_warmup
+
+    real = fused_warmup.warm_up
+    monkeypatch.setattr(fused_warmup, "warm_up", lambda: time.sleep(1.0) or real())  # "compiling"
+    monkeypatch.setattr(cli, "COMPILE_NOTE_S", 0.1)
+    exp = _experiment(tmp_path, engine="fused", epochs=5)
+    assert main(["train", str(exp), "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert "the fast engine compiles for its first run on this machine" in err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["engine"] == "fused" and metrics["wall_seconds"] < 0.9  # the compile is not in the run's time
+
+    monkeypatch.setattr(fused_warmup, "warm_up", real)  # compiled: no note
+    assert main(["train", str(exp), "--out", str(tmp_path / "again")]) == 0
+    assert "compiles" not in capsys.readouterr().err
+
+
 def test_progress_lines_when_not_a_terminal(tmp_path, capsys):
     exp = _experiment(tmp_path, epochs=20)
     assert main(["train", str(exp), "--out", str(tmp_path / "run")]) == 0
