@@ -22,7 +22,7 @@ from app.network import feature_maps, neuron_images, tooltips
 from app.network.layer_header import LayerHeader
 from app.network.geometry import (HEADER_HEIGHT, HEADER_TOP, MAX_DRAWN, MIN_NODE, Column, Links,
                                   build_links, measure_labels, minimum_size, more_column_at, node_hit,
-                                  place_columns, pretty_feature, snapshot_fits)
+                                  is_dense, place_columns, pretty_feature, snapshot_fits)
 from app.network.painter import (BACKGROUND, DiagramPainter, bias_fills, link_keys, output_subtitle,
                                  paint_labels, paint_nodes)
 from app.network.render_cache import RenderCache
@@ -495,4 +495,4 @@ def _channel_names(channels: int) -> list[str]:
 
 def _width(spec) -> int:
     """Nodes in a layer's column: its units for dense layers, one plain box for other types."""
-    return spec.units if tooltips.is_dense(spec) else 1
+    return spec.units if is_dense(spec) else 1

@@ -32,6 +32,11 @@ CURVE_SAMPLES = 13
 LINK_HIT_DISTANCE = 4.0
 
 
+def is_dense(spec) -> bool:  # noqa: ANN001 - any layer spec
+    """Whether a layer draws as a column of neurons (other layer types draw as one box)."""
+    return getattr(spec, "type", "dense") == "dense"
+
+
 def pretty_feature(name: str) -> str:
     """x1^2 -> x1², x1*x2 -> x1·x2; other names (CSV columns) unchanged."""
     return name.replace("^2", "²").replace("*", "·")

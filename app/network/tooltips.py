@@ -9,13 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from app.network import feature_maps
-from app.network.geometry import Column, unit_name
+from app.network.geometry import Column, is_dense, unit_name
 from core.nn.activations import ACTIVATIONS
 from core.nn.layers import LAYER_TYPES
-
-
-def is_dense(spec) -> bool:  # noqa: ANN001 - any layer spec
-    return getattr(spec, "type", "dense") == "dense"
 
 
 def linear_name(layer: int, n_hidden: int) -> str:
