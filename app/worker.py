@@ -44,6 +44,9 @@ TORCH_IMPORT_DELAY_S = 0.3
 WARM_UP_NOTICE = ("Preparing the fast engine: the first run on this machine compiles it, in about a minute; "
                   "training starts on PyTorch meanwhile. Later runs start at once.")
 
+# The last kernel load a run waited KERNEL_WAIT_S for in vain: while it is not over, the kernels are compiling.
+_compile: Any = None
+
 # Every run thread started and not yet seen finished, strongly referenced so that Qt never destroys
 # one while it runs (even if its worker is dropped); the test suite fails if one is left behind.
 _THREADS: list[QThread] = []
@@ -291,20 +294,26 @@ class _RunThread(QThread):
         """Wait up to KERNEL_WAIT_S for the fast engine's kernels (loaded from numba's disk cache in ~1 s);
         False if they are still compiling (a machine's first run) or the run was stopped. A wait past
         WARM_UP_NOTICE_S tells the user why nothing moves yet. Waits once per run (the prelude's or the
-        Trainer's)."""
+        Trainer's), and not at all while an earlier run found them compiling (a new net mid-compile
+        starts on torch at once)."""
+        global _compile
         if "fast engine" in self.phases:
             return kernels.ready()
         self.progress.emit(self.generation, "Loading the fast engine…")
+        limit = 0.0 if _compile is not None and not _compile.ready() else KERNEL_WAIT_S
         noticed, t0 = False, time.perf_counter()
         while not kernels.join(0.05):
             waited = time.perf_counter() - t0
-            if self.control.stop_requested or waited >= KERNEL_WAIT_S:
+            if self.control.stop_requested or waited >= limit:
                 break
             if not noticed and waited >= WARM_UP_NOTICE_S:
                 self.notice.emit(self.generation, WARM_UP_NOTICE)
                 noticed = True
         self.phases["fast engine"] = time.perf_counter()
+        if not kernels.ready() and not self.control.stop_requested:
+            _compile = kernels
         return kernels.ready() and not self.control.stop_requested
+
 
 class TrainingWorker(QObject):
     """Starts, steers and stops one training run at a time; signals arrive on the GUI thread."""

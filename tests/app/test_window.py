@@ -315,6 +315,12 @@ def test_a_first_compile_shows_the_data_at_once_trains_on_torch_meanwhile_then_m
         assert "fast engine is compiling" in window.engine_notice
         assert "fast engine is compiling" in window.message_bar.text
         assert worker_module.WARM_UP_NOTICE not in window.statusBar().currentMessage()  # it moves now
+
+        monkeypatch.setattr(worker_module, "KERNEL_WAIT_S", 120.0)  # a new run mid-compile does not wait again
+        window.controller.reset()
+        window.controller.play()
+        qtbot.waitUntil(lambda: window.controller.epoch > 3 and window.frames.latest.engine == "torch",
+                        timeout=30_000)
     finally:
         release.set()
     moved_at = window.controller.epoch
