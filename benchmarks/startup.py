@@ -15,7 +15,11 @@ The bare reference, in the same run: a process that only shows an empty Qt windo
 (what the first epoch cannot do without), then torch (what it waited for before the prelude): no
 LayerLab code. First epoch minus window + numba is what LayerLab itself adds (data, kernels, drawing).
 
-    python3 benchmarks/startup.py [--runs 5]
+With --cold it times a machine's first start instead: every launch gets an empty numba cache, so the
+fast engine's kernels compile (about a minute) while the run trains on torch. Its bare reference is that
+compile alone, in a process that does nothing else: what the first epoch used to wait for.
+
+    python3 benchmarks/startup.py [--runs 5] [--cold]
 
 Runs offscreen unless DISPLAY / QT_QPA_PLATFORM say otherwise (an X server or Xvfb also works).
 """
@@ -46,9 +50,10 @@ def launch_once(probe: str = "LAYERLAB_FIRST_PAINT_EXIT") -> tuple[float, float]
     return float(fields["first_paint_epoch"]) - start, float(fields.get("first_paint_s", "nan"))
 
 
-def first_epoch_once() -> dict[str, float]:
-    """Seconds from spawn to the end of each start-up phase and to the first trained epoch."""
-    fields, start = _launch("LAYERLAB_FIRST_EPOCH_EXIT")
+def first_epoch_once(cold: bool = False) -> dict[str, float]:
+    """Seconds from spawn to the end of each start-up phase and to the first trained epoch (with `cold`,
+    from an empty numba cache), and the engine it trained on."""
+    fields, start = _launch("LAYERLAB_FIRST_EPOCH_EXIT", cold)
     if "first_epoch_epoch" not in fields:
         raise RuntimeError(f"python -m app did not report a first epoch:\n{fields}")
     spawn_to_main = float(fields["first_epoch_epoch"]) - start - float(fields["first_epoch"])
@@ -56,6 +61,20 @@ def first_epoch_once() -> dict[str, float]:
               if k not in ("engine", "first_epoch_epoch")}
     phases["python start"] = spawn_to_main
     return phases
+
+
+COMPILE_SCRIPT = "from core.engines import fused_warmup; fused_warmup.warm_up(); import time; print(time.time())"
+
+
+def compile_once() -> float:
+    """Seconds from spawn until the fast engine's kernels have compiled into an empty numba cache."""
+    with tempfile.TemporaryDirectory(prefix="layerlab-numba-") as cache:
+        start = time.time()
+        out = subprocess.run([sys.executable, "-c", COMPILE_SCRIPT], cwd=ROOT, capture_output=True, text=True,
+                             env=dict(os.environ, NUMBA_CACHE_DIR=cache), timeout=600)
+    if out.returncode:
+        raise RuntimeError(f"the compile reference failed:\n{out.stderr}")
+    return float(out.stdout.split()[-1]) - start
 
 
 BARE_SCRIPT = """
@@ -95,12 +114,14 @@ def bare_once() -> tuple[float, float, float]:
     return tuple(float(fields[f"bare_{name}_epoch"]) - start for name in ("paint", "numba", "done"))  # type: ignore[return-value]
 
 
-def _launch(probe: str) -> tuple[dict[str, str], float]:
+def _launch(probe: str, cold: bool = False) -> tuple[dict[str, str], float]:
     with tempfile.TemporaryDirectory(prefix="layerlab-startup-") as home:
         env = dict(os.environ, HOME=home, **{probe: "1"},
                    XDG_CONFIG_HOME=str(Path(home) / "config"), XDG_DATA_HOME=str(Path(home) / "data"),
                    XDG_CACHE_HOME=str(Path(home) / "cache"), LAYERLAB_DATA_DIR=str(Path(home) / "layerlab"))
         env = _with_platform(env)
+        if cold:  # a machine's first start: nothing compiled yet
+            env["NUMBA_CACHE_DIR"] = str(Path(home) / "numba")
         # numba keeps its compiled kernels next to the sources (core/engines/__pycache__), not under HOME,
         # so a fresh HOME does not make the (post-paint) kernel load slower than a user's.
         start = time.time()
@@ -115,7 +136,10 @@ def _launch(probe: str) -> tuple[dict[str, str], float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="launches to take the median of")
+    parser.add_argument("--cold", action="store_true", help="a machine's first start: empty numba caches")
     args = parser.parse_args()
+    if args.cold:
+        return cold_start(args.runs)
 
     launch_once()  # one untimed launch, so the first timed one does not pay for a cold disk cache
     runs = [launch_once() for _ in range(args.runs)]
@@ -149,6 +173,23 @@ def main() -> int:
         ("first epoch - bare window + numba: LayerLab's own (s)", f"{total - with_numba:.2f}", "", ""),
     ]
     print_table(rows)
+    return 0
+
+
+def cold_start(runs: int) -> int:
+    """A machine's first start: the first epoch (on torch while the kernels compile) beside the compile."""
+    launch_once()  # untimed: Python's bytecode and the disk cache warm, as for a user's second launch
+    epochs = [first_epoch_once(cold=True) for _ in range(runs)]
+    compiles = [compile_once() for _ in range(runs)]
+    first, compiled = statistics.median(e["first_epoch"] for e in epochs), statistics.median(compiles)
+    print(f"LayerLab's first start on a machine (empty numba cache): {runs} launches, {os.cpu_count()} CPUs")
+    print_table([
+        ("process start -> first trained epoch, median (s)", f"{first:.2f}", "", ""),
+        ("  each launch (s)", " / ".join(f"{e['first_epoch']:.2f}" for e in epochs), "", ""),
+        ("bare reference: compiling the kernels alone, median (s)", f"{compiled:.2f}", "", ""),
+        ("  each compile (s)", " / ".join(f"{c:.2f}" for c in compiles), "", ""),
+        ("first epoch / compile alone", f"{first / compiled:.2f}", "", ""),
+    ])
     return 0
 
 
