@@ -21,9 +21,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import core
 from core.cli_health import health_line
