@@ -208,12 +208,14 @@ class _RunThread(QThread):
             self.failed.emit(gen, f"Could not train this network: {detail}")
 
     def _started(self, trainer: Any) -> None:
-        """Tell the window the run's device and engine (again whenever the engine changes mid-run)."""
-        self._engine_shown = trainer.engine
+        """Tell the window the run's device and engine, and again whenever the engine changes mid-run (the
+        device note, a warning, only the first time)."""
+        again, self._engine_shown = bool(self._engine_shown), trainer.engine
         self.started_info.emit(self.generation, {
             "device": str(trainer.device), "engine": trainer.engine,
-            "device_note": getattr(trainer, "device_note", ""), "engine_note": getattr(trainer, "engine_note", ""),
-            "engine_notice": getattr(trainer, "engine_notice", ""), "dataset": trainer.dataset, "torch": True})
+            "device_note": "" if again else getattr(trainer, "device_note", ""),
+            "engine_note": getattr(trainer, "engine_note", ""), "engine_notice": getattr(trainer, "engine_notice", ""),
+            "dataset": trainer.dataset, "torch": True})
 
     def _load_kernels(self) -> Any:
         """The fast engine's kernels, loading from now on beside the data and torch (None: engine torch)."""

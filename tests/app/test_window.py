@@ -332,6 +332,37 @@ def test_a_first_compile_shows_the_data_at_once_trains_on_torch_meanwhile_then_m
     qtbot.waitUntil(lambda: not live_threads(), timeout=30_000)
 
 
+def test_a_device_note_is_said_once_though_the_engine_changes_mid_run(qtbot, monkeypatch, spec_factory):
+    """The window hears of the run's engine again when it moves to the fast one; the device warning
+    (CUDA asked for, none here) comes once."""
+    import threading
+
+    from app import worker as worker_module
+    from app.window import MainWindow
+    from core.engines import fused_warmup
+
+    release, real_warm_up = threading.Event(), fused_warmup.warm_up
+    monkeypatch.setattr(fused_warmup, "warm_up", lambda: release.wait(30) and real_warm_up())
+    monkeypatch.setattr(worker_module, "KERNEL_WAIT_S", 0.2)
+    window = MainWindow(settings=None, restore=False, spec=spec_factory(engine="fused", device="cuda"))
+    window.files.ask_unsaved = lambda parent, name: "discard"
+    qtbot.addWidget(window)
+    warnings = []
+    window.run_status.message.connect(lambda text, level: level == "warning" and warnings.append(text))
+    window.show()
+    window.controller.ensure_started()
+    try:
+        window.controller.play()
+        qtbot.waitUntil(lambda: window.controller.epoch > 2 and window.frames.latest.engine == "torch",
+                        timeout=60_000)
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: window.run_status.device_status.text().endswith("· fused"), timeout=60_000)
+    assert len(warnings) == 1 and "cuda" in warnings[0].lower(), warnings
+    window.close()
+    qtbot.waitUntil(lambda: not live_threads(), timeout=30_000)
+
+
 @pytest.mark.parametrize("torch_in", [True, False], ids=["torch loaded", "before torch"])
 def test_closing_while_the_fused_engine_compiles_ends_cleanly(qtbot, monkeypatch, spec_factory, torch_in):
     import threading
