@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 
 from app.look import texts
 from app.panels.help import LEGEND_HTML
+from core.nn.optimizers import OPTIMIZERS
 
 # (concept, explanation): the words a learner meets in the window, in the order they meet them.
 GLOSSARY: tuple[tuple[str, str], ...] = (
@@ -46,16 +47,27 @@ GLOSSARY: tuple[tuple[str, str], ...] = (
     ("Speed limit", texts.SPEED_TIP),
 )
 
-ENGINES_HTML = """
+
+def engines_html() -> str:
+    """The two engines, with the optimizers the fast one runs read from their registry (it once said
+    'SGD only' long after Adam and the others joined)."""
+    labels = [r.label for r in OPTIMIZERS.records() if r.fused]
+    fused = f"the optimizers {', '.join(labels[:-1])} and {labels[-1]}" if len(labels) > 1 else "".join(labels)
+    return f"""
 <h3>The two training engines</h3>
-<p><b>fused</b> (the status bar says <i>cpu · fused</i>): for plain dense networks trained with SGD on
-the CPU, LayerLab runs whole epochs in one compiled function (numba) instead of one PyTorch call per
-layer and batch. Small networks train 5 to 40 times faster this way, with exactly the same batches and
-updates. The first run on a machine compiles it (a few seconds); later runs load it from disk.</p>
-<p><b>torch</b>: everything else (Adam and the other optimizers, dropout, normalisation, a GPU) trains
-with ordinary PyTorch. An experiment file can ask for either with <code>"engine": "torch"</code> or
-<code>"fused"</code>; <code>"auto"</code> picks fused whenever it can.</p>
+<p><b>fused</b> (the status bar says <i>cpu · fused</i>): for dense networks on the CPU, LayerLab runs whole
+epochs in one compiled function (numba) instead of several PyTorch calls per layer and batch, with exactly
+the same batches, dropout masks and updates. Small networks train many times faster this way. It runs every
+activation and loss, dropout, layer norm, L1 and L2, every learning-rate schedule, and {escape(fused)}.
+The first run on a machine compiles it, which takes about a minute: the run trains with PyTorch meanwhile
+and moves to the fused engine by itself when it is ready. Later runs load it from disk in about a
+second.</p>
+<p><b>torch</b>: everything else (batch norm, convolutional and recurrent layers, a GPU, very wide layers
+with big batches) trains with ordinary PyTorch, and a banner says why and roughly how much slower that is.
+An experiment file can ask for either with <code>"engine": "torch"</code> or <code>"fused"</code>;
+<code>"auto"</code> picks fused wherever it can run the network and is the faster one.</p>
 """
+
 
 TABLE_NEURONS_HTML = """
 <h3>Neurons on table data</h3>
@@ -84,7 +96,7 @@ def guide_html(actions: list[QAction]) -> str:
     keys = "".join(f"<tr><td>{escape(what)}</td><td>&nbsp;&nbsp;<b>{escape(k)}</b></td></tr>"
                    for what, k in shortcut_rows(actions))
     return (f"<h2>LayerLab guide</h2><h3>Concepts</h3><dl>{glossary}</dl>"
-            f"<h3>Keyboard shortcuts</h3><table>{keys}</table>{ENGINES_HTML}{TABLE_NEURONS_HTML}"
+            f"<h3>Keyboard shortcuts</h3><table>{keys}</table>{engines_html()}{TABLE_NEURONS_HTML}"
             f"{LEGEND_HTML}")
 
 

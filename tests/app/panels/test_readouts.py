@@ -84,6 +84,9 @@ def test_guide_explains_concepts_keys_engines_and_table_colours(window, qtbot):
     for words in ("Learning rate", "Overfitting", "Principal components", "fused", "torch",
                   "Neurons on table data", "bias"):
         assert words in text, words
+    for optimizer in ("SGD", "Adam", "AdamW", "RMSprop", "Adagrad"):  # all on the fast engine
+        assert optimizer in text.split("The two training engines", 1)[1].split("torch:", 1)[0], optimizer
+    assert "about a minute" in text  # a machine's first compile, and what the run does meanwhile
     # the shortcuts listed are the window's own
     assert "Play / Pause" in text and "Space" in text and "Ctrl+Z" in text
     assert window.findChild(QAction, "guideAction").shortcut().toString() == "F1"
