@@ -327,7 +327,7 @@ def test_a_first_compile_shows_the_data_at_once_trains_on_torch_meanwhile_then_m
     qtbot.waitUntil(lambda: window.frames.latest.engine == "fused", timeout=60_000)
     qtbot.waitUntil(lambda: device.text().endswith("· fused") and window.engine_notice == "", timeout=10_000)
     assert "fast engine is compiling" not in window.message_bar.text
-    assert window.controller.epoch > moved_at  # the same run went on
+    qtbot.waitUntil(lambda: window.controller.epoch > moved_at, timeout=10_000)  # the same run went on
     window.close()
     qtbot.waitUntil(lambda: not live_threads(), timeout=30_000)
 
