@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -22,12 +23,15 @@ def slow_loads(monkeypatch):
     import core.data
 
     real = core.data.load_dataset
+    threads: list[threading.Thread] = []  # the thread each load ran on
 
     def slow(spec, *args, **kwargs):
+        threads.append(threading.current_thread())
         time.sleep(SLOW_LOAD_S)
         return real(spec, *args, **kwargs)
 
     monkeypatch.setattr(core.data, "load_dataset", slow)
+    return threads
 
 
 class _Heartbeat:
@@ -67,15 +71,17 @@ def test_choosing_a_bundled_set_never_blocks_the_gui_thread(window, qtbot, slow_
                         and window.frames.latest is not None and window.frames.latest.epoch == 0, timeout=30_000)
     assert window.controller.dataset.n_classes == classes
     assert window.network_view.hidden_layer_count == len(window.controller.spec.layers)
-    # The loading is off the GUI thread (>= 600 ms here); the turn that shows the new data and the repaint
-    # after it stay short (the run is built only after that repaint: app/worker.py HOLD_LIMIT_S).
-    # The bound, 100 ms, holds for the GUI thread's own work in its longest gap (measured 44-86 ms
-    # on a 2-core machine). The gap's wall time also holds waits for the interpreter lock and the CPU,
-    # which a busy machine stretches (67-101 ms quiet, up to 240 ms with other tests running beside): it
-    # gets 150 ms, still far below a load on the GUI thread (>= 600 ms here).
+    # The loading ran off the GUI thread, and the turn that shows the new data and the repaint after it
+    # stay short (the run is built only after that repaint: app/worker.py HOLD_LIMIT_S).
+    assert slow_loads and threading.main_thread() not in slow_loads
+    # The bound, 100 ms, is for the GUI thread's own work in its longest gap: measured 32-87 ms on a
+    # 2-core machine, and up to 107 ms on a slower day. The gap's wall time also holds waits for the
+    # interpreter lock and the CPU, which a busy machine stretches (33-115 ms quiet, 166 ms and up to 240 ms
+    # with other tests beside). So the bounds here are twice and three times that, still well below a load
+    # on the GUI thread, which stalls it for >= 600 ms.
     report = (f"the GUI thread stalled {heart.longest * 1000:.0f} ms ({heart.busy * 1000:.0f} ms of it its own work); "
               f"its longest own work between two beats: {heart.busiest * 1000:.0f} ms")
-    assert heart.busiest < 0.10 and heart.longest < 0.15, report
+    assert heart.busiest < 0.20 and heart.longest < 0.45, report
     # undo and redo still work, at once (the data sets are remembered)
     window.controller.undo_stack.undo()
     assert window.controller.spec.data.source == DataSource.gauss
