@@ -52,7 +52,7 @@ def launch_once(probe: str = "LAYERLAB_FIRST_PAINT_EXIT") -> tuple[float, float]
 
 def first_epoch_once(cold: bool = False) -> dict[str, float]:
     """Seconds from spawn to the end of each start-up phase and to the first trained epoch (with `cold`,
-    from an empty numba cache), and the engine it trained on."""
+    from an empty numba cache)."""
     fields, start = _launch("LAYERLAB_FIRST_EPOCH_EXIT", cold)
     if "first_epoch_epoch" not in fields:
         raise RuntimeError(f"python -m app did not report a first epoch:\n{fields}")
